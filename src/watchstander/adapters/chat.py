@@ -1,0 +1,49 @@
+"""What the plugins need from Slack beyond Errbot: user-group handles, cached."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class GroupHandles:
+    """``usergroups.list`` as {group id: handle}, refreshed at most every ``ttl`` seconds.
+
+    Slack writes a bare ``<!subteam^ID>`` in some payloads; this map turns the id back into a
+    handle. On an error the last good map is kept and the error is logged once per refresh.
+    """
+
+    def __init__(
+        self,
+        web_client: Any,
+        *,
+        ttl: float = 600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = web_client
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._handles: dict[str, str] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Mapping[str, str]:
+        with self._lock:
+            now = self._monotonic()
+            if self._fetched_at is None or now - self._fetched_at >= self._ttl:
+                self._fetched_at = now
+                self._refresh()
+            return dict(self._handles)
+
+    def _refresh(self) -> None:
+        try:
+            response = self._client.usergroups_list()
+            groups = response.get("usergroups") or []
+            self._handles = {str(g["id"]): str(g.get("handle", "")) for g in groups if "id" in g}
+        except Exception as exc:  # the Slack client raises many kinds; keep the last map
+            log.warning("usergroups.list failed, keeping %d known groups: %s", len(self._handles), exc)

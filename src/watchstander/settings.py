@@ -1,0 +1,122 @@
+"""Settings: one frozen dataclass built from the environment, once, in ``activate()``.
+
+Every setting has a working default except the secrets (SPEC section 9). A bad value raises
+:class:`SettingsError` with one line naming the variable and the expected form.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from watchstander.domain.durations import DurationError, parse_duration
+from watchstander.domain.thread import Policy
+
+DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read."""
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    support_channel: str = "support"
+    digest_channel: str = ""
+    oncall_handle: str = "oncall"
+    oncall_usergroup_id: str = ""
+    emergency_tags: tuple[str, ...] = ("devs", "here", "channel")
+    timezone: str = "UTC"
+    update_interval: timedelta = timedelta(minutes=30)
+    emergency_update_interval: timedelta = timedelta(minutes=15)
+    claim_target: timedelta = timedelta(minutes=15)
+    response_target: timedelta = timedelta(hours=1)
+    general_response_target: timedelta = timedelta(days=1)
+    bot_admins: tuple[str, ...] = ()
+    rotation_admins: tuple[str, ...] = ()
+    slack_api_url: str = "https://slack.com/api/"
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            update_interval=self.update_interval,
+            emergency_update_interval=self.emergency_update_interval,
+            claim_target=self.claim_target,
+            response_target=self.response_target,
+        )
+
+    @property
+    def digest_target(self) -> str:
+        return self.digest_channel or self.support_channel
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str) -> str:
+            return env.get(name, "").strip() or default
+
+        def duration(name: str, default: str) -> timedelta:
+            try:
+                return parse_duration(get(name, default))
+            except DurationError as exc:
+                raise SettingsError(f"{name}: {exc}") from None
+
+        timezone = get("TIMEZONE", "UTC")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"TIMEZONE: unknown time zone '{timezone}': use an IANA name like Europe/Amsterdam"
+            ) from None
+        secret_names = (
+            "SLACK_BOT_TOKEN",
+            "SLACK_APP_TOKEN",
+            "PAGERDUTY_ROUTING_KEY",
+            "PAGERDUTY_API_TOKEN",
+            "PAGERDUTY_WEBHOOK_SECRET",
+            "GITHUB_TOKEN",
+            "GITHUB_WEBHOOK_SECRET",
+        )
+        return cls(
+            database_url=get("WATCHSTANDER_DATABASE_URL", DEFAULT_DATABASE_URL),
+            support_channel=get("SUPPORT_CHANNEL", "support").lstrip("#"),
+            digest_channel=get("DIGEST_CHANNEL", "").lstrip("#"),
+            oncall_handle=get("ONCALL_HANDLE", "oncall").lstrip("@").lower(),
+            oncall_usergroup_id=get("ONCALL_USERGROUP_ID", ""),
+            emergency_tags=tuple(
+                t.lstrip("@").lower() for t in _list(get("EMERGENCY_TAGS", "devs,here,channel"))
+            ),
+            timezone=timezone,
+            update_interval=duration("UPDATE_INTERVAL", "30m"),
+            emergency_update_interval=duration("EMERGENCY_UPDATE_INTERVAL", "15m"),
+            claim_target=duration("CLAIM_TARGET", "15m"),
+            response_target=duration("RESPONSE_TARGET", "1h"),
+            general_response_target=duration("GENERAL_RESPONSE_TARGET", "1d"),
+            bot_admins=_list(get("BOT_ADMINS", "")),
+            rotation_admins=_list(get("ROTATION_ADMINS", "")),
+            slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),
+            secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
+        )
+
+    def missing_integrations(self) -> list[str]:
+        """One line per integration that is off because its secret is missing."""
+        lines = []
+        if "PAGERDUTY_ROUTING_KEY" not in self.secrets:
+            lines.append("PagerDuty paging is off: PAGERDUTY_ROUTING_KEY is not set")
+        if "GITHUB_TOKEN" not in self.secrets:
+            lines.append("GitHub issues are off: GITHUB_TOKEN is not set")
+        return lines

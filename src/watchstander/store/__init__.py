@@ -1,0 +1,443 @@
+"""The store: the only package that speaks SQLAlchemy (typed 2.0 ORM), with its migrations.
+
+Idempotency lives here: a unique key per Slack event (``events.event_key``), per thread
+(channel + root ts), per message ts and per timed bot action (thread + kind + due time), so a
+duplicated or reordered event, or a job that runs twice, changes nothing twice.
+
+SQLite (the default, in WAL mode) serialises writers in this process with one lock; PostgreSQL
+takes a row lock on the thread (``SELECT ... FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ThreadRow(Base):
+    """A #support thread: its key, and the state last derived from its events."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        UniqueConstraint("channel", "root_ts", name="uq_threads_key"),
+        Index("ix_threads_open_due", "resolved_at", "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    root_ts: Mapped[str] = mapped_column(String(32))
+    poster: Mapped[str | None] = mapped_column(String(32))
+    root_text: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    watchers: Mapped[str] = mapped_column(Text, default="[]")
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolve_note: Mapped[str] = mapped_column(Text, default="")
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_kind: Mapped[str | None] = mapped_column(String(32))
+    said_level: Mapped[int] = mapped_column(Integer, default=0)
+    said_assignee: Mapped[str | None] = mapped_column(String(32))
+    said_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    said_next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def watcher_list(self) -> list[str]:
+        value = json.loads(self.watchers or "[]")
+        return [str(v) for v in value]
+
+
+class MessageRow(Base):
+    """Every message seen in the channel, each ts mapped to its thread."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_messages_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    is_root: Mapped[bool] = mapped_column(Boolean, default=False)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventRow(Base):
+    """Every Slack event and command applied to a thread, once (the processed-event record).
+
+    Reactions live here too (``kind`` reaction_added / reaction_removed). A reaction on a
+    message not seen yet waits with no thread until that message arrives.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("event_key", name="uq_events_key"),
+        Index("ix_events_orphans", "channel", "item_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    item_ts: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    reaction: Mapped[str] = mapped_column(String(100), default="")
+    target: Mapped[str] = mapped_column(String(32), default="")
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ActionRow(Base):
+    """A timed bot action (check-in, escalation, claim reminder, breach), taken once."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("thread_id", "kind", "due_at", name="uq_check_ins_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClaimRow(Base):
+    """Who held a thread, from when to when (kept in step with the replayed state)."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    user: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Tx:
+    """One unit of work: typed reads and writes inside a single transaction."""
+
+    def __init__(self, session: Session, *, lock_rows: bool) -> None:
+        self.session = session
+        self._lock_rows = lock_rows
+
+    # threads
+    def thread(self, channel: str, root_ts: str, *, lock: bool = False) -> ThreadRow | None:
+        query = select(ThreadRow).where(ThreadRow.channel == channel, ThreadRow.root_ts == root_ts)
+        if lock and self._lock_rows:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def thread_by_id(self, thread_id: int) -> ThreadRow | None:
+        return self.session.get(ThreadRow, thread_id)
+
+    def ensure_thread(self, channel: str, root_ts: str, now: datetime) -> ThreadRow:
+        """The thread row, made if new; two makers at once end with one row."""
+        row = self.thread(channel, root_ts, lock=True)
+        if row is not None:
+            return row
+        try:
+            with self.session.begin_nested():
+                row = ThreadRow(channel=channel, root_ts=root_ts, created_at=now, updated_at=now)
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            row = self.thread(channel, root_ts, lock=True)
+            assert row is not None
+        return row
+
+    def thread_of_message(self, channel: str, ts: str) -> ThreadRow | None:
+        """The thread a message belongs to: by its own row, or as a thread's root."""
+        thread_id = self.session.scalar(
+            select(MessageRow.thread_id).where(MessageRow.channel == channel, MessageRow.ts == ts)
+        )
+        if thread_id is not None:
+            return self.session.get(ThreadRow, thread_id)
+        return self.thread(channel, ts)
+
+    def threads(
+        self,
+        *,
+        open_only: bool = True,
+        assignee: str | None = None,
+        breached: bool | None = None,
+        min_level: int = 0,
+        limit: int = 50,
+    ) -> Sequence[ThreadRow]:
+        query = select(ThreadRow).where(ThreadRow.level >= min_level)
+        if open_only:
+            query = query.where(ThreadRow.resolved_at.is_(None))
+        if assignee is not None:
+            query = query.where(ThreadRow.assignee == assignee)
+        if breached is not None:
+            query = query.where(ThreadRow.breached.is_(breached))
+        query = query.order_by(ThreadRow.level.desc(), ThreadRow.root_ts).limit(limit)
+        return self.session.scalars(query).all()
+
+    def pending_timers(self) -> Sequence[tuple[str, str, datetime]]:
+        query = select(ThreadRow.channel, ThreadRow.root_ts, ThreadRow.next_due_at).where(
+            ThreadRow.resolved_at.is_(None), ThreadRow.next_due_at.is_not(None)
+        )
+        return [(c, t, d) for c, t, d in self.session.execute(query).all() if d is not None]
+
+    # messages and events
+    def add_message(
+        self, thread: ThreadRow, ts: str, user: str | None, text: str, at: datetime
+    ) -> None:
+        exists = self.session.scalar(
+            select(MessageRow.id).where(MessageRow.channel == thread.channel, MessageRow.ts == ts)
+        )
+        if exists is None:
+            self.session.add(
+                MessageRow(
+                    thread_id=thread.id,
+                    channel=thread.channel,
+                    ts=ts,
+                    user=user,
+                    text=text,
+                    is_root=ts == thread.root_ts,
+                    posted_at=at,
+                )
+            )
+
+    def update_message_text(self, channel: str, ts: str, text: str) -> None:
+        self.session.execute(
+            update(MessageRow)
+            .where(MessageRow.channel == channel, MessageRow.ts == ts)
+            .values(text=text)
+        )
+
+    def add_event(self, row: EventRow) -> bool:
+        """Record an event once: False when its key was seen before (a redelivery)."""
+        seen = self.session.scalar(select(EventRow.id).where(EventRow.event_key == row.event_key))
+        if seen is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def adopt_orphans(self, thread: ThreadRow, ts: str) -> int:
+        """Attach reactions that arrived before their message ``ts`` to its thread."""
+        result = self.session.execute(
+            update(EventRow)
+            .where(
+                EventRow.thread_id.is_(None),
+                EventRow.channel == thread.channel,
+                EventRow.item_ts == ts,
+            )
+            .values(thread_id=thread.id)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def adopt_all_orphans(self, thread: ThreadRow) -> None:
+        """Attach every waiting reaction on any message of this thread (a late sweep)."""
+        known = select(MessageRow.ts).where(MessageRow.thread_id == thread.id)
+        self.session.execute(
+            update(EventRow)
+            .where(
+                EventRow.thread_id.is_(None),
+                EventRow.channel == thread.channel,
+                EventRow.item_ts.in_(known),
+            )
+            .values(thread_id=thread.id)
+        )
+
+    def events(self, thread: ThreadRow) -> Sequence[EventRow]:
+        return self.session.scalars(select(EventRow).where(EventRow.thread_id == thread.id)).all()
+
+    def actions(self, thread: ThreadRow) -> Sequence[ActionRow]:
+        return self.session.scalars(select(ActionRow).where(ActionRow.thread_id == thread.id)).all()
+
+    def record_action(self, thread: ThreadRow, kind: str, due_at: datetime, now: datetime) -> bool:
+        """Take a timed action once: False when it was already taken for that due time."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(
+                    ActionRow(thread_id=thread.id, kind=kind, due_at=due_at, sent_at=now)
+                )
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def sync_claims(self, thread: ThreadRow, claims: Sequence[tuple[str, datetime, Any]]) -> None:
+        rows = self.session.scalars(
+            select(ClaimRow).where(ClaimRow.thread_id == thread.id).order_by(ClaimRow.id)
+        ).all()
+        current = [(r.user, r.claimed_at, r.released_at) for r in rows]
+        if current == list(claims):
+            return
+        for row in rows:
+            self.session.delete(row)
+        for user, claimed_at, released_at in claims:
+            self.session.add(
+                ClaimRow(
+                    thread_id=thread.id, user=user, claimed_at=claimed_at, released_at=released_at
+                )
+            )
+
+    def audit(
+        self, at: datetime, actor: str | None, action: str, thread: ThreadRow | None, detail: str
+    ) -> None:
+        self.session.add(
+            AuditRow(
+                at=at,
+                actor=actor,
+                action=action,
+                thread_id=None if thread is None else thread.id,
+                detail=detail[:2000],
+            )
+        )
+
+    def audit_entries(self, limit: int = 100) -> Sequence[AuditRow]:
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return self.session.scalars(query).all()
+
+    def count(self, table: type[Base]) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+class Store:
+    """The database: an engine, a schema kept by Alembic, and transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+                from sqlalchemy.pool import StaticPool
+
+                kwargs["poolclass"] = StaticPool
+            else:
+                _ensure_parent(url)
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = threading.RLock()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self._write_lock, self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        lock = self._write_lock if self.is_sqlite else _NO_LOCK
+        with lock, self._sessions() as session, session.begin():
+            yield Tx(session, lock_rows=not self.is_sqlite)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _ensure_parent(url: str) -> None:
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if path:
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)

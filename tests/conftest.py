@@ -1,0 +1,44 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when
+WATCHSTANDER_TEST_DATABASE_URL is set), a fixed clock, and a service wired to them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from watchstander.store import Base, Store
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
+
+
+def _reset_postgres(url: str) -> None:
+    store = Store(url)
+    with store.engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'watchstander.db'}"
+    if not PG_URL:
+        pytest.skip("PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL to run the store on it")
+    _reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    db = Store(database_url)
+    db.migrate()
+    yield db
+    db.dispose()
