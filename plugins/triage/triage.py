@@ -52,8 +52,12 @@ class Triage(BotPlugin):
         restored = self.scheduler.reconcile(list(self.triage.pending_timers()))
         for line in settings.missing_integrations():
             log.info(line)
-        log.info("Watching #%s (%s); %d timers restored", settings.support_channel,
-                 self.triage.channel_id, restored)
+        log.info(
+            "Watching #%s (%s); %d timers restored",
+            settings.support_channel,
+            self.triage.channel_id,
+            restored,
+        )
         super().activate()
         self._ready.set()
 
@@ -130,8 +134,11 @@ class Triage(BotPlugin):
     @botcmd
     def threads(self, msg: Message, args: str) -> None:
         """Open threads: !threads [open|mine|breached]."""
-        self._run(msg, lambda ctx: self._render(
-            "threads", self.triage.list_threads(args, ctx.user, now())), thread_needed=False)
+        self._run(
+            msg,
+            lambda ctx: self._render("threads", self.triage.list_threads(args, ctx.user, now())),
+            thread_needed=False,
+        )
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -182,7 +189,7 @@ class Triage(BotPlugin):
 
     def _channel_id(self, name: str) -> str:
         lookup = getattr(self._bot, "channelname_to_channelid", None)
-        if lookup is None or name[:1] in ("C", "G") and name.upper() == name:
+        if lookup is None or (name[:1] in ("C", "G") and name.upper() == name):
             return name
         return str(lookup(name))
 

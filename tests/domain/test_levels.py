@@ -6,7 +6,9 @@ TAGS = ("devs", "here", "channel")
 
 
 def level(text: str, groups: dict[str, str] | None = None) -> Level:
-    return parse_level(text, oncall_handle="oncall", emergency_tags=TAGS, group_handles=groups).level
+    return parse_level(
+        text, oncall_handle="oncall", emergency_tags=TAGS, group_handles=groups
+    ).level
 
 
 @pytest.mark.parametrize(

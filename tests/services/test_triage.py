@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from watchstander.services.triage import CommandContext, CommandError
-from watchstander.store import Store
-
 from triage_helpers import (
     CHANNEL,
     ONCALL,
@@ -21,6 +17,9 @@ from triage_helpers import (
     reply,
     ts,
 )
+
+from watchstander.services.triage import CommandContext, CommandError
+from watchstander.store import Store
 
 URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
 POSTER, DEV, DEV2 = "U0CAROL", "U0DAVE", "U0ERIN"
@@ -170,7 +169,15 @@ def test_commands_in_a_thread(store: Store) -> None:
     h.service.unclaim(ctx(DEV2, 7), at(7))
     h.service.claim(ctx(DEV, 8), at(8))
     h.service.resolve(ctx(DEV, 9), "restarted the worker", at(9))
-    assert h.templates() == ["announce", "claimed", "eta", "handed_off", "released", "claimed", "resolved"]
+    assert h.templates() == [
+        "announce",
+        "claimed",
+        "eta",
+        "handed_off",
+        "released",
+        "claimed",
+        "resolved",
+    ]
     assert h.said[-1].data["note"] == "restarted the worker"
     assert (CHANNEL, ts(0)) not in h.timers.due
     with pytest.raises(CommandError, match="resolved already"):
@@ -243,7 +250,9 @@ def test_other_channels_and_bots_are_ignored(store: Store) -> None:
     h = harness(store)
     from watchstander.services.inbound import InboundMessage
 
-    assert not h.service.handle_message(InboundMessage("C0OTHER", ts(0), None, POSTER, URGENT), at(0))
+    assert not h.service.handle_message(
+        InboundMessage("C0OTHER", ts(0), None, POSTER, URGENT), at(0)
+    )
     bot = InboundMessage(CHANNEL, ts(1), None, "UBOT0001", URGENT, from_bot=True)
     assert not h.service.handle_message(bot, at(1))
     assert h.said == []

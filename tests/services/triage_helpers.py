@@ -70,7 +70,9 @@ def reply(minutes: float, root: float, user: str, text: str) -> InboundMessage:
     return InboundMessage(CHANNEL, ts(minutes), ts(root), user, text)
 
 
-def edit(minutes: float, of: float, user: str, text: str, root: float | None = None) -> InboundMessage:
+def edit(
+    minutes: float, of: float, user: str, text: str, root: float | None = None
+) -> InboundMessage:
     thread = None if root is None else ts(root)
     return InboundMessage(CHANNEL, ts(of), thread, user, text, edited_ts=ts(minutes))
 
