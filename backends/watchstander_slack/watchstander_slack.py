@@ -11,18 +11,23 @@ import logging
 import os
 import sys
 import threading
+from collections import OrderedDict
 from typing import Any
 
+import slackv3
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web import WebClient
-from slackv3 import SlackBackend
 from slackv3.person import SlackPerson
 
 log = logging.getLogger(__name__)
 
+SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
 
-class WatchstanderSlackBackend(SlackBackend):  # type: ignore[misc]
+
+class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-defined]
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         identity = config.BOT_IDENTITY
@@ -31,9 +36,48 @@ class WatchstanderSlackBackend(SlackBackend):  # type: ignore[misc]
         )
         if not self.api_url.endswith("/"):
             self.api_url += "/"
+        self._plugins_ready = threading.Event()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_lock = threading.Lock()
         if not self.app_token:
             log.fatal("SLACK_APP_TOKEN is not set: Watchstander connects in Socket Mode only.")
             sys.exit(1)
+
+    def connect_callback(self) -> None:
+        super().connect_callback()
+        self._plugins_ready.set()
+
+    def _sm_generic_event_handler(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+        """Ack at once; hand the event on once, and only after the plugins are active."""
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
+        with self._seen_lock:
+            if event_id in self._seen:
+                log.debug("Dropping a redelivered event %s", event_id)
+                return
+            self._seen[event_id] = None
+            while len(self._seen) > SEEN_EVENTS:
+                self._seen.popitem(last=False)
+        if not self._plugins_ready.wait(timeout=120):
+            log.error("Plugins were not ready after 120 s; dropping event %s", event_id)
+            return
+        self._generic_wrapper(req.payload)
+
+    def _handle_message(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """Pass real edits of posts that carry attachments; drop pure link unfurls.
+
+        Upstream drops every ``message_changed`` whose message has attachments, and a link
+        unfurl adds them, so a real edit of a post with a link would never be seen.
+        """
+        if event.get("subtype") == "message_changed":
+            inner = event.get("message") or {}
+            if "attachments" in inner:
+                previous = event.get("previous_message") or {}
+                if inner.get("text", "") == previous.get("text", ""):
+                    return
+                stripped = {k: v for k, v in inner.items() if k != "attachments"}
+                event = {**event, "message": stripped}
+        super()._handle_message(webclient, event)
 
     def serve_once(self) -> bool | None:
         self.slack_web = WebClient(token=self.token, proxy=self.proxies, base_url=self.api_url)
@@ -41,11 +85,16 @@ class WatchstanderSlackBackend(SlackBackend):  # type: ignore[misc]
         try:
             self.auth = self.slack_web.auth_test()
         except SlackApiError as exc:
-            log.fatal("Slack refused the bot token (%s): check SLACK_BOT_TOKEN.", exc.response.get("error"))
+            log.fatal(
+                "Slack refused the bot token (%s): check SLACK_BOT_TOKEN.",
+                exc.response.get("error"),
+            )
             sys.exit(2)
         self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])
         self.update_alternate_prefixes()
-        self.slack_socket_mode = SocketModeClient(app_token=self.app_token, web_client=self.slack_web)
+        self.slack_socket_mode = SocketModeClient(
+            app_token=self.app_token, web_client=self.slack_web
+        )
         self.slack_socket_mode.message_listeners.append(self._sm_handle_hello)
         self.slack_socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
         self.slack_socket_mode.connect()

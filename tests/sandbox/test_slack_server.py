@@ -16,16 +16,8 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from watchstander.sandbox.slack_server import LocalSlack, World
 
-LEGACY_SCOPES = {
-    "apps",
-    "bot",
-    "bot:basic",
-    "client",
-    "files:write:user",
-    "identify",
-    "post",
-    "read",
-}
+# The scopes that make the SlackV3 backend pick the RTM API instead of Socket Mode.
+LEGACY = {"apps", "bot", "bot:basic", "client", "files:write:user", "identify", "post", "read"}
 
 
 class Inbox:
@@ -41,16 +33,21 @@ class Inbox:
             self.frames.append(json.loads(raw))
             self.lock.notify_all()
 
+    def on_request(self, client: Any, req: SocketModeRequest) -> None:
+        with self.lock:
+            self.requests.append(req)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
     def wait(self, envelopes: int) -> list[str]:
         """The envelope ids received, once there are `envelopes` of them (or after 10 s)."""
         with self.lock:
             self.lock.wait_for(lambda: len(self.envelope_ids()) >= envelopes, timeout=10)
             return self.envelope_ids()
 
-    def on_request(self, client: Any, req: SocketModeRequest) -> None:
+    def first_frame(self) -> dict[str, Any]:
         with self.lock:
-            self.requests.append(req)
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            self.lock.wait_for(lambda: bool(self.frames), timeout=10)
+            return self.frames[0]
 
     def envelope_ids(self) -> list[str]:
         with self.lock:
@@ -110,7 +107,7 @@ def test_auth_test_sends_modern_bot_scopes(web: WebClient) -> None:
     assert resp["url"] == "https://sandbox.slack.com/"
     scopes = resp.headers["x-oauth-scopes"].split(",")
     assert {"chat:write", "reactions:write", "usergroups:write", "files:write"} <= set(scopes)
-    assert not LEGACY_SCOPES.issuperset(scopes)  # so the SlackV3 backend picks Socket Mode
+    assert not LEGACY.issuperset(scopes)  # so the SlackV3 backend picks Socket Mode
 
 
 def test_bad_or_missing_token_is_rejected_and_recorded(server: LocalSlack) -> None:
@@ -219,6 +216,7 @@ def test_update_delete_and_reactions(server: LocalSlack, web: WebClient) -> None
     web.reactions_remove(channel="C0DIGEST", timestamp=ts, name="eyes")
     with pytest.raises(SlackApiError, match="no_reaction"):
         web.reactions_remove(channel="C0DIGEST", timestamp=ts, name="eyes")
+    assert "reactions" not in server.messages("C0DIGEST")[0]
     web.chat_delete(channel="C0DIGEST", ts=ts)
     assert server.messages("C0DIGEST") == []
     assert web.chat_postEphemeral(channel="C0SUPPORT", user="U0BOB", text="psst")["message_ts"]
@@ -278,9 +276,7 @@ def test_socket_mode_hello_events_and_acks(
     server: LocalSlack, web: WebClient, connect: Callable[[], Inbox]
 ) -> None:
     inbox = connect()
-    with inbox.lock:
-        inbox.lock.wait_for(lambda: bool(inbox.frames), timeout=10)
-    hello = inbox.frames[0]
+    hello = inbox.first_frame()
     assert hello["type"] == "hello"
     assert hello["connection_info"] == {"app_id": "A0SANDBOX"}
     assert server.calls_to("apps.connections.open")
@@ -388,8 +384,9 @@ def test_redeliver_sends_the_same_envelope_again(
 ) -> None:
     inbox = connect()
     server.post("U0DAVE", "C0GENERAL", "anyone?")
+    envelope_id = server.envelopes[-1]["envelope_id"]
     assert server.wait_for(lambda s: len(s.acks) == 1)
-    [envelope_id] = inbox.wait(1)
+    assert inbox.wait(1) == [envelope_id]
     server.redeliver(envelope_id)
     assert server.wait_for(acked(envelope_id, times=2))
     assert inbox.wait(2) == [envelope_id, envelope_id]

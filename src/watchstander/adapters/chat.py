@@ -46,4 +46,6 @@ class GroupHandles:
             groups = response.get("usergroups") or []
             self._handles = {str(g["id"]): str(g.get("handle", "")) for g in groups if "id" in g}
         except Exception as exc:  # the Slack client raises many kinds; keep the last map
-            log.warning("usergroups.list failed, keeping %d known groups: %s", len(self._handles), exc)
+            log.warning(
+                "usergroups.list failed, keeping %d known groups: %s", len(self._handles), exc
+            )

@@ -1,0 +1,87 @@
+"""#support end to end through the real Slack backend and the local Slack server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot
+
+from watchstander.sandbox.slack_server import LocalSlack
+
+pytestmark = pytest.mark.e2e
+
+URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
+
+
+def test_urgent_post_claim_and_checkin(slack: LocalSlack, make_bot: Callable[..., Bot]) -> None:
+    bot = make_bot(UPDATE_INTERVAL="3s")
+    quiet = slack.post(POSTER, SUPPORT, "where is the export button?")
+    root = slack.post(POSTER, SUPPORT, URGENT)
+    (announce,) = bot.wait_posts(root, 1)
+    assert announce.params["channel"] == SUPPORT
+    assert f"<@{ONCALL}>" in announce.params["text"]
+    assert "URL" in announce.params["text"]
+
+    slack.react(DEV, SUPPORT, root, "eyes")
+    claimed = bot.wait_posts(root, 2)[1]
+    assert f"<@{DEV}> has this" in claimed.params["text"]
+
+    # a check-in comes after the (short) update interval, in the root's thread
+    checkin = bot.wait_posts(root, 3, timeout=30)[2]
+    assert "how is it going" in checkin.params["text"] and f"<@{DEV}>" in checkin.params["text"]
+
+    # a command given in a reply is answered in the root's thread
+    reply = slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
+    answers = bot.wait_posts(root, 4)
+    assert any("Urgent" in c.params["text"] and f"<@{DEV}>" in c.params["text"] for c in answers)
+    assert all(c.params["thread_ts"] == root for c in answers)
+    assert reply not in {c.params.get("thread_ts") for c in bot.posts()}
+
+    # the untagged post got nothing but the answer to a command asked in it
+    slack.post(DEV, SUPPORT, "!thread", thread_ts=quiet)
+    (info,) = bot.wait_posts(quiet, 1)
+    assert "General" in info.params["text"]
+
+
+def test_edit_raises_once_and_duplicates_change_nothing(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot()
+    root = slack.post(POSTER, SUPPORT, "numbers look odd in the dashboard")
+    slack.unfurl(SUPPORT, root)  # a link unfurl is not an edit
+    slack.edit(POSTER, SUPPORT, root, "numbers look odd in the dashboard " + URGENT)
+    bot.wait_posts(root, 1)
+    slack.edit(POSTER, SUPPORT, root, "numbers look odd, " + URGENT + " (typo)")
+
+    # a 👀 delivered twice (a late ack) claims once
+    slack.react(DEV, SUPPORT, root, "eyes")
+    envelope = slack.envelopes[-1]["envelope_id"]
+    bot.wait_posts(root, 2)
+    slack.redeliver(envelope)
+    slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
+    posts = bot.wait_posts(root, 3)
+    texts = [c.params["text"] for c in posts]
+    assert sum("Urgent" in t and "on call" in t for t in texts) == 1, texts
+    assert sum("has this" in t for t in texts) == 1, texts
+    assert "Urgent" in texts[-1] and f"<@{DEV}>" in texts[-1]
+
+
+def test_restart_sends_a_due_checkin_exactly_once(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot(UPDATE_INTERVAL="6s")
+    root = slack.post(POSTER, SUPPORT, URGENT)
+    bot.wait_posts(root, 1)
+    slack.react(DEV, SUPPORT, root, "eyes")
+    bot.wait_posts(root, 2)
+    bot.stop()  # the check-in falls due while the bot is down
+    started = len(bot.posts(root))
+    bot.start(UPDATE_INTERVAL="6s")
+    posts = bot.wait_posts(root, started + 1, timeout=40)
+    assert "how is it going" in posts[started].params["text"]
+    # the next one is due 6 s after the first: in between, no second copy arrives
+    slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
+    posts = bot.wait_posts(root, started + 2)
+    checkins = [c for c in posts if "how is it going" in c.params["text"]]
+    assert len(checkins) == 1, [c.params["text"] for c in posts]
