@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with only Python 3.11 and make:
 #   make run    runs the bot (Slack with SLACK_BOT_TOKEN + SLACK_APP_TOKEN, else the local sandbox)
 #   make test   runs the whole test suite (lint, types, unit, store, plugin and end-to-end)
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

@@ -37,6 +37,8 @@ class Bot:
             WATCHSTANDER_LOG_LEVEL="DEBUG",
         )
         full.update(env)
+        for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+            full.pop(proxy, None)  # Socket Mode ignores NO_PROXY: keep ws://127.0.0.1 direct
         errbot = Path(sys.executable).with_name("errbot")
         log = open(self.data / "bot-output.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
