@@ -59,7 +59,9 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
         f"Log: {ROOT / 'data' / 'errbot' / 'errbot.log'}\n\n{HELP}\n\n"
     )
     stdout.flush()
-    bot = subprocess.Popen(errbot_command(), cwd=ROOT, env=env)
+    bot = subprocess.Popen(
+        errbot_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if not server.wait_for(lambda s: s.connected, timeout=60):

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from watchstander.domain.durations import DurationError, format_duration, parse_commitment
@@ -490,6 +490,8 @@ class TriageService:
             return None
         local = at.astimezone(self.settings.tz).strftime("%H:%M")
         delta = at - now
+        if abs(delta) >= timedelta(minutes=1):
+            delta = timedelta(minutes=round(delta.total_seconds() / 60))
         if delta.total_seconds() >= 0:
             return f"{local} {self.settings.timezone} (in {format_duration(delta)})"
         return f"{local} {self.settings.timezone} ({format_duration(-delta)} ago)"
