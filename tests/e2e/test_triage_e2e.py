@@ -85,3 +85,17 @@ def test_restart_sends_a_due_checkin_exactly_once(
     posts = bot.wait_posts(root, started + 2)
     checkins = [c for c in posts if "how is it going" in c.params["text"]]
     assert len(checkins) == 1, [c.params["text"] for c in posts]
+
+
+def test_tokens_never_reach_the_logs_or_the_channel(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot()  # logs at DEBUG: every request and event is written out
+    root = slack.post(POSTER, SUPPORT, URGENT)
+    bot.wait_posts(root, 1)
+    bot.stop()
+    logs = bot.log_tail(lines=100_000)
+    assert "apps.connections.open" in logs or "Socket Mode" in logs or "socket" in logs
+    for secret in (slack.bot_token, slack.app_token):
+        assert secret not in logs
+        assert all(secret not in str(c.params.get("text", "")) for c in bot.posts())
