@@ -90,13 +90,18 @@ class Scheduler:
         )
 
     def reconcile(self, pending: list[tuple[str, str, datetime]]) -> int:
-        """Make sure every thread with a pending action has its job (after a restart)."""
-        missing = 0
+        """Make every thread's job due when the database says (after a restart or a crash).
+
+        The database is the truth: a job that is missing, or due at another time (the bot
+        stopped between deciding and rescheduling), is set again.
+        """
+        fixed = 0
         for channel, root_ts, at in pending:
-            if self._scheduler.get_job(job_id(channel, root_ts)) is None:
-                missing += 1
+            job = self._scheduler.get_job(job_id(channel, root_ts))
+            if job is None or job.next_run_time is None or job.next_run_time != at:
+                fixed += 1
                 self.set(channel, root_ts, at)
-        return missing
+        return fixed
 
     def job_times(self) -> dict[str, datetime]:
         return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}

@@ -427,13 +427,14 @@ class TriageService:
         thread.updated_at = now
 
     def _after(self, effects: list[Effect], timer: tuple[str, str, datetime | None] | None) -> None:
-        if timer is not None:
-            self.timers.set(*timer)
+        """Say what was decided, then (re)schedule the thread's timer: the reply goes first."""
         for effect in effects:
             try:
                 self.emit(effect)
             except Exception:
                 log.exception("could not post %s in %s", effect.template, effect.thread_ts)
+        if timer is not None:
+            self.timers.set(*timer)
 
     def _change_effect(
         self, thread: ThreadRow, state: ThreadState, change: Change, now: datetime

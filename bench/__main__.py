@@ -1,0 +1,7 @@
+"""``python -m bench``: Watchstander's triage latency and burst drain against an echo bot."""
+
+import sys
+
+from bench.triage_latency import main
+
+sys.exit(main())

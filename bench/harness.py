@@ -1,0 +1,220 @@
+"""The real bot (Errbot + the Watchstander Slack backend) in a subprocess against a fresh
+`LocalSlack`: start, readiness, and waits on the server's recorded Web API calls.
+
+Adapted from ``tests/e2e/conftest.py`` (not imported: benchmarks must not depend on tests).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchstander.sandbox.slack_server import Call, LocalSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+ECHO_PLUGINS = ROOT / "bench" / "echo"
+SUPPORT = "C0SUPPORT"
+ONCALL, SECONDARY, POSTER = "U0ALICE", "U0BOB", "U0CAROL"
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+CONNECT_TIMEOUT = 90.0  # Errbot's start on a busy 2-core machine
+PROBE_TIMEOUT = 15.0  # one readiness probe; re-posted up to PROBES times
+PROBES = 6
+QUIET = 1.0  # `Bot.settle`: the bot is done once no Web API call came for this long
+SETTLE_LIMIT = 30.0
+
+
+class BotFailed(RuntimeError):
+    """The bot did not start, exited, or did not answer in time."""
+
+
+def is_reply(call: Call, thread_ts: str | None = None) -> bool:
+    """A chat.postMessage into a thread (into `thread_ts`, when given)."""
+    if call.method != "chat.postMessage":
+        return False
+    got = call.params.get("thread_ts")
+    return bool(got) and (thread_ts is None or got == thread_ts)
+
+
+def is_top_level(call: Call) -> bool:
+    """A chat.postMessage in #support outside any thread (how commands are answered)."""
+    return (
+        call.method == "chat.postMessage"
+        and call.params.get("channel") == SUPPORT
+        and not call.params.get("thread_ts")
+    )
+
+
+def wait_reply(slack: LocalSlack, ts: str, since: int, timeout: float) -> Call | None:
+    """The first threaded reply to `ts` among the calls from index `since` on, or None."""
+    found: list[Call] = []
+    seen = since
+
+    def answered(s: LocalSlack) -> bool:
+        nonlocal seen
+        calls = s.calls
+        for call in calls[seen:]:
+            if is_reply(call, ts):
+                found.append(call)
+                return True
+        seen = len(calls)
+        return False
+
+    slack.wait_for(answered, timeout)
+    return found[0] if found else None
+
+
+def wait_replies(
+    slack: LocalSlack, wanted: Iterable[str], since: int, timeout: float
+) -> dict[str, Call]:
+    """The first threaded reply to each ts of `wanted` (those that came before `timeout`)."""
+    remaining = set(wanted)
+    first: dict[str, Call] = {}
+    seen = since
+
+    def drained(s: LocalSlack) -> bool:
+        nonlocal seen
+        calls = s.calls
+        for call in calls[seen:]:
+            ts = call.params.get("thread_ts") if call.method == "chat.postMessage" else None
+            if ts in remaining:
+                remaining.discard(ts)
+                first[ts] = call
+        seen = len(calls)
+        return not remaining
+
+    slack.wait_for(drained, timeout)
+    return first
+
+
+@dataclass
+class Bot:
+    """One bot process: the echo baseline (`plugins` = bench/echo) or Watchstander (None)."""
+
+    slack: LocalSlack
+    data: Path
+    plugins: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        return "echo" if self.plugins is not None else "watchstander"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "watchstander.db"
+
+    @property
+    def exited(self) -> bool:
+        return self.process is None or self.process.poll() is not None
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in PROXIES}  # ws:// stays direct
+        env.update(
+            SLACK_BOT_TOKEN=self.slack.bot_token,
+            SLACK_APP_TOKEN=self.slack.app_token,
+            SLACK_API_URL=self.slack.api_url,
+            WATCHSTANDER_DATA_DIR=str(self.data),
+            WATCHSTANDER_DATABASE_URL=f"sqlite:///{self.database}",
+            ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
+            WATCHSTANDER_LOG_LEVEL="WARNING",  # DEBUG logging distorts timings
+        )
+        if self.plugins is not None:
+            env["WATCHSTANDER_PLUGIN_DIR"] = str(self.plugins)
+        env.update(self.extra_env)
+        errbot = Path(sys.executable).with_name("errbot")
+        with open(self.data / "bot-output.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [str(errbot), "-c", str(ROOT / "config.py")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        connects = len(self.slack.calls_to("apps.connections.open"))
+        self.slack.wait_for(
+            lambda s: (
+                self.exited or (s.connected and len(s.calls_to("apps.connections.open")) > connects)
+            ),
+            CONNECT_TIMEOUT,
+        )
+        if self.exited or not self.slack.connected:
+            raise BotFailed(f"{self.name} bot did not connect\n{self.log_tail()}")
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        """Re-post a probe until it is answered: the echo of a plain post, or (Watchstander)
+        the top-level answer to ``!threads``, which comes once the plugins are active."""
+        for _ in range(PROBES):
+            since = len(self.slack.calls)
+            if self.plugins is not None:
+                probe = self.slack.post(POSTER, SUPPORT, "readiness probe")
+                ok = wait_reply(self.slack, probe, since, PROBE_TIMEOUT) is not None
+            else:
+                self.slack.post(POSTER, SUPPORT, "!threads")
+                ok = self.slack.wait_for(self._answered_since(since), PROBE_TIMEOUT)
+            if self.exited:
+                break
+            if ok:
+                return
+        raise BotFailed(f"{self.name} bot never answered its readiness probe\n{self.log_tail()}")
+
+    def _answered_since(self, since: int) -> Callable[[LocalSlack], bool]:
+        return lambda s: self.exited or any(is_top_level(c) for c in s.calls[since:])
+
+    def settle(self) -> Call | None:
+        """Wait (at most SETTLE_LIMIT) until no Web API call has come for QUIET seconds: the
+        bot has handled every event, its own echoed posts included. The last call, if any."""
+        deadline = time.monotonic() + SETTLE_LIMIT
+        count = len(self.slack.calls)
+        while not self.exited and time.monotonic() < deadline:
+            if not self.slack.wait_for(self._more_than(count), QUIET):
+                break
+            count = len(self.slack.calls)
+        calls = self.slack.calls
+        return calls[-1] if calls else None
+
+    @staticmethod
+    def _more_than(count: int) -> Callable[[LocalSlack], bool]:
+        return lambda s: len(s.calls) > count
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = ""
+        for path in (self.data / "bot-output.log", self.data / "errbot" / "errbot.log"):
+            if path.exists():
+                text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
+
+
+@contextmanager
+def running_bot(data: Path, plugins: Path | None, **env: str) -> Iterator[tuple[LocalSlack, Bot]]:
+    """A fresh server and a started bot; both stopped on the way out, whatever happens."""
+    data.mkdir(parents=True, exist_ok=True)
+    slack = LocalSlack().start()
+    bot = Bot(slack, data, plugins, dict(env))
+    try:
+        bot.start()
+        yield slack, bot
+        bot.settle()  # not stopped mid-request (on success; a failure stops it at once)
+    finally:
+        try:
+            bot.stop()
+        finally:
+            slack.stop()
