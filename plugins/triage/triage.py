@@ -36,7 +36,7 @@ class Triage(BotPlugin):
         settings = Settings.from_env()
         self.store = Store(settings.database_url)
         self.store.migrate()
-        self.scheduler = jobs.Scheduler(self.store.engine, settings.tz)
+        self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
         web = getattr(self._bot, "slack_web", None)
         self.triage = TriageService(
             self.store,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,7 +60,12 @@ def job_id(channel: str, root_ts: str) -> str:
 class Scheduler:
     """The APScheduler, with its jobs kept in the bot's own database."""
 
-    def __init__(self, engine: Engine, timezone: Any = UTC) -> None:
+    def __init__(
+        self, engine: Engine, timezone: Any = UTC, writer: AbstractContextManager[Any] | None = None
+    ) -> None:
+        # On SQLite the job store's writes take the store's writer lock, so the next event's
+        # transaction waits on a Python lock instead of SQLite's sleeping busy handler.
+        self._writer = writer if writer is not None else contextlib.nullcontext()
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -76,18 +82,19 @@ class Scheduler:
     def set(self, channel: str, root_ts: str, at: datetime | None) -> None:
         """Due at ``at`` (replacing the old time), or no job when ``at`` is None."""
         ident = job_id(channel, root_ts)
-        if at is None:
-            with contextlib.suppress(JobLookupError):
-                self._scheduler.remove_job(ident)
-            return
-        self._scheduler.add_job(
-            thread_timer,
-            "date",
-            run_date=at,
-            args=[channel, root_ts],
-            id=ident,
-            replace_existing=True,
-        )
+        with self._writer:
+            if at is None:
+                with contextlib.suppress(JobLookupError):
+                    self._scheduler.remove_job(ident)
+                return
+            self._scheduler.add_job(
+                thread_timer,
+                "date",
+                run_date=at,
+                args=[channel, root_ts],
+                id=ident,
+                replace_existing=True,
+            )
 
     def reconcile(self, pending: list[tuple[str, str, datetime]]) -> int:
         """Make every thread's job due when the database says (after a restart or a crash).

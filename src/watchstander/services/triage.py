@@ -131,7 +131,6 @@ class TriageService:
                 tx.update_message_text(msg.channel, msg.ts, msg.text)
             else:
                 tx.add_message(thread, msg.ts, msg.user, msg.text, at)
-                tx.adopt_orphans(thread, msg.ts)
             effects, timer = self._refresh(tx, thread, [self._event(row, thread)], now)
         self._after(effects, timer)
         return True
@@ -187,7 +186,7 @@ class TriageService:
                 if tx.record_action(thread, action.kind.value, action.at, now):
                     taken.append(self._action_effect(thread, state, action, now))
                     tx.audit(now, None, action.kind.value, thread, f"due {action.at.isoformat()}")
-            effects, timer = self._refresh(tx, thread, [], now)
+            effects, timer = self._refresh(tx, thread, [], now, reschedule=True)
         self._after(taken + effects, timer)
         return taken
 
@@ -365,10 +364,10 @@ class TriageService:
             ts=row.ts,
             actor=row.actor,
             at=row.at,
-            text=row.text,
-            level=Level(row.level),
-            reaction=row.reaction,
-            target=row.target,
+            text=row.text or "",
+            level=Level(row.level or 0),
+            reaction=row.reaction or "",
+            target=row.target or "",
             on_root=row.item_ts == thread.root_ts,
             until=row.until,
         )
@@ -382,8 +381,17 @@ class TriageService:
         return replay(events, self.policy)
 
     def _refresh(
-        self, tx: Tx, thread: ThreadRow, new: Iterable[Event], now: datetime
-    ) -> tuple[list[Effect], tuple[str, str, datetime | None]]:
+        self,
+        tx: Tx,
+        thread: ThreadRow,
+        new: Iterable[Event],
+        now: datetime,
+        *,
+        reschedule: bool = False,
+    ) -> tuple[list[Effect], tuple[str, str, datetime | None] | None]:
+        """Replay, store the new state, and say what changed. The timer comes back only when
+        the thread's next due time moved (or ``reschedule``: its job has just run)."""
+        due_before = thread.next_due_at
         tx.adopt_all_orphans(thread)
         state = self._replay(tx, thread)
         said = Said(
@@ -393,11 +401,15 @@ class TriageService:
             next_checkin_at=thread.said_next_checkin_at,
         )
         found = changes(said, state, list(new))
+        holder = (thread.assignee, thread.claimed_at, thread.resolved_at)
         self._store_state(thread, state, now)
-        tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
+        if holder != (thread.assignee, thread.claimed_at, thread.resolved_at):
+            tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
         effects = [self._change_effect(thread, state, change, now) for change in found]
         for change in found:
             tx.audit(now, change.assignee, f"said:{change.kind}", thread, change.level.label)
+        if not reschedule and thread.next_due_at == due_before:
+            return effects, None
         return effects, (thread.channel, thread.root_ts, thread.next_due_at)
 
     def _store_state(self, thread: ThreadRow, state: ThreadState, now: datetime) -> None:

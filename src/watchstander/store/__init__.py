@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -26,15 +26,19 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -186,6 +190,43 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+# Statements built once: the hot path (one Slack event) runs these with parameters only, so
+# SQLAlchemy spends no time building and keying them again.
+_THREAD_BY_KEY = select(ThreadRow).where(
+    ThreadRow.channel == bindparam("channel"), ThreadRow.root_ts == bindparam("root_ts")
+)
+_THREAD_BY_KEY_LOCKED = _THREAD_BY_KEY.with_for_update()
+_THREAD_OF_MESSAGE = select(MessageRow.thread_id).where(
+    MessageRow.channel == bindparam("channel"), MessageRow.ts == bindparam("ts")
+)
+_EVENTS_OF_THREAD = select(EventRow).where(EventRow.thread_id == bindparam("thread_id"))
+_ACTIONS_OF_THREAD = select(ActionRow).where(ActionRow.thread_id == bindparam("thread_id"))
+_EVENTS = cast(Table, EventRow.__table__)
+_ADOPT_ORPHANS = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.thread_id.is_(None),
+        _EVENTS.c.channel == bindparam("in_channel"),
+        _EVENTS.c.item_ts.in_(
+            select(MessageRow.ts).where(MessageRow.thread_id == bindparam("owner"))
+        ),
+    )
+    .values(thread_id=bindparam("owner"))
+)
+_ADD_AUDIT = cast(Table, AuditRow.__table__).insert()
+_INSERT_ONCE: dict[tuple[str, str], Any] = {}
+
+
+def _insert_once_statement(model: type[Base], dialect: str, keys: tuple[str, ...]) -> Any:
+    cached = _INSERT_ONCE.get((model.__tablename__, dialect))
+    if cached is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = cast(Table, model.__table__)
+        cached = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        _INSERT_ONCE[(model.__tablename__, dialect)] = cached
+    return cached
+
+
 class Tx:
     """One unit of work: typed reads and writes inside a single transaction."""
 
@@ -195,10 +236,8 @@ class Tx:
 
     # threads
     def thread(self, channel: str, root_ts: str, *, lock: bool = False) -> ThreadRow | None:
-        query = select(ThreadRow).where(ThreadRow.channel == channel, ThreadRow.root_ts == root_ts)
-        if lock and self._lock_rows:
-            query = query.with_for_update()
-        return self.session.scalars(query).first()
+        query = _THREAD_BY_KEY_LOCKED if lock and self._lock_rows else _THREAD_BY_KEY
+        return self.session.scalars(query, {"channel": channel, "root_ts": root_ts}).first()
 
     def thread_by_id(self, thread_id: int) -> ThreadRow | None:
         return self.session.get(ThreadRow, thread_id)
@@ -208,21 +247,27 @@ class Tx:
         row = self.thread(channel, root_ts, lock=True)
         if row is not None:
             return row
-        try:
-            with self.session.begin_nested():
-                row = ThreadRow(channel=channel, root_ts=root_ts, created_at=now, updated_at=now)
-                self.session.add(row)
-                self.session.flush()
-        except IntegrityError:
-            row = self.thread(channel, root_ts, lock=True)
-            assert row is not None
+        values = {"channel": channel, "root_ts": root_ts, "created_at": now, "updated_at": now}
+        self._insert_once(ThreadRow, values, ["channel", "root_ts"])
+        row = self.thread(channel, root_ts, lock=True)
+        assert row is not None
         return row
+
+    def _insert_once(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
+        """INSERT unless a row with the same unique ``keys`` exists: True when it was new.
+
+        One statement (``ON CONFLICT DO NOTHING``) on SQLite and PostgreSQL, so a duplicate
+        costs no savepoint and no exception.
+        """
+        values = {key: value for key, value in values.items() if value is not None}
+        dialect = self.session.get_bind().dialect.name
+        statement = _insert_once_statement(model, dialect, tuple(keys))
+        result = self.session.execute(statement, values)
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def thread_of_message(self, channel: str, ts: str) -> ThreadRow | None:
         """The thread a message belongs to: by its own row, or as a thread's root."""
-        thread_id = self.session.scalar(
-            select(MessageRow.thread_id).where(MessageRow.channel == channel, MessageRow.ts == ts)
-        )
+        thread_id = self.session.scalar(_THREAD_OF_MESSAGE, {"channel": channel, "ts": ts})
         if thread_id is not None:
             return self.session.get(ThreadRow, thread_id)
         return self.thread(channel, ts)
@@ -256,21 +301,16 @@ class Tx:
     def add_message(
         self, thread: ThreadRow, ts: str, user: str | None, text: str, at: datetime
     ) -> None:
-        exists = self.session.scalar(
-            select(MessageRow.id).where(MessageRow.channel == thread.channel, MessageRow.ts == ts)
-        )
-        if exists is None:
-            self.session.add(
-                MessageRow(
-                    thread_id=thread.id,
-                    channel=thread.channel,
-                    ts=ts,
-                    user=user,
-                    text=text,
-                    is_root=ts == thread.root_ts,
-                    posted_at=at,
-                )
-            )
+        values = {
+            "thread_id": thread.id,
+            "channel": thread.channel,
+            "ts": ts,
+            "user": user,
+            "text": text,
+            "is_root": ts == thread.root_ts,
+            "posted_at": at,
+        }
+        self._insert_once(MessageRow, values, ["channel", "ts"])
 
     def update_message_text(self, channel: str, ts: str, text: str) -> None:
         self.session.execute(
@@ -281,16 +321,9 @@ class Tx:
 
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""
-        seen = self.session.scalar(select(EventRow.id).where(EventRow.event_key == row.event_key))
-        if seen is not None:
-            return False
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-                self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        values = {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
+        values.pop("id", None)
+        return self._insert_once(EventRow, values, ["event_key"])
 
     def adopt_orphans(self, thread: ThreadRow, ts: str) -> int:
         """Attach reactions that arrived before their message ``ts`` to its thread."""
@@ -307,22 +340,13 @@ class Tx:
 
     def adopt_all_orphans(self, thread: ThreadRow) -> None:
         """Attach every waiting reaction on any message of this thread (a late sweep)."""
-        known = select(MessageRow.ts).where(MessageRow.thread_id == thread.id)
-        self.session.execute(
-            update(EventRow)
-            .where(
-                EventRow.thread_id.is_(None),
-                EventRow.channel == thread.channel,
-                EventRow.item_ts.in_(known),
-            )
-            .values(thread_id=thread.id)
-        )
+        self.session.execute(_ADOPT_ORPHANS, {"in_channel": thread.channel, "owner": thread.id})
 
     def events(self, thread: ThreadRow) -> Sequence[EventRow]:
-        return self.session.scalars(select(EventRow).where(EventRow.thread_id == thread.id)).all()
+        return self.session.scalars(_EVENTS_OF_THREAD, {"thread_id": thread.id}).all()
 
     def actions(self, thread: ThreadRow) -> Sequence[ActionRow]:
-        return self.session.scalars(select(ActionRow).where(ActionRow.thread_id == thread.id)).all()
+        return self.session.scalars(_ACTIONS_OF_THREAD, {"thread_id": thread.id}).all()
 
     def record_action(self, thread: ThreadRow, kind: str, due_at: datetime, now: datetime) -> bool:
         """Take a timed action once: False when it was already taken for that due time."""
@@ -355,14 +379,15 @@ class Tx:
     def audit(
         self, at: datetime, actor: str | None, action: str, thread: ThreadRow | None, detail: str
     ) -> None:
-        self.session.add(
-            AuditRow(
-                at=at,
-                actor=actor,
-                action=action,
-                thread_id=None if thread is None else thread.id,
-                detail=detail[:2000],
-            )
+        self.session.execute(
+            _ADD_AUDIT,
+            {
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "thread_id": None if thread is None else thread.id,
+                "detail": detail[:2000],
+            },
         )
 
     def audit_entries(self, limit: int = 100) -> Sequence[AuditRow]:
@@ -414,19 +439,16 @@ class Store:
         with lock, self._sessions() as session, session.begin():
             yield Tx(session, lock_rows=not self.is_sqlite)
 
+    @property
+    def writer(self) -> AbstractContextManager[Any]:
+        """The lock that serialises writers in this process (a no-op on PostgreSQL)."""
+        return self._write_lock if self.is_sqlite else _NO_LOCK
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
+_NO_LOCK: AbstractContextManager[Any] = nullcontext()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
