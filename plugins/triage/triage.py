@@ -47,16 +47,16 @@ class Triage(BotPlugin):
             timers=self.scheduler,
             group_handles=GroupHandles(web) if web is not None else None,
         )
-        jobs.install(jobs.Runtime(self.triage, now))
+        jobs.install(jobs.Runtime(self.triage, now, self.scheduler))
         self.scheduler.start()
-        restored = self.scheduler.reconcile(list(self.triage.pending_timers()))
+        self.scheduler.settle(self.triage.earliest_due())
         for line in settings.missing_integrations():
             log.info(line)
         log.info(
-            "Watching #%s (%s); %d timers restored",
+            "Watching #%s (%s); next timed action at %s",
             settings.support_channel,
             self.triage.channel_id,
-            restored,
+            self.scheduler.armed_at,
         )
         super().activate()
         self._ready.set()

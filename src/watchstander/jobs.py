@@ -1,23 +1,29 @@
 """Scheduled work: module-level job functions and the APScheduler that runs them.
 
-APScheduler stores a *reference* to each job function in its SQLAlchemy job store, so jobs are
-plain module functions that find the running service through :data:`_runtime` (set when the
-plugin activates). Each thread has at most one job, ``thread:<channel>:<root ts>``, due at the
-thread's next timed action. The database decides whether the action was already taken, so a
-job that runs twice, late, or after a restart does each action exactly once.
+Every thread keeps its next timed action (check-in, reminder, breach, escalation) in the
+database (``threads.next_due_at``). APScheduler holds one job, kept in its SQLAlchemy job store
+in the same database, armed at the earliest of those times: when it runs, :func:`due_timers`
+takes every action that has come due and arms the job again at the next earliest time.
+
+So a new thread whose first deadline is later than the armed one costs no job-store write,
+and the database alone decides whether an action was already taken: a job that runs twice,
+late, or after a restart does each action exactly once. APScheduler stores a *reference* to
+the job function, so it is a plain module function that finds the running services through
+:data:`_runtime` (set when the plugin activates).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.jobstores.base import JobLookupError
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
@@ -27,12 +33,14 @@ from watchstander.services.triage import TriageService
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
+JOB_ID = "watchstander:due-timers"
 
 
 @dataclass
 class Runtime:
     triage: TriageService
     clock: Callable[[], datetime]
+    scheduler: Scheduler
 
 
 _runtime: Runtime | None = None
@@ -44,21 +52,21 @@ def install(runtime: Runtime | None) -> None:
     _runtime = runtime
 
 
-def thread_timer(channel: str, root_ts: str) -> None:
-    """Take the due timed actions of one thread (check-in, reminder, breach, escalation)."""
+def due_timers() -> None:
+    """Take every timed action that has come due, then arm the job at the next one."""
     runtime = _runtime
     if runtime is None:
-        log.warning("thread timer for %s/%s ran before the bot was ready", channel, root_ts)
+        log.warning("the timer job ran before the bot was ready")
         return
-    runtime.triage.on_timer(channel, root_ts, runtime.clock())
-
-
-def job_id(channel: str, root_ts: str) -> str:
-    return f"thread:{channel}:{root_ts}"
+    runtime.scheduler.disarm()
+    try:
+        runtime.triage.run_due(runtime.clock())
+    finally:
+        runtime.scheduler.settle(runtime.triage.earliest_due())
 
 
 class Scheduler:
-    """The APScheduler, with its jobs kept in the bot's own database."""
+    """The APScheduler, with its one job kept in the bot's own database."""
 
     def __init__(
         self, engine: Engine, timezone: Any = UTC, writer: AbstractContextManager[Any] | None = None
@@ -66,9 +74,13 @@ class Scheduler:
         # On SQLite the job store's writes take the store's writer lock, so the next event's
         # transaction waits on a Python lock instead of SQLite's sleeping busy handler.
         self._writer = writer if writer is not None else contextlib.nullcontext()
+        self._lock = threading.Lock()
+        self._armed_at: datetime | None = None
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            # Runs may overlap (an earlier deadline armed while a run is going): they are safe
+            # together, and a run skipped for "max instances" would drop the armed time.
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 4},
             timezone=timezone,
         )
 
@@ -80,35 +92,53 @@ class Scheduler:
             self._scheduler.shutdown(wait=False)
 
     def set(self, channel: str, root_ts: str, at: datetime | None) -> None:
-        """Due at ``at`` (replacing the old time), or no job when ``at`` is None."""
-        ident = job_id(channel, root_ts)
-        with self._writer:
-            if at is None:
-                with contextlib.suppress(JobLookupError):
-                    self._scheduler.remove_job(ident)
-                return
-            self._scheduler.add_job(
-                thread_timer,
-                "date",
-                run_date=at,
-                args=[channel, root_ts],
-                id=ident,
-                replace_existing=True,
-            )
+        """A thread's next action is due at ``at``: arm the job if that comes first.
 
-    def reconcile(self, pending: list[tuple[str, str, datetime]]) -> int:
-        """Make every thread's job due when the database says (after a restart or a crash).
-
-        The database is the truth: a job that is missing, or due at another time (the bot
-        stopped between deciding and rescheduling), is set again.
+        A later time, or none, changes nothing here: the job runs at the earlier time, finds
+        nothing due for that thread, and arms itself at the next time the database holds.
         """
-        fixed = 0
-        for channel, root_ts, at in pending:
-            job = self._scheduler.get_job(job_id(channel, root_ts))
-            if job is None or job.next_run_time is None or job.next_run_time != at:
-                fixed += 1
-                self.set(channel, root_ts, at)
-        return fixed
+        if at is not None:
+            self.arm(at)
 
-    def job_times(self) -> dict[str, datetime]:
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+    def arm(self, at: datetime | None) -> None:
+        """Run the job at ``at`` unless it is known to be armed at an earlier time."""
+        if at is None:
+            return
+        with self._lock:
+            if self._armed_at is not None and self._armed_at <= at:
+                return
+            self._add(at)
+
+    def disarm(self) -> None:
+        """Forget the armed time (the job is running): every ``arm`` until ``settle`` arms."""
+        with self._lock:
+            self._armed_at = None
+
+    def settle(self, at: datetime | None) -> None:
+        """After a run and at start-up: arm at ``at`` unless the job store holds an earlier
+        run. The job store is read here, never on the hot path."""
+        with self._lock:
+            job = self._scheduler.get_job(JOB_ID)
+            current: datetime | None = None if job is None else job.next_run_time
+            if at is None or (current is not None and current <= at):
+                self._armed_at = current
+                return
+            self._add(at)
+
+    def _add(self, at: datetime) -> None:
+        with self._writer:
+            self._scheduler.add_job(
+                due_timers, "date", run_date=at, id=JOB_ID, replace_existing=True
+            )
+        self._armed_at = at
+
+    def when_job_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each run of the job, whether it succeeded or failed."""
+        self._scheduler.add_listener(
+            lambda _event: callback(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
+
+    @property
+    def armed_at(self) -> datetime | None:
+        job = self._scheduler.get_job(JOB_ID)
+        return None if job is None else job.next_run_time

@@ -29,7 +29,8 @@ def test_migrate_twice_is_harmless(store: Store) -> None:
 def test_times_come_back_aware_and_in_utc(store: Store) -> None:
     cet = timezone(timedelta(hours=1))
     with store.transaction() as tx:
-        row = tx.ensure_thread("C1", "1.000100", NOW.astimezone(cet))
+        row, made = tx.ensure_thread("C1", "1.000100", NOW.astimezone(cet))
+        assert made
         row.posted_at = NOW.astimezone(cet)
     with store.transaction() as tx:
         again = tx.thread("C1", "1.000100")
@@ -48,7 +49,7 @@ def test_an_event_key_is_recorded_once(store: Store) -> None:
         )
 
     with store.transaction() as tx:
-        thread = tx.ensure_thread("C1", "1.0", NOW)
+        thread, _ = tx.ensure_thread("C1", "1.0", NOW)
         first = row()
         first.thread_id = thread.id
         assert tx.add_event(first)
@@ -59,7 +60,7 @@ def test_an_event_key_is_recorded_once(store: Store) -> None:
 
 def test_a_timed_action_is_taken_once(store: Store) -> None:
     with store.transaction() as tx:
-        thread = tx.ensure_thread("C1", "1.0", NOW)
+        thread, _ = tx.ensure_thread("C1", "1.0", NOW)
         assert tx.record_action(thread, "checkin", NOW, NOW)
         assert not tx.record_action(thread, "checkin", NOW, NOW + timedelta(seconds=5))
         assert tx.record_action(thread, "checkin", NOW + timedelta(minutes=30), NOW)
@@ -68,11 +69,14 @@ def test_a_timed_action_is_taken_once(store: Store) -> None:
 def test_threads_made_at_once_end_as_one(store: Store) -> None:
     barrier = threading.Barrier(6)
     ids: list[int] = []
+    made: list[bool] = []
 
     def make() -> None:
         barrier.wait()
         with store.transaction() as tx:
-            ids.append(tx.ensure_thread("C1", "7.0", NOW).id)
+            row, new = tx.ensure_thread("C1", "7.0", NOW, likely_new=True)
+            ids.append(row.id)
+            made.append(new)
 
     workers = [threading.Thread(target=make) for _ in range(6)]
     for worker in workers:
@@ -80,3 +84,4 @@ def test_threads_made_at_once_end_as_one(store: Store) -> None:
     for worker in workers:
         worker.join(timeout=30)
     assert len(ids) == 6 and len(set(ids)) == 1
+    assert made.count(True) == 1

@@ -11,7 +11,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -110,8 +111,10 @@ class TriageService:
         level = self._level(msg.text)
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
-        with self._lock(msg.channel, msg.root_ts), self.store.transaction() as tx:
-            thread = tx.ensure_thread(msg.channel, msg.root_ts, now)
+        with self._lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
+            thread, made = tx.ensure_thread(
+                msg.channel, msg.root_ts, now, likely_new=kind is Kind.POST
+            )
             row = EventRow(
                 event_key=msg.key,
                 thread_id=thread.id,
@@ -127,11 +130,16 @@ class TriageService:
             )
             if not tx.add_event(row):
                 return False
+            event = self._event(row, thread)
+            adopted = 0
             if msg.is_edit:
                 tx.update_message_text(msg.channel, msg.ts, msg.text)
             else:
                 tx.add_message(thread, msg.ts, msg.user, msg.text, at)
-            effects, timer = self._refresh(tx, thread, [self._event(row, thread)], now)
+                adopted = tx.adopt_orphans(thread, msg.ts)
+            # A thread this call made holds only this event (and what it adopted).
+            known = [event] if made and not adopted else None
+            effects, timer = self._refresh(tx, thread, [event], now, events=known)
         self._after(effects, timer)
         return True
 
@@ -190,9 +198,24 @@ class TriageService:
         self._after(taken + effects, timer)
         return taken
 
-    def pending_timers(self) -> Sequence[tuple[str, str, datetime]]:
+    def run_due(self, now: datetime, batch: int = 200) -> int:
+        """Take the timed actions of every thread that has one due by ``now``."""
+        done = 0
+        while True:
+            with self.store.transaction() as tx:
+                due_now = tx.due_threads(now, batch)
+            for channel, root_ts in due_now:
+                try:
+                    self.on_timer(channel, root_ts, now)
+                except Exception:
+                    log.exception("timed action of %s/%s failed; it stays due", channel, root_ts)
+            done += len(due_now)
+            if len(due_now) < batch:
+                return done
+
+    def earliest_due(self) -> datetime | None:
         with self.store.transaction() as tx:
-            return tx.pending_timers()
+            return tx.earliest_due()
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -298,8 +321,17 @@ class TriageService:
             f"'{text[:40]}' is not a person I know: mention them, like `!handoff @alice`"
         )
 
-    def _lock(self, channel: str, root_ts: str) -> threading.Lock:
-        return self._locks[hash((channel, root_ts)) % len(self._locks)]
+    @contextmanager
+    def _lock(self, channel: str, *keys: str) -> Iterator[None]:
+        """Serialise work on the same thread (or message) in this process.
+
+        Striped locks, taken in stripe order so that two callers never wait on each other.
+        """
+        stripes = sorted({hash((channel, key)) % len(self._locks) for key in keys})
+        with ExitStack() as stack:
+            for stripe in stripes:
+                stack.enter_context(self._locks[stripe])
+            yield
 
     def _level(self, text: str) -> Level:
         return parse_level(
@@ -372,7 +404,9 @@ class TriageService:
             until=row.until,
         )
 
-    def _replay(self, tx: Tx, thread: ThreadRow) -> ThreadState:
+    def _replay(self, tx: Tx, thread: ThreadRow, events: list[Event] | None = None) -> ThreadState:
+        if events is not None:  # a new thread: nothing else is stored for it yet
+            return replay(events, self.policy)
         events = [self._event(row, thread) for row in tx.events(thread)]
         events += [
             Event(kind=Kind(a.kind), ts=datetime_to_ts(a.sent_at), actor=None, at=a.sent_at)
@@ -388,12 +422,12 @@ class TriageService:
         now: datetime,
         *,
         reschedule: bool = False,
+        events: list[Event] | None = None,
     ) -> tuple[list[Effect], tuple[str, str, datetime | None] | None]:
         """Replay, store the new state, and say what changed. The timer comes back only when
         the thread's next due time moved (or ``reschedule``: its job has just run)."""
         due_before = thread.next_due_at
-        tx.adopt_all_orphans(thread)
-        state = self._replay(tx, thread)
+        state = self._replay(tx, thread, events)
         said = Said(
             level=Level(thread.said_level),
             assignee=thread.said_assignee,

@@ -63,6 +63,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def _aware(value: Any) -> datetime | None:
+    """A UTC time from an aggregate (which bypasses the column type)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return cast(datetime, value.astimezone(UTC))
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -207,9 +218,7 @@ _ADOPT_ORPHANS = (
     .where(
         _EVENTS.c.thread_id.is_(None),
         _EVENTS.c.channel == bindparam("in_channel"),
-        _EVENTS.c.item_ts.in_(
-            select(MessageRow.ts).where(MessageRow.thread_id == bindparam("owner"))
-        ),
+        _EVENTS.c.item_ts == bindparam("in_ts"),
     )
     .values(thread_id=bindparam("owner"))
 )
@@ -242,16 +251,23 @@ class Tx:
     def thread_by_id(self, thread_id: int) -> ThreadRow | None:
         return self.session.get(ThreadRow, thread_id)
 
-    def ensure_thread(self, channel: str, root_ts: str, now: datetime) -> ThreadRow:
-        """The thread row, made if new; two makers at once end with one row."""
-        row = self.thread(channel, root_ts, lock=True)
-        if row is not None:
-            return row
+    def ensure_thread(
+        self, channel: str, root_ts: str, now: datetime, *, likely_new: bool = False
+    ) -> tuple[ThreadRow, bool]:
+        """The thread row, made if new, and whether this call made it.
+
+        Two makers at once end with one row. ``likely_new`` (a top-level post) tries the
+        insert first, which saves a lookup in the common case.
+        """
+        if not likely_new:
+            row = self.thread(channel, root_ts, lock=True)
+            if row is not None:
+                return row, False
         values = {"channel": channel, "root_ts": root_ts, "created_at": now, "updated_at": now}
-        self._insert_once(ThreadRow, values, ["channel", "root_ts"])
+        made = self._insert_once(ThreadRow, values, ["channel", "root_ts"])
         row = self.thread(channel, root_ts, lock=True)
         assert row is not None
-        return row
+        return row, made
 
     def _insert_once(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
         """INSERT unless a row with the same unique ``keys`` exists: True when it was new.
@@ -291,11 +307,20 @@ class Tx:
         query = query.order_by(ThreadRow.level.desc(), ThreadRow.root_ts).limit(limit)
         return self.session.scalars(query).all()
 
-    def pending_timers(self) -> Sequence[tuple[str, str, datetime]]:
-        query = select(ThreadRow.channel, ThreadRow.root_ts, ThreadRow.next_due_at).where(
-            ThreadRow.resolved_at.is_(None), ThreadRow.next_due_at.is_not(None)
+    def due_threads(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """Open threads whose next timed action is due by ``now``, oldest first."""
+        query = (
+            select(ThreadRow.channel, ThreadRow.root_ts)
+            .where(ThreadRow.resolved_at.is_(None), ThreadRow.next_due_at <= now)
+            .order_by(ThreadRow.next_due_at)
+            .limit(limit)
         )
-        return [(c, t, d) for c, t, d in self.session.execute(query).all() if d is not None]
+        return [(channel, root_ts) for channel, root_ts in self.session.execute(query).all()]
+
+    def earliest_due(self) -> datetime | None:
+        query = select(func.min(ThreadRow.next_due_at)).where(ThreadRow.resolved_at.is_(None))
+        value = self.session.scalar(query)
+        return _aware(value)
 
     # messages and events
     def add_message(
@@ -327,20 +352,9 @@ class Tx:
 
     def adopt_orphans(self, thread: ThreadRow, ts: str) -> int:
         """Attach reactions that arrived before their message ``ts`` to its thread."""
-        result = self.session.execute(
-            update(EventRow)
-            .where(
-                EventRow.thread_id.is_(None),
-                EventRow.channel == thread.channel,
-                EventRow.item_ts == ts,
-            )
-            .values(thread_id=thread.id)
-        )
+        params = {"in_channel": thread.channel, "in_ts": ts, "owner": thread.id}
+        result = self.session.execute(_ADOPT_ORPHANS, params)
         return int(getattr(result, "rowcount", 0) or 0)
-
-    def adopt_all_orphans(self, thread: ThreadRow) -> None:
-        """Attach every waiting reaction on any message of this thread (a late sweep)."""
-        self.session.execute(_ADOPT_ORPHANS, {"in_channel": thread.channel, "owner": thread.id})
 
     def events(self, thread: ThreadRow) -> Sequence[EventRow]:
         return self.session.scalars(_EVENTS_OF_THREAD, {"thread_id": thread.id}).all()
