@@ -69,6 +69,8 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         Upstream drops every ``message_changed`` whose message has attachments, and a link
         unfurl adds them, so a real edit of a post with a link would never be seen.
         """
+        if self._is_own(event.get("message") or event):
+            return  # the bot's own posts: Errbot ignores them, so skip their user lookups
         if event.get("subtype") == "message_changed":
             inner = event.get("message") or {}
             if "attachments" in inner:
@@ -78,6 +80,13 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
                 stripped = {k: v for k, v in inner.items() if k != "attachments"}
                 event = {**event, "message": stripped}
         super()._handle_message(webclient, event)
+
+    def _is_own(self, message: dict[str, Any]) -> bool:
+        me = getattr(self.bot_identifier, "userid", None)
+        own_bot = (self.auth or {}).get("bot_id")
+        return bool(
+            (me and message.get("user") == me) or (own_bot and message.get("bot_id") == own_bot)
+        )
 
     def serve_once(self) -> bool | None:
         self.slack_web = WebClient(token=self.token, proxy=self.proxies, base_url=self.api_url)

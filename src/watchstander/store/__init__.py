@@ -239,9 +239,10 @@ def _insert_once_statement(model: type[Base], dialect: str, keys: tuple[str, ...
 class Tx:
     """One unit of work: typed reads and writes inside a single transaction."""
 
-    def __init__(self, session: Session, *, lock_rows: bool) -> None:
+    def __init__(self, session: Session, *, lock_rows: bool, orphans: set[tuple[str, str]]) -> None:
         self.session = session
         self._lock_rows = lock_rows
+        self._orphans = orphans
 
     # threads
     def thread(self, channel: str, root_ts: str, *, lock: bool = False) -> ThreadRow | None:
@@ -348,10 +349,16 @@ class Tx:
         """Record an event once: False when its key was seen before (a redelivery)."""
         values = {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
         values.pop("id", None)
-        return self._insert_once(EventRow, values, ["event_key"])
+        made = self._insert_once(EventRow, values, ["event_key"])
+        if made and row.thread_id is None:
+            self._orphans.add((row.channel, row.item_ts))
+        return made
 
     def adopt_orphans(self, thread: ThreadRow, ts: str) -> int:
         """Attach reactions that arrived before their message ``ts`` to its thread."""
+        if (thread.channel, ts) not in self._orphans:
+            return 0  # nothing waits for this message: no statement
+        self._orphans.discard((thread.channel, ts))
         params = {"in_channel": thread.channel, "in_ts": ts, "owner": thread.id}
         result = self.session.execute(_ADOPT_ORPHANS, params)
         return int(getattr(result, "rowcount", 0) or 0)
@@ -434,6 +441,8 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.RLock()
+        # Messages that reactions are waiting for (kept in memory: Errbot is one process).
+        self._orphans: set[tuple[str, str]] | None = None
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
@@ -451,7 +460,12 @@ class Store:
     def transaction(self) -> Iterator[Tx]:
         lock = self._write_lock if self.is_sqlite else _NO_LOCK
         with lock, self._sessions() as session, session.begin():
-            yield Tx(session, lock_rows=not self.is_sqlite)
+            if self._orphans is None:
+                waiting = select(EventRow.channel, EventRow.item_ts).where(
+                    EventRow.thread_id.is_(None)
+                )
+                self._orphans = {(c, t) for c, t in session.execute(waiting).all()}
+            yield Tx(session, lock_rows=not self.is_sqlite, orphans=self._orphans)
 
     @property
     def writer(self) -> AbstractContextManager[Any]:
