@@ -436,7 +436,7 @@ class TriageService:
         )
         found = changes(said, state, list(new))
         holder = (thread.assignee, thread.claimed_at, thread.resolved_at)
-        self._store_state(thread, state, now)
+        self._store_state(tx, thread, state, now)
         if holder != (thread.assignee, thread.claimed_at, thread.resolved_at):
             tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
         effects = [self._change_effect(thread, state, change, now) for change in found]
@@ -446,31 +446,36 @@ class TriageService:
             return effects, None
         return effects, (thread.channel, thread.root_ts, thread.next_due_at)
 
-    def _store_state(self, thread: ThreadRow, state: ThreadState, now: datetime) -> None:
-        thread.poster = state.poster
-        thread.root_text = state.root_text
-        thread.level = int(state.level)
-        thread.posted_at = state.posted_at
-        thread.raised_at = state.raised_at
-        thread.assignee = state.assignee
-        thread.claimed_at = state.claimed_at
-        thread.watchers = json.dumps(state.watchers)
-        thread.first_response_at = state.first_response_at
-        thread.last_update_at = state.last_update_at
-        thread.next_checkin_at = state.next_checkin_at
-        thread.breached = state.breached
-        thread.resolved_at = state.resolved_at
-        thread.resolved_by = state.resolved_by
-        thread.resolve_note = state.resolve_note
+    def _store_state(self, tx: Tx, thread: ThreadRow, state: ThreadState, now: datetime) -> None:
         upcoming = next_due(state, self.policy)
-        thread.next_due_at = upcoming.at if upcoming else None
-        thread.next_due_kind = upcoming.kind.value if upcoming else None
         said = said_after(state)
-        thread.said_level = int(said.level)
-        thread.said_assignee = said.assignee
-        thread.said_resolved = said.resolved
-        thread.said_next_checkin_at = said.next_checkin_at
-        thread.updated_at = now
+        tx.save_thread(
+            thread,
+            {
+                "poster": state.poster,
+                "root_text": state.root_text,
+                "level": int(state.level),
+                "posted_at": state.posted_at,
+                "raised_at": state.raised_at,
+                "assignee": state.assignee,
+                "claimed_at": state.claimed_at,
+                "watchers": json.dumps(state.watchers),
+                "first_response_at": state.first_response_at,
+                "last_update_at": state.last_update_at,
+                "next_checkin_at": state.next_checkin_at,
+                "breached": state.breached,
+                "resolved_at": state.resolved_at,
+                "resolved_by": state.resolved_by,
+                "resolve_note": state.resolve_note,
+                "next_due_at": upcoming.at if upcoming else None,
+                "next_due_kind": upcoming.kind.value if upcoming else None,
+                "said_level": int(said.level),
+                "said_assignee": said.assignee,
+                "said_resolved": said.resolved,
+                "said_next_checkin_at": said.next_checkin_at,
+                "updated_at": now,
+            },
+        )
 
     def _after(self, effects: list[Effect], timer: tuple[str, str, datetime | None] | None) -> None:
         """Say what was decided, then (re)schedule the thread's timer: the reply goes first."""

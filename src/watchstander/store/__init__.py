@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -222,6 +223,15 @@ _ADOPT_ORPHANS = (
     )
     .values(thread_id=bindparam("owner"))
 )
+_THREADS = cast(Table, ThreadRow.__table__)
+_STATE_COLUMNS = [
+    c for c in _THREADS.columns if c.key not in ("id", "channel", "root_ts", "created_at")
+]
+_SAVE_THREAD = (
+    update(_THREADS)
+    .where(_THREADS.c.id == bindparam("row_id"))
+    .values({c: bindparam(f"v_{c.key}", type_=c.type) for c in _STATE_COLUMNS})
+)
 _ADD_AUDIT = cast(Table, AuditRow.__table__).insert()
 _INSERT_ONCE: dict[tuple[str, str], Any] = {}
 
@@ -248,6 +258,15 @@ class Tx:
     def thread(self, channel: str, root_ts: str, *, lock: bool = False) -> ThreadRow | None:
         query = _THREAD_BY_KEY_LOCKED if lock and self._lock_rows else _THREAD_BY_KEY
         return self.session.scalars(query, {"channel": channel, "root_ts": root_ts}).first()
+
+    def save_thread(self, thread: ThreadRow, values: dict[str, Any]) -> None:
+        """Write a thread's derived state in one prebuilt UPDATE (no unit-of-work flush),
+        and keep the loaded row in step without marking it dirty."""
+        params = {f"v_{c.key}": values.get(c.key, getattr(thread, c.key)) for c in _STATE_COLUMNS}
+        params["row_id"] = thread.id
+        self.session.execute(_SAVE_THREAD, params)
+        for key, value in values.items():
+            set_committed_value(thread, key, value)
 
     def thread_by_id(self, thread_id: int) -> ThreadRow | None:
         return self.session.get(ThreadRow, thread_id)
