@@ -6,7 +6,7 @@ Pure: the moment a text was written (``now``) and the time zone come in as argum
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 MAX_COMMITMENT = timedelta(days=7)
 
@@ -123,14 +123,6 @@ def parse_commitment(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         except DurationError:
             return None
     return None
-
-
-def parse_time_of_day(text: str) -> time:
-    """``15:30`` -> time(15, 30)."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text or "")
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise DurationError(f"'{_clip(text)}' is not a time of day: write it like 09:00")
-    return time(int(match.group(1)), int(match.group(2)))
 
 
 def _sum_parts(text: str) -> timedelta:

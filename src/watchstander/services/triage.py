@@ -304,9 +304,6 @@ class TriageService:
             items = [self._summary(row, now) for row in rows]
         return {"which": which, "threads": items}
 
-    def oncall_now(self, now: datetime) -> OnCall:
-        return self.oncall(now)
-
     # --- helpers ------------------------------------------------------------------------------
 
     @staticmethod

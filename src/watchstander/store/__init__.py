@@ -268,9 +268,6 @@ class Tx:
         for key, value in values.items():
             set_committed_value(thread, key, value)
 
-    def thread_by_id(self, thread_id: int) -> ThreadRow | None:
-        return self.session.get(ThreadRow, thread_id)
-
     def ensure_thread(
         self, channel: str, root_ts: str, now: datetime, *, likely_new: bool = False
     ) -> tuple[ThreadRow, bool]:
@@ -429,10 +426,6 @@ class Tx:
                 "detail": detail[:2000],
             },
         )
-
-    def audit_entries(self, limit: int = 100) -> Sequence[AuditRow]:
-        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-        return self.session.scalars(query).all()
 
     def count(self, table: type[Base]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(table)) or 0)
