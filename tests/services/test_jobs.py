@@ -53,12 +53,8 @@ class Said:
             )
 
 
-@pytest.fixture
-def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said, list]]:
-    said = Said()
-    clock = [at(0)]
-    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
-    service = TriageService(
+def service_on(store: Store, scheduler: jobs.Scheduler, said: Said) -> TriageService:
+    return TriageService(
         store,
         Settings.from_env({}),
         channel_id=CHANNEL,
@@ -66,6 +62,14 @@ def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said,
         oncall=lambda now: OnCall(ONCALL, SECONDARY),
         timers=scheduler,
     )
+
+
+@pytest.fixture
+def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said, list]]:
+    said = Said()
+    clock = [at(0)]
+    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
+    service = service_on(store, scheduler, said)
     jobs.install(jobs.Runtime(service, lambda: clock[0], scheduler))
     scheduler.start()
     yield service, scheduler, said, clock
@@ -103,16 +107,8 @@ def test_due_actions_run_once_and_rearm(running) -> None:  # type: ignore[no-unt
 
 
 def test_restart_arms_from_the_database(store: Store) -> None:
-    said = Said()
     first = jobs.Scheduler(store.engine, writer=store.writer)
-    service = TriageService(
-        store,
-        Settings.from_env({}),
-        channel_id=CHANNEL,
-        emit=said,
-        oncall=lambda now: OnCall(ONCALL, SECONDARY),
-        timers=first,
-    )
+    service = service_on(store, first, Said())
     first.start()
     service.handle_message(post(0, "U0CAROL", URGENT), at(0))
     first.shutdown()
