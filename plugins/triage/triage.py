@@ -15,7 +15,7 @@ from errbot.templating import tenv
 from watchstander import jobs
 from watchstander.adapters.chat import GroupHandles
 from watchstander.services.inbound import Ignored, message_from_slack, reaction_from_slack
-from watchstander.services.oncall import AdminsOnCall
+from watchstander.services.oncall import RotationService
 from watchstander.services.triage import CommandContext, CommandError, Effect, TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
@@ -37,13 +37,14 @@ class Triage(BotPlugin):
         self.store = Store(settings.database_url)
         self.store.migrate()
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
+        self.rotation = RotationService(self.store, settings)  # the oncall plugin shares it
         web = getattr(self._bot, "slack_web", None)
         self.triage = TriageService(
             self.store,
             settings,
             channel_id=self._channel_id(settings.support_channel),
             emit=self._emit,
-            oncall=AdminsOnCall(settings),
+            oncall=self.rotation,
             timers=self.scheduler,
             group_handles=GroupHandles(web) if web is not None else None,
         )
@@ -169,6 +170,10 @@ class Triage(BotPlugin):
 
     def _emit(self, effect: Effect) -> None:
         self._post(effect.channel, effect.thread_ts, self._render(effect.template, effect.data))
+
+    def post_in_thread(self, channel: str, thread_ts: str | None, text: str) -> None:
+        """Post ``text`` in a thread (the root's ts), as every answer of the bot's does."""
+        self._post(channel, thread_ts, text)
 
     def _post(self, channel: str, thread_ts: str | None, text: str) -> None:
         out = self._bot.build_message(text)

@@ -99,3 +99,17 @@ def test_tokens_never_reach_the_logs_or_the_channel(
     for secret in (slack.bot_token, slack.app_token):
         assert secret not in logs
         assert all(secret not in str(c.params.get("text", "")) for c in bot.posts())
+
+
+def test_rotation_set_in_slack_names_the_new_person_on_call(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot()
+    before = len(bot.top_level())
+    slack.post(ONCALL, SUPPORT, "!rotation set <@U0BOB> <@U0CAROL> every 1w handoff mon 10:00")
+    assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30)
+    shown = bot.top_level()[-1].params["text"]
+    assert "<@U0BOB> → <@U0CAROL>" in shown and "every 7d" in shown
+    root = slack.post(POSTER, SUPPORT, URGENT)
+    (announce,) = bot.wait_posts(root, 1)
+    assert "<@U0BOB> is on call" in announce.params["text"]

@@ -42,3 +42,14 @@ def test_help_lists_every_command_with_one_line(testbot) -> None:  # type: ignor
     answer = testbot.exec_command("!help Triage")
     for command in ("claim", "unclaim", "handoff", "resolve", "eta", "thread", "threads"):
         assert command in answer
+
+
+def test_oncall_before_any_rotation_names_the_admin(testbot) -> None:  # type: ignore[no-untyped-def]
+    answer = testbot.exec_command("!oncall")
+    assert "<@U0ALICE> is on call" in answer and "No rotation yet" in answer
+
+
+def test_changing_the_rotation_is_for_admins(testbot) -> None:  # type: ignore[no-untyped-def]
+    answer = testbot.exec_command("!rotation set <@U0BOB> <@U0CAROL>")
+    assert "Only rotation admins" in answer and "\n" not in answer
+    assert "No rotation yet" in testbot.exec_command("!rotation")

@@ -191,6 +191,37 @@ class ClaimRow(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RotationRow(Base):
+    """A rotation as set by ``!rotation set``; the newest row is the one in force."""
+
+    __tablename__ = "rotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    people: Mapped[str] = mapped_column(Text)  # JSON list of Slack user ids, in order
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    length_days: Mapped[int] = mapped_column(Integer)
+    handoff_weekday: Mapped[int | None] = mapped_column(Integer)
+    handoff_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    set_by: Mapped[str | None] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OverrideRow(Base):
+    """Someone on call from ``start_at`` to ``end_at`` instead of the rotation's person."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (Index("ix_overrides_end", "end_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[str] = mapped_column(String(32))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(32), default="override")
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
 
@@ -426,6 +457,21 @@ class Tx:
                 "detail": detail[:2000],
             },
         )
+
+    # rotation
+    def rotation(self) -> RotationRow | None:
+        return self.session.scalars(select(RotationRow).order_by(RotationRow.id.desc())).first()
+
+    def set_rotation(self, row: RotationRow) -> None:
+        self.session.add(row)
+
+    def overrides(self, since: datetime) -> Sequence[OverrideRow]:
+        """Overrides still in force or to come at ``since``, oldest first (later ones win)."""
+        query = select(OverrideRow).where(OverrideRow.end_at > since).order_by(OverrideRow.id)
+        return self.session.scalars(query).all()
+
+    def add_override(self, row: OverrideRow) -> None:
+        self.session.add(row)
 
     def count(self, table: type[Base]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(table)) or 0)
