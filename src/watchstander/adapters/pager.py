@@ -1,0 +1,117 @@
+"""PagerDuty's Events API v2, through the official ``pagerduty`` client, with bounded retries.
+
+The client retries 429 without limit by default; here every status is retried a few times
+with a short backoff, then :class:`PagerError` says in one line what went wrong. The routing
+key never appears in an error or a log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import pagerduty
+
+log = logging.getLogger(__name__)
+
+SUMMARY_LIMIT = 1024
+RETRIED = (429, 500, 502, 503, 504)
+
+
+class _EventsClient(pagerduty.EventsApiV2Client):  # type: ignore[misc]
+    """The official client, also accepting ``http://`` on the loopback (a local
+    PagerDuty-compatible server); any other address must be ``https://``, as upstream."""
+
+    @property
+    def url(self) -> str:
+        return str(self._url)
+
+    @url.setter
+    def url(self, value: str) -> None:
+        host = urlsplit(value).hostname or ""
+        local = value.startswith("http://") and (host == "localhost" or _loopback(host))
+        if not (value.startswith("https://") or local):
+            raise pagerduty.UrlError("the PagerDuty URL must be https:// (or http:// on 127.0.0.1)")
+        self._url = value
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class PagerError(Exception):
+    """Paging failed after the retries; the message is safe to show in chat."""
+
+
+class Pager:
+    """Trigger, acknowledge and resolve one alert per dedup key."""
+
+    def __init__(
+        self,
+        routing_key: str,
+        base_url: str = "https://events.pagerduty.com",
+        *,
+        timeout: float = 10.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self._client: Any = _EventsClient(routing_key, base_url=base_url.rstrip("/"))
+        self._client.timeout = timeout
+        self._client.retry = dict.fromkeys(RETRIED, attempts - 1)
+        self._client.max_http_attempts = attempts
+        self._client.max_network_attempts = attempts - 1
+        self._client.sleep_timer = backoff
+        self._client.sleep_timer_base = 2
+        self._client.stagger_cooldown = 0
+
+    def trigger(
+        self,
+        dedup_key: str,
+        summary: str,
+        source: str,
+        *,
+        severity: str = "critical",
+        link: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        summary = summary.strip() or "(no text)"
+        if len(summary) > SUMMARY_LIMIT:
+            summary = summary[: SUMMARY_LIMIT - 1] + "…"
+        payload = {
+            "summary": summary,
+            "source": source,
+            "severity": severity,
+            "custom_details": dict(details or {}),
+        }
+        links = [{"href": link, "text": "Slack thread"}] if link else []
+        self._send("trigger", dedup_key, payload=payload, links=links)
+
+    def acknowledge(self, dedup_key: str) -> None:
+        self._send("acknowledge", dedup_key)
+
+    def resolve(self, dedup_key: str) -> None:
+        self._send("resolve", dedup_key)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _send(self, action: str, dedup_key: str, **properties: Any) -> None:
+        try:
+            self._client.send_event(action, dedup_key=dedup_key, **properties)
+        except pagerduty.HttpError as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status is not None and 200 <= status < 300:
+                raise PagerError(f"PagerDuty's answer to the {action} could not be read") from None
+            raise PagerError(f"PagerDuty answered {status or 'an error'} to the {action}") from None
+        except pagerduty.Error as exc:
+            reason = "did not answer in time" if "network" in str(exc).lower() else "failed"
+            raise PagerError(f"PagerDuty {reason} for the {action}") from None
+        except Exception as exc:  # the transport raises its own kinds
+            kind = type(exc).__name__
+            raise PagerError(f"PagerDuty could not be reached for the {action} ({kind})") from None

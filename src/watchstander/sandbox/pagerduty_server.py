@@ -1,0 +1,190 @@
+"""A local PagerDuty-compatible Events API v2 server on 127.0.0.1, for tests and the sandbox.
+
+It checks every event against the Events API v2 rules (routing key, action, dedup key,
+payload summary/source/severity) and answers as PagerDuty does: 202 with a dedup key, 400
+``invalid event`` with the errors, or whatever failure a test queued (429, 5xx, a slow answer,
+a body that is not JSON). Incidents are kept by dedup key, so a trigger sent twice is one
+incident, as at PagerDuty.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SEVERITIES = {"critical", "error", "warning", "info"}
+ACTIONS = {"trigger", "acknowledge", "resolve"}
+
+
+@dataclass
+class Failure:
+    status: int = 500
+    delay: float = 0.0
+    body: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Incident:
+    dedup_key: str
+    summary: str
+    status: str  # triggered | acknowledged | resolved
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class LocalPagerDuty:
+    """``start()``, point ``PAGERDUTY_EVENTS_URL`` at :attr:`url`, inspect what arrived."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._cond = threading.Condition()
+        self.requests: list[dict[str, Any]] = []  # every request body, valid or not
+        self.events: list[dict[str, Any]] = []  # every accepted event, in order
+        self.incidents: dict[str, Incident] = {}
+        self._failures: deque[Failure] = deque()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                server._handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalPagerDuty:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def fail_next(self, *failures: Failure) -> None:
+        """The next requests get these answers, in order, before the normal ones resume."""
+        with self._cond:
+            self._failures.extend(failures)
+
+    def wait_for(self, predicate: Callable[[LocalPagerDuty], bool], timeout: float = 10) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout)
+
+    def actions(self, dedup_key: str) -> list[str]:
+        with self._cond:
+            return [e["event_action"] for e in self.events if e.get("dedup_key") == dedup_key]
+
+    # ------------------------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length)
+        with self._cond:
+            failure = self._failures.popleft() if self._failures else None
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        with self._cond:
+            self.requests.append({"path": request.path, "body": body})
+            self._cond.notify_all()
+        if failure is not None:
+            if failure.delay:
+                time.sleep(failure.delay)  # a slow PagerDuty, for the client's time-out
+            payload = (
+                failure.body
+                if failure.body is not None
+                else json.dumps({"status": "error", "message": "simulated failure"})
+            )
+            self._answer(request, failure.status, payload, failure.headers)
+            return
+        if request.path != "/v2/enqueue":
+            self._answer(request, 404, json.dumps({"status": "error", "message": "Not found"}))
+            return
+        errors = _check(body)
+        if errors:
+            answer = {"status": "invalid event", "message": "Event object is invalid"}
+            self._answer(request, 400, json.dumps({**answer, "errors": errors}))
+            return
+        assert isinstance(body, dict)
+        key = str(body.get("dedup_key") or uuid.uuid4().hex)
+        with self._cond:
+            self.events.append({**body, "dedup_key": key})
+            incident = self.incidents.get(key)
+            action = body["event_action"]
+            if action == "trigger" and incident is None:
+                summary = str(body["payload"]["summary"])
+                self.incidents[key] = Incident(key, summary, "triggered", [body])
+            elif incident is not None:
+                incident.events.append(body)
+                if action == "acknowledge" and incident.status == "triggered":
+                    incident.status = "acknowledged"
+                elif action == "resolve":
+                    incident.status = "resolved"
+            self._cond.notify_all()
+        accepted = {"status": "success", "message": "Event processed", "dedup_key": key}
+        self._answer(request, 202, json.dumps(accepted))
+
+    @staticmethod
+    def _answer(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = body.encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                request.send_header(name, value)
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its time-out): as with a real server
+
+
+def _check(body: Any) -> list[str]:
+    """The Events API v2 rules, as PagerDuty applies them."""
+    if not isinstance(body, dict):
+        return ["Event object must be a JSON object"]
+    errors = []
+    key = body.get("routing_key")
+    if not isinstance(key, str) or len(key) != 32:
+        errors.append("'routing_key' must be a 32 character string")
+    action = body.get("event_action")
+    if action not in ACTIONS:
+        errors.append("'event_action' must be one of trigger, acknowledge, resolve")
+    dedup = body.get("dedup_key")
+    if dedup is not None and (not isinstance(dedup, str) or len(dedup) > 255):
+        errors.append("'dedup_key' must be a string of at most 255 characters")
+    if action in ("acknowledge", "resolve") and not dedup:
+        errors.append("'dedup_key' is required for acknowledge and resolve")
+    if action == "trigger":
+        payload = body.get("payload")
+        if not isinstance(payload, dict):
+            errors.append("'payload' is required for trigger")
+        else:
+            summary = payload.get("summary")
+            if not isinstance(summary, str) or not summary or len(summary) > 1024:
+                errors.append("'payload.summary' must be 1 to 1024 characters")
+            if not isinstance(payload.get("source"), str) or not payload.get("source"):
+                errors.append("'payload.source' is required")
+            if payload.get("severity") not in SEVERITIES:
+                errors.append("'payload.severity' must be critical, error, warning or info")
+    return errors

@@ -1,0 +1,73 @@
+"""The PagerDuty adapter: the official client against a local Events API v2 server that
+answers as PagerDuty does, including its errors. Backoff is shrunk, never slept on in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from watchstander.adapters.pager import Pager, PagerError
+from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
+
+KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants
+
+
+@pytest.fixture
+def pd() -> Iterator[LocalPagerDuty]:
+    server = LocalPagerDuty().start()
+    yield server
+    server.stop()
+
+
+def pager(pd: LocalPagerDuty, key: str = KEY, timeout: float = 2.0) -> Pager:
+    return Pager(key, pd.url, timeout=timeout, attempts=3, backoff=0.001)
+
+
+def test_trigger_acknowledge_resolve(pd: LocalPagerDuty) -> None:
+    p = pager(pd)
+    p.trigger(
+        "watchstander/C0SUPPORT/1.0",
+        "x" * 5000,
+        "#support",
+        link="https://sandbox.slack.com/archives/C0SUPPORT/p10",
+        details={"poster": "U0CAROL", "level": "emergency"},
+    )
+    p.acknowledge("watchstander/C0SUPPORT/1.0")
+    p.resolve("watchstander/C0SUPPORT/1.0")
+    assert pd.actions("watchstander/C0SUPPORT/1.0") == ["trigger", "acknowledge", "resolve"]
+    first = pd.events[0]
+    assert len(first["payload"]["summary"]) == 1024
+    assert first["payload"]["custom_details"] == {"poster": "U0CAROL", "level": "emergency"}
+    assert first["links"][0]["href"].endswith("/p10")
+    assert pd.incidents["watchstander/C0SUPPORT/1.0"].status == "resolved"
+
+
+def test_429_and_5xx_are_retried_a_bounded_number_of_times(pd: LocalPagerDuty) -> None:
+    pd.fail_next(Failure(429, headers={"Retry-After": "1"}), Failure(503))
+    pager(pd).trigger("k1", "down", "#support")
+    assert pd.actions("k1") == ["trigger"] and len(pd.requests) == 3
+    pd.fail_next(*[Failure(500)] * 10)
+    with pytest.raises(PagerError, match="answered 500"):
+        pager(pd).trigger("k2", "down", "#support")
+    assert len(pd.requests) <= 3 + 4  # gave up after a few attempts
+
+
+def test_a_slow_pagerduty_times_out(pd: LocalPagerDuty) -> None:
+    pd.fail_next(*[Failure(202, delay=1.0)] * 4)
+    with pytest.raises(PagerError, match=r"reached|in time"):
+        pager(pd, timeout=0.2).trigger("k3", "down", "#support")
+
+
+def test_an_unreadable_answer_is_an_error(pd: LocalPagerDuty) -> None:
+    pd.fail_next(Failure(202, body="<html>gateway</html>"))
+    with pytest.raises(PagerError, match="could not be read"):
+        pager(pd).trigger("k4", "down", "#support")
+
+
+def test_an_invalid_key_is_refused_and_never_shown(pd: LocalPagerDuty) -> None:
+    secret = "short-secret-key"
+    with pytest.raises(PagerError, match="answered 400") as error:
+        pager(pd, key=secret).trigger("k5", "down", "#support")
+    assert secret not in str(error.value)
+    assert pd.incidents == {}
