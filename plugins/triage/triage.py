@@ -14,6 +14,7 @@ from errbot.templating import tenv
 
 from watchstander import jobs
 from watchstander.adapters.chat import GroupHandles
+from watchstander.adapters.pager import Pager
 from watchstander.services.inbound import Ignored, message_from_slack, reaction_from_slack
 from watchstander.services.oncall import RotationService
 from watchstander.services.triage import CommandContext, CommandError, Effect, TriageService
@@ -39,6 +40,8 @@ class Triage(BotPlugin):
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
         self.rotation = RotationService(self.store, settings)  # the oncall plugin shares it
         web = getattr(self._bot, "slack_web", None)
+        key = settings.secrets.get("PAGERDUTY_ROUTING_KEY")
+        self.pager = Pager(key, settings.pagerduty_events_url) if key else None
         self.triage = TriageService(
             self.store,
             settings,
@@ -47,10 +50,13 @@ class Triage(BotPlugin):
             oncall=self.rotation,
             timers=self.scheduler,
             group_handles=GroupHandles(web) if web is not None else None,
+            pager=self.pager,
+            link=self._link,
         )
         jobs.install(jobs.Runtime(self.triage, now, self.scheduler))
         self.scheduler.start()
         self.scheduler.settle(self.triage.earliest_due())
+        threading.Thread(target=self.triage.resume_pages, args=(now(),), daemon=True).start()
         for line in settings.missing_integrations():
             log.info(line)
         log.info(
@@ -65,6 +71,8 @@ class Triage(BotPlugin):
     def deactivate(self) -> None:
         jobs.install(None)
         self.scheduler.shutdown()
+        if self.pager is not None:
+            self.pager.close()
         self.store.dispose()
         super().deactivate()
 
@@ -197,6 +205,10 @@ class Triage(BotPlugin):
         if lookup is None or (name[:1] in ("C", "G") and name.upper() == name):
             return name
         return str(lookup(name))
+
+    def _link(self, channel: str, ts: str) -> str:
+        base = str((getattr(self._bot, "auth", None) or {}).get("url") or "https://slack.com/")
+        return f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
     def _bot_user_id(self) -> str | None:
         return getattr(self._bot.bot_identifier, "userid", None)

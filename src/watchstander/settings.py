@@ -43,6 +43,7 @@ class Settings:
     bot_admins: tuple[str, ...] = ()
     rotation_admins: tuple[str, ...] = ()
     slack_api_url: str = "https://slack.com/api/"
+    pagerduty_events_url: str = "https://events.pagerduty.com"
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,6 +110,7 @@ class Settings:
             bot_admins=_list(get("BOT_ADMINS", "")),
             rotation_admins=_list(get("ROTATION_ADMINS", "")),
             slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),
+            pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
 

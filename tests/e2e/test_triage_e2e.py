@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot
 
+from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.sandbox.slack_server import LocalSlack
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +114,32 @@ def test_rotation_set_in_slack_names_the_new_person_on_call(
     root = slack.post(POSTER, SUPPORT, URGENT)
     (announce,) = bot.wait_posts(root, 1)
     assert "<@U0BOB> is on call" in announce.params["text"]
+
+
+def test_emergency_pages_once_eyes_acknowledge_check_mark_resolves(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    pd = LocalPagerDuty().start()
+    try:
+        bot = make_bot(
+            PAGERDUTY_ROUTING_KEY="R0UT1NGKEY0123456789abcdefABCDEF",
+            PAGERDUTY_EVENTS_URL=pd.url,
+        )
+        root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> checkout is down")
+        texts = [c.params["text"] for c in bot.wait_posts(root, 2)]
+        assert "Emergency" in texts[0] and "Paged the on-call" in texts[1]
+        key = f"watchstander/{SUPPORT}/{root}"
+        (envelope,) = [
+            e
+            for e in slack.envelopes
+            if e["payload"]["event"].get("ts") == root and not e["payload"]["event"].get("bot_id")
+        ]
+        slack.redeliver(envelope["envelope_id"])  # the post again: no second page
+        slack.react(DEV, SUPPORT, root, "eyes")
+        assert pd.wait_for(lambda p: p.actions(key) == ["trigger", "acknowledge"], 30)
+        slack.react(POSTER, SUPPORT, root, "white_check_mark")
+        assert pd.wait_for(lambda p: p.actions(key)[-1:] == ["resolve"], 30)
+        assert pd.actions(key) == ["trigger", "acknowledge", "resolve"]
+        assert pd.events[0]["routing_key"] not in bot.log_tail(lines=100_000)
+    finally:
+        pd.stop()

@@ -61,8 +61,9 @@ class Pager:
         attempts: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        self._client: Any = _EventsClient(routing_key, base_url=base_url.rstrip("/"))
-        self._client.timeout = timeout
+        client: Any = _EventsClient(routing_key, base_url=base_url.rstrip("/"))
+        self._client = client
+        client.timeout = timeout
         self._client.retry = dict.fromkeys(RETRIED, attempts - 1)
         self._client.max_http_attempts = attempts
         self._client.max_network_attempts = attempts - 1

@@ -58,6 +58,42 @@ class Effect:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PageOp:
+    """A PagerDuty event to send once the transaction that decided it has committed."""
+
+    action: str  # trigger | acknowledge | resolve
+    dedup_key: str
+    channel: str
+    thread_ts: str
+    summary: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    effects: list[Effect]
+    timer: tuple[str, str, datetime | None] | None
+    pages: list[PageOp] = field(default_factory=list)
+
+
+class PagerPort(Protocol):
+    def trigger(
+        self,
+        dedup_key: str,
+        summary: str,
+        source: str,
+        *,
+        severity: str = ...,
+        link: str | None = ...,
+        details: Mapping[str, Any] | None = ...,
+    ) -> None: ...
+
+    def acknowledge(self, dedup_key: str) -> None: ...
+
+    def resolve(self, dedup_key: str) -> None: ...
+
+
 class CommandError(ValueError):
     """A command that cannot be done; the message is the one line to show."""
 
@@ -90,6 +126,8 @@ class TriageService:
         oncall: Callable[[datetime], OnCall],
         timers: Timers | None = None,
         group_handles: Callable[[], Mapping[str, str]] | None = None,
+        pager: PagerPort | None = None,
+        link: Callable[[str, str], str] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -99,6 +137,8 @@ class TriageService:
         self.oncall = oncall
         self.timers: Timers = timers or NoTimers()
         self._group_handles = group_handles or (lambda: {})
+        self.pager = pager
+        self._link = link
         self._locks = [threading.Lock() for _ in range(64)]
 
     # --- Slack events -------------------------------------------------------------------------
@@ -139,8 +179,8 @@ class TriageService:
                 adopted = tx.adopt_orphans(thread, msg.ts)
             # A thread this call made holds only this event (and what it adopted).
             known = [event] if made and not adopted else None
-            effects, timer = self._refresh(tx, thread, [event], now, events=known)
-        self._after(effects, timer)
+            outcome = self._refresh(tx, thread, [event], now, events=known)
+        self._after(outcome, now)
         return True
 
     def handle_reaction(self, reaction: InboundReaction, now: datetime) -> bool:
@@ -172,8 +212,8 @@ class TriageService:
             if thread is None:
                 log.debug("reaction on a message not seen yet; kept until it arrives")
                 return True
-            effects, timer = self._refresh(tx, thread, [self._event(row, thread)], now)
-        self._after(effects, timer)
+            outcome = self._refresh(tx, thread, [self._event(row, thread)], now)
+        self._after(outcome, now)
         return True
 
     # --- timers -------------------------------------------------------------------------------
@@ -181,7 +221,7 @@ class TriageService:
     def on_timer(self, channel: str, root_ts: str, now: datetime) -> list[Effect]:
         """Take every timed action of the thread that has come due (each once)."""
         taken: list[Effect] = []
-        timer: tuple[str, str, datetime | None] | None = None
+        escalated = False
         with self._lock(channel, root_ts), self.store.transaction() as tx:
             thread = tx.thread(channel, root_ts, lock=True)
             if thread is None:
@@ -193,9 +233,16 @@ class TriageService:
                     break
                 if tx.record_action(thread, action.kind.value, action.at, now):
                     taken.append(self._action_effect(thread, state, action, now))
+                    escalated = escalated or (
+                        action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
+                    )
                     tx.audit(now, None, action.kind.value, thread, f"due {action.at.isoformat()}")
-            effects, timer = self._refresh(tx, thread, [], now, reschedule=True)
-        self._after(taken + effects, timer)
+            outcome = self._refresh(tx, thread, [], now, reschedule=True)
+            if escalated and self.pager is not None and tx.page(thread) is not None:
+                state = self._replay(tx, thread)
+                outcome.pages.append(self._page_op("trigger", thread, state, escalated=True))
+        outcome.effects[:0] = taken
+        self._after(outcome, now)
         return taken
 
     def run_due(self, now: datetime, batch: int = 200) -> int:
@@ -384,8 +431,8 @@ class TriageService:
             if not tx.add_event(row):
                 return
             tx.audit(now, ctx.user, kind.value, thread, target or text)
-            effects, timer = self._refresh(tx, thread, [self._event(row, thread)], now)
-        self._after(effects, timer)
+            outcome = self._refresh(tx, thread, [self._event(row, thread)], now)
+        self._after(outcome, now)
 
     def _event(self, row: EventRow, thread: ThreadRow) -> Event:
         return Event(
@@ -420,7 +467,7 @@ class TriageService:
         *,
         reschedule: bool = False,
         events: list[Event] | None = None,
-    ) -> tuple[list[Effect], tuple[str, str, datetime | None] | None]:
+    ) -> Outcome:
         """Replay, store the new state, and say what changed. The timer comes back only when
         the thread's next due time moved (or ``reschedule``: its job has just run)."""
         due_before = thread.next_due_at
@@ -439,9 +486,53 @@ class TriageService:
         effects = [self._change_effect(thread, state, change, now) for change in found]
         for change in found:
             tx.audit(now, change.assignee, f"said:{change.kind}", thread, change.level.label)
+        pages = self._pages(tx, thread, state, said, found, now)
         if not reschedule and thread.next_due_at == due_before:
-            return effects, None
-        return effects, (thread.channel, thread.root_ts, thread.next_due_at)
+            return Outcome(effects, None, pages)
+        return Outcome(effects, (thread.channel, thread.root_ts, thread.next_due_at), pages)
+
+    def _pages(
+        self,
+        tx: Tx,
+        thread: ThreadRow,
+        state: ThreadState,
+        said: Said,
+        found: list[Change],
+        now: datetime,
+    ) -> list[PageOp]:
+        """The PagerDuty events these changes call for: a thread is paged once, ever."""
+        if self.pager is None:
+            return []
+        ops = []
+        emergency = any(c.kind == "announce" and c.level is Level.EMERGENCY for c in found)
+        if emergency and tx.add_page_once(thread, self.dedup_key(thread), now):
+            ops.append(self._page_op("trigger", thread, state))
+        page = tx.page(thread) if not ops else None
+        if page is not None and page.status not in ("resolved",):
+            if not state.is_open and not said.resolved:
+                ops.append(self._page_op("resolve", thread, state))
+            elif state.assignee is not None and said.assignee is None:
+                ops.append(self._page_op("acknowledge", thread, state))
+        return ops
+
+    def dedup_key(self, thread: ThreadRow) -> str:
+        return f"watchstander/{thread.channel}/{thread.root_ts}"
+
+    def _page_op(
+        self, action: str, thread: ThreadRow, state: ThreadState, *, escalated: bool = False
+    ) -> PageOp:
+        summary = first_line(state.root_text, 900) or "(the post was not seen)"
+        if escalated:
+            summary = f"Escalated, no update after two check-ins: {summary}"
+        details = {
+            "level": state.level.label,
+            "poster": state.poster or "",
+            "assignee": state.assignee or "",
+            "thread": self._link(thread.channel, thread.root_ts) if self._link else "",
+        }
+        return PageOp(
+            action, self.dedup_key(thread), thread.channel, thread.root_ts, summary, details
+        )
 
     def _store_state(self, tx: Tx, thread: ThreadRow, state: ThreadState, now: datetime) -> None:
         upcoming = next_due(state, self.policy)
@@ -474,15 +565,63 @@ class TriageService:
             },
         )
 
-    def _after(self, effects: list[Effect], timer: tuple[str, str, datetime | None] | None) -> None:
-        """Say what was decided, then (re)schedule the thread's timer: the reply goes first."""
-        for effect in effects:
-            try:
-                self.emit(effect)
-            except Exception:
-                log.exception("could not post %s in %s", effect.template, effect.thread_ts)
-        if timer is not None:
-            self.timers.set(*timer)
+    def _after(self, outcome: Outcome, now: datetime) -> None:
+        """Say what was decided, page, then (re)schedule the thread's timer."""
+        for effect in outcome.effects:
+            self._say(effect)
+        for op in outcome.pages:
+            self._send_page(op, now)
+        if outcome.timer is not None:
+            self.timers.set(*outcome.timer)
+
+    def _say(self, effect: Effect) -> None:
+        try:
+            self.emit(effect)
+        except Exception:
+            log.exception("could not post %s in %s", effect.template, effect.thread_ts)
+
+    def _send_page(self, op: PageOp, now: datetime) -> None:
+        assert self.pager is not None
+        error = ""
+        try:
+            if op.action == "trigger":
+                source = f"#{self.settings.support_channel}"
+                link = op.details.get("thread") or None
+                self.pager.trigger(op.dedup_key, op.summary, source, link=link, details=op.details)
+            elif op.action == "acknowledge":
+                self.pager.acknowledge(op.dedup_key)
+            else:
+                self.pager.resolve(op.dedup_key)
+        except Exception as exc:  # the adapter's PagerError, or anything it let through
+            error = str(exc) or type(exc).__name__
+            log.warning("PagerDuty %s for %s failed: %s", op.action, op.thread_ts, error)
+        status = {"trigger": "triggered", "acknowledge": "acknowledged", "resolve": "resolved"}
+        with self.store.transaction() as tx:
+            if op.action == "trigger":
+                tx.set_page_status(op.dedup_key, "failed" if error else "triggered", error, now)
+            elif not error:
+                tx.set_page_status(op.dedup_key, status[op.action], "", now)
+        if op.action == "trigger":
+            oncall = self.oncall(now)
+            data = {"oncall": oncall.primary, "secondary": oncall.secondary, "error": error}
+            template = "page_failed" if error else "paged"
+            self._say(Effect(template, op.channel, op.thread_ts, data))
+
+    def resume_pages(self, now: datetime) -> int:
+        """Send again the triggers a restart interrupted (the dedup key keeps it one alert)."""
+        if self.pager is None:
+            return 0
+        with self.store.transaction() as tx:
+            pending = [(p.thread_id, p.dedup_key) for p in tx.pending_pages()]
+        for _, key in pending:
+            _, channel, root_ts = key.split("/", 2)
+            with self.store.transaction() as tx:
+                thread = tx.thread(channel, root_ts)
+                if thread is None:
+                    continue
+                op = self._page_op("trigger", thread, self._replay(tx, thread))
+            self._send_page(op, now)
+        return len(pending)
 
     def _change_effect(
         self, thread: ThreadRow, state: ThreadState, change: Change, now: datetime
@@ -499,6 +638,7 @@ class TriageService:
             "next_checkin": self._clock(change.at, now),
             "resolved_by": state.resolved_by,
             "note": state.resolve_note,
+            "paging": self.pager is not None,
         }
         return Effect(change.kind, thread.channel, thread.root_ts, data)
 

@@ -222,6 +222,24 @@ class OverrideRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PageRow(Base):
+    """The one PagerDuty alert of an emergency thread (made before it is sent, so a thread
+    is never paged twice, also across a restart in the middle of the retries)."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("thread_id", name="uq_pages_thread"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(
+        String(16)
+    )  # pending triggered failed acknowledged resolved
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
 
@@ -457,6 +475,32 @@ class Tx:
                 "detail": detail[:2000],
             },
         )
+
+    # pages
+    def page(self, thread: ThreadRow) -> PageRow | None:
+        return self.session.scalars(select(PageRow).where(PageRow.thread_id == thread.id)).first()
+
+    def add_page_once(self, thread: ThreadRow, dedup_key: str, now: datetime) -> bool:
+        """Record that this thread is paged: False when it already was."""
+        values = {
+            "thread_id": thread.id,
+            "dedup_key": dedup_key,
+            "status": "pending",
+            "last_error": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        return self._insert_once(PageRow, values, ["thread_id"])
+
+    def set_page_status(self, dedup_key: str, status: str, error: str, now: datetime) -> None:
+        self.session.execute(
+            update(PageRow)
+            .where(PageRow.dedup_key == dedup_key)
+            .values(status=status, last_error=error[:500], updated_at=now)
+        )
+
+    def pending_pages(self) -> Sequence[PageRow]:
+        return self.session.scalars(select(PageRow).where(PageRow.status == "pending")).all()
 
     # rotation
     def rotation(self) -> RotationRow | None:

@@ -1,0 +1,122 @@
+"""Paging on a real database and the real PagerDuty client against the local Events API
+server: an emergency is paged once, a claim acknowledges, a resolve resolves, a failure is
+said in the thread with the person to call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
+
+from watchstander.adapters.pager import Pager
+from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
+from watchstander.services.oncall import OnCall
+from watchstander.services.triage import CommandContext, Effect, TriageService
+from watchstander.settings import Settings
+from watchstander.store import PageRow, Store
+
+KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
+EMERGENCY = "<!subteam^S0DEVS|@devs> the app is down for everyone"
+URGENT = "<!subteam^S0ONCALL|@oncall> numbers look off"
+POSTER, DEV = "U0CAROL", "U0DAVE"
+DEDUP = f"watchstander/{CHANNEL}/{ts(0)}"
+
+
+@pytest.fixture
+def pd() -> Iterator[LocalPagerDuty]:
+    server = LocalPagerDuty().start()
+    yield server
+    server.stop()
+
+
+def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> TriageService:
+    pager = Pager(KEY, pd.url, timeout=1.0, backoff=0.001) if pd is not None else None
+    return TriageService(
+        store,
+        Settings.from_env({}),
+        channel_id=CHANNEL,
+        emit=said.append,
+        oncall=lambda now: OnCall(ONCALL, "U0BOB"),
+        group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
+        pager=pager,
+        link=lambda channel, root: f"https://sandbox.slack.com/archives/{channel}/p{root}",
+    )
+
+
+def test_emergency_pages_once_claim_acknowledges_resolve_resolves(
+    store: Store, pd: LocalPagerDuty
+) -> None:
+    said: list[Effect] = []
+    triage = service(store, pd, said)
+    triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
+    triage.handle_message(post(0, POSTER, EMERGENCY), at(0))  # redelivered
+    triage.handle_message(reply(1, 0, POSTER, "<!here> still down"), at(1))
+    assert pd.actions(DEDUP) == ["trigger"]
+    event = pd.events[0]
+    assert event["payload"]["source"] == "#support" and "app is down" in event["payload"]["summary"]
+    assert event["payload"]["custom_details"]["level"] == "emergency"
+    assert event["links"][0]["href"].startswith("https://sandbox.slack.com/archives/")
+    assert [e.template for e in said] == ["announce", "paged"]
+    triage.handle_reaction(react(2, 0, DEV, "eyes"), at(2))
+    triage.resolve(CommandContext(CHANNEL, DEV, ts(3), ts(0)), "rolled back", at(3))
+    assert pd.actions(DEDUP) == ["trigger", "acknowledge", "resolve"]
+    assert pd.incidents[DEDUP].status == "resolved"
+    with store.transaction() as tx:
+        assert tx.count(PageRow) == 1
+
+
+def test_urgent_is_not_paged_until_raised_to_emergency(store: Store, pd: LocalPagerDuty) -> None:
+    triage = service(store, pd, [])
+    triage.handle_message(post(0, POSTER, URGENT), at(0))
+    assert pd.events == []
+    triage.handle_message(reply(1, 0, POSTER, "<!subteam^S0DEVS|@devs> now it is down"), at(1))
+    assert pd.actions(DEDUP) == ["trigger"]
+
+
+def test_failed_page_is_said_with_the_person_to_call(store: Store, pd: LocalPagerDuty) -> None:
+    said: list[Effect] = []
+    triage = service(store, pd, said)
+    pd.fail_next(*[Failure(503)] * 10)
+    triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
+    failed = said[-1]
+    assert failed.template == "page_failed" and failed.data["oncall"] == ONCALL
+    assert "503" in failed.data["error"] and KEY not in failed.data["error"]
+    with store.transaction() as tx:
+        thread = tx.thread(CHANNEL, ts(0))
+        assert thread is not None
+        page = tx.page(thread)
+        assert page is not None and page.status == "failed"
+
+
+def test_a_restart_mid_retry_sends_the_same_alert_again(store: Store, pd: LocalPagerDuty) -> None:
+    triage = service(store, pd, [])
+    pd.fail_next(*[Failure(202, delay=2.0)] * 3)  # the bot "dies" while PagerDuty is slow
+    triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
+    with store.transaction() as tx:
+        tx.set_page_status(DEDUP, "pending", "", at(0))  # as a crash would leave it
+    again = service(store, pd, [])
+    assert again.resume_pages(at(5)) == 1
+    assert set(pd.actions(DEDUP)) == {"trigger"}  # one dedup key: still one alert
+    assert len(pd.incidents) == 1
+
+
+def test_escalation_of_an_emergency_triggers_again_with_the_same_key(
+    store: Store, pd: LocalPagerDuty
+) -> None:
+    triage = service(store, pd, [])
+    triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
+    triage.handle_reaction(react(1, 0, DEV, "eyes"), at(1))
+    for minute in (16, 31):
+        triage.on_timer(CHANNEL, ts(0), at(minute))
+    triage.on_timer(CHANNEL, ts(0), at(46))
+    assert pd.actions(DEDUP) == ["trigger", "acknowledge", "trigger"]
+    assert pd.events[-1]["payload"]["summary"].startswith("Escalated")
+    assert len(pd.incidents) == 1
+
+
+def test_without_a_routing_key_the_thread_is_told_to_call(store: Store) -> None:
+    said: list[Effect] = []
+    service(store, None, said).handle_message(post(0, POSTER, EMERGENCY), at(0))
+    assert [e.template for e in said] == ["announce"]
+    assert said[0].data["paging"] is False and said[0].data["emergency"]
