@@ -13,15 +13,22 @@ from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
 KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants
 
 
+OPEN: list[Pager] = []
+
+
 @pytest.fixture
 def pd() -> Iterator[LocalPagerDuty]:
     server = LocalPagerDuty().start()
     yield server
+    while OPEN:
+        OPEN.pop().close()
     server.stop()
 
 
 def pager(pd: LocalPagerDuty, key: str = KEY, timeout: float = 2.0) -> Pager:
-    return Pager(key, pd.url, timeout=timeout, attempts=3, backoff=0.001)
+    made = Pager(key, pd.url, timeout=timeout, attempts=3, backoff=0.001)
+    OPEN.append(made)
+    return made
 
 
 def test_trigger_acknowledge_resolve(pd: LocalPagerDuty) -> None:

@@ -23,15 +23,22 @@ POSTER, DEV = "U0CAROL", "U0DAVE"
 DEDUP = f"watchstander/{CHANNEL}/{ts(0)}"
 
 
+OPEN: list[Pager] = []
+
+
 @pytest.fixture
 def pd() -> Iterator[LocalPagerDuty]:
     server = LocalPagerDuty().start()
     yield server
+    while OPEN:
+        OPEN.pop().close()
     server.stop()
 
 
 def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> TriageService:
     pager = Pager(KEY, pd.url, timeout=1.0, backoff=0.001) if pd is not None else None
+    if pager is not None:
+        OPEN.append(pager)
     return TriageService(
         store,
         Settings.from_env({}),

@@ -47,10 +47,15 @@ class LocalPagerDuty:
         self.requests: list[dict[str, Any]] = []  # every request body, valid or not
         self.events: list[dict[str, Any]] = []  # every accepted event, in order
         self.incidents: dict[str, Incident] = {}
+        self.received: list[tuple[float, str, str]] = []  # (time.time(), action, dedup key)
         self._failures: deque[Failure] = deque()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as PagerDuty's servers
+            disable_nagle_algorithm = True  # headers and body are separate writes
+            wbufsize = -1  # ...buffered into one, flushed after each request
+
             def do_POST(self) -> None:
                 server._handle(self)
 
@@ -124,6 +129,7 @@ class LocalPagerDuty:
         key = str(body.get("dedup_key") or uuid.uuid4().hex)
         with self._cond:
             self.events.append({**body, "dedup_key": key})
+            self.received.append((time.time(), str(body["event_action"]), key))
             incident = self.incidents.get(key)
             action = body["event_action"]
             if action == "trigger" and incident is None:

@@ -566,11 +566,18 @@ class TriageService:
         )
 
     def _after(self, outcome: Outcome, now: datetime) -> None:
-        """Say what was decided, page, then (re)schedule the thread's timer."""
+        """Page first (for an emergency that is what matters most), then say what was
+        decided and how the page went, then (re)schedule the thread's timer."""
+        triggers = [op for op in outcome.pages if op.action == "trigger"]
+        results = [self._send_page(op, now) for op in triggers]
         for effect in outcome.effects:
             self._say(effect)
+        for result in results:
+            if result is not None:
+                self._say(result)
         for op in outcome.pages:
-            self._send_page(op, now)
+            if op.action != "trigger":
+                self._send_page(op, now)
         if outcome.timer is not None:
             self.timers.set(*outcome.timer)
 
@@ -580,7 +587,8 @@ class TriageService:
         except Exception:
             log.exception("could not post %s in %s", effect.template, effect.thread_ts)
 
-    def _send_page(self, op: PageOp, now: datetime) -> None:
+    def _send_page(self, op: PageOp, now: datetime) -> Effect | None:
+        """Send one PagerDuty event and record how it went; a trigger's outcome is said."""
         assert self.pager is not None
         error = ""
         try:
@@ -601,11 +609,11 @@ class TriageService:
                 tx.set_page_status(op.dedup_key, "failed" if error else "triggered", error, now)
             elif not error:
                 tx.set_page_status(op.dedup_key, status[op.action], "", now)
-        if op.action == "trigger":
-            oncall = self.oncall(now)
-            data = {"oncall": oncall.primary, "secondary": oncall.secondary, "error": error}
-            template = "page_failed" if error else "paged"
-            self._say(Effect(template, op.channel, op.thread_ts, data))
+        if op.action != "trigger":
+            return None
+        oncall = self.oncall(now)
+        data = {"oncall": oncall.primary, "secondary": oncall.secondary, "error": error}
+        return Effect("page_failed" if error else "paged", op.channel, op.thread_ts, data)
 
     def resume_pages(self, now: datetime) -> int:
         """Send again the triggers a restart interrupted (the dedup key keeps it one alert)."""
@@ -620,7 +628,9 @@ class TriageService:
                 if thread is None:
                     continue
                 op = self._page_op("trigger", thread, self._replay(tx, thread))
-            self._send_page(op, now)
+            result = self._send_page(op, now)
+            if result is not None:
+                self._say(result)
         return len(pending)
 
     def _change_effect(
