@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"paging latency echo reply  median {ms(e_med)}  p99 w/o stalls {ms(e_99)}  (n={n})",
         f"paging latency trigger     median {ms(p_med)}  p99 w/o stalls {ms(p_99)}  (n={n})",
-        f"paging latency ratio       median {p_med / e_med:.2f}x  p99 w/o stalls {p_99 / e_99:.2f}x",
+        f"paging latency ratio  median {p_med / e_med:.2f}x  p99 w/o stalls {p_99 / e_99:.2f}x",
     ]
     ok = p_med / e_med <= TARGET
     lines.append(
