@@ -13,8 +13,9 @@ from errbot.backends.base import REACTION_ADDED, Message, Reaction
 from errbot.templating import tenv
 
 from watchstander import jobs
-from watchstander.adapters.chat import GroupHandles
+from watchstander.adapters.chat import GroupHandles, UserGroup
 from watchstander.adapters.pager import Pager
+from watchstander.services.handoffs import HandoffService
 from watchstander.services.inbound import Ignored, message_from_slack, reaction_from_slack
 from watchstander.services.oncall import RotationService
 from watchstander.services.triage import CommandContext, CommandError, Effect, TriageService
@@ -53,9 +54,20 @@ class Triage(BotPlugin):
             pager=self.pager,
             link=self._link,
         )
-        jobs.install(jobs.Runtime(self.triage, now, self.scheduler))
+        group_id = settings.oncall_usergroup_id
+        self.handoffs = HandoffService(
+            self.store,
+            settings,
+            self.rotation,
+            channel_id=self.triage.channel_id,
+            emit=self._emit,
+            group=UserGroup(web, group_id) if web is not None and group_id else None,
+        )
+        self.rotation.changed.append(self._rotation_changed)
+        jobs.install(jobs.Runtime(self.triage, now, self.scheduler, self.handoffs))
         self.scheduler.start()
         self.scheduler.settle(self.triage.earliest_due())
+        self._rotation_changed(now(), sync_group=True)
         threading.Thread(target=self.triage.resume_pages, args=(now(),), daemon=True).start()
         for line in settings.missing_integrations():
             log.info(line)
@@ -197,7 +209,8 @@ class Triage(BotPlugin):
 
     def _room(self, channel: str) -> Any:
         if channel not in self._rooms:
-            self._rooms[channel] = self.build_identifier(f"<#{channel}>")
+            ref = f"<@{channel[1:]}>" if channel.startswith("@") else f"<#{channel}>"
+            self._rooms[channel] = self.build_identifier(ref)
         return self._rooms[channel]
 
     def _channel_id(self, name: str) -> str:
@@ -205,6 +218,9 @@ class Triage(BotPlugin):
         if lookup is None or (name[:1] in ("C", "G") and name.upper() == name):
             return name
         return str(lookup(name))
+
+    def _rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
+        self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))
 
     def _link(self, channel: str, ts: str) -> str:
         base = str((getattr(self._bot, "auth", None) or {}).get("url") or "https://slack.com/")

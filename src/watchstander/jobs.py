@@ -28,12 +28,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from watchstander.services.handoffs import HandoffService
 from watchstander.services.triage import TriageService
 
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
 JOB_ID = "watchstander:due-timers"
+HANDOFF_JOB_ID = "watchstander:handoff"
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Runtime:
     triage: TriageService
     clock: Callable[[], datetime]
     scheduler: Scheduler
+    handoffs: HandoffService | None = None
 
 
 _runtime: Runtime | None = None
@@ -63,6 +66,15 @@ def due_timers() -> None:
         runtime.triage.run_due(runtime.clock())
     finally:
         runtime.scheduler.settle(runtime.triage.earliest_due())
+
+
+def handoff_timer() -> None:
+    """The person on call may have changed: announce it, then look again at the next one."""
+    runtime = _runtime
+    if runtime is None or runtime.handoffs is None:
+        log.warning("the handoff job ran before the bot was ready")
+        return
+    runtime.scheduler.arm_handoff(runtime.handoffs.check(runtime.clock()))
 
 
 class Scheduler:
@@ -131,6 +143,17 @@ class Scheduler:
                 due_timers, "date", run_date=at, id=JOB_ID, replace_existing=True
             )
         self._armed_at = at
+
+    def arm_handoff(self, at: datetime | None) -> None:
+        """Look at who is on call again at ``at`` (the next handoff or override edge)."""
+        with self._writer:
+            if at is None:
+                with contextlib.suppress(Exception):
+                    self._scheduler.remove_job(HANDOFF_JOB_ID)
+                return
+            self._scheduler.add_job(
+                handoff_timer, "date", run_date=at, id=HANDOFF_JOB_ID, replace_existing=True
+            )
 
     def when_job_done(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each run of the job, whether it succeeded or failed."""

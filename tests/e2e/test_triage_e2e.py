@@ -108,9 +108,10 @@ def test_rotation_set_in_slack_names_the_new_person_on_call(
     bot = make_bot()
     before = len(bot.top_level())
     slack.post(ONCALL, SUPPORT, "!rotation set <@U0BOB> <@U0CAROL> every 1w handoff mon 10:00")
-    assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30)
-    shown = bot.top_level()[-1].params["text"]
-    assert "<@U0BOB> → <@U0CAROL>" in shown and "every 7d" in shown
+    assert slack.wait_for(lambda s: len(bot.top_level()) >= before + 2, 30)
+    said = [c.params["text"] for c in bot.top_level()[before:]]
+    assert any("<@U0BOB> → <@U0CAROL>" in t and "every 7d" in t for t in said), said
+    assert any("Handoff: <@U0BOB> is on call now" in t for t in said), said
     root = slack.post(POSTER, SUPPORT, URGENT)
     (announce,) = bot.wait_posts(root, 1)
     assert "<@U0BOB> is on call" in announce.params["text"]
@@ -143,3 +144,25 @@ def test_emergency_pages_once_eyes_acknowledge_check_mark_resolves(
         assert pd.events[0]["routing_key"] not in bot.log_tail(lines=100_000)
     finally:
         pd.stop()
+
+
+def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_user_group(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot(ONCALL_USERGROUP_ID="S0ONCALL")
+    urgent = slack.post(POSTER, SUPPORT, URGENT)
+    bot.wait_posts(urgent, 1)
+    before = len(bot.top_level())
+    slack.post(ONCALL, SUPPORT, "!oncall override <@U0DAVE> 1h")
+    assert slack.wait_for(lambda s: len(bot.top_level()) >= before + 2, 30), bot.log_tail()
+    texts = [c.params["text"] for c in bot.top_level()[before:]]
+    assert any(
+        "Handoff: <@U0DAVE> is on call now" in t and "taking over from <@U0ALICE>" in t
+        for t in texts
+    ), texts
+    assert any("revenue report" in t for t in texts)  # the open urgent thread is listed
+    assert slack.wait_for(lambda s: bool(s.calls_to("usergroups.users.update")), 30)
+    update = slack.calls_to("usergroups.users.update")[-1]
+    assert update.params["usergroup"] == "S0ONCALL" and update.params["users"] == "U0DAVE"
+    dms = [c for c in bot.posts() if str(c.params.get("channel", "")).startswith("D")]
+    assert dms and "You are on call now" in dms[-1].params["text"]

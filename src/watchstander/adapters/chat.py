@@ -49,3 +49,18 @@ class GroupHandles:
             log.warning(
                 "usergroups.list failed, keeping %d known groups: %s", len(self._handles), exc
             )
+
+
+class UserGroup:
+    """The Slack user group ``@oncall``: who is in it, and making it exactly one person."""
+
+    def __init__(self, web_client: Any, group_id: str) -> None:
+        self._client = web_client
+        self.group_id = group_id
+
+    def members(self) -> list[str]:
+        response = self._client.usergroups_users_list(usergroup=self.group_id)
+        return [str(user) for user in response.get("users") or []]
+
+    def set_members(self, users: list[str]) -> None:
+        self._client.usergroups_users_update(usergroup=self.group_id, users=",".join(users))

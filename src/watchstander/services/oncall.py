@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,13 +68,25 @@ class RotationService:
         self._fallback = AdminsOnCall(settings)
         self._lock = threading.Lock()
         self._cached: tuple[datetime, Rotation | None, list[Override]] | None = None
+        self.changed: list[Callable[[datetime], None]] = []  # told after every change
 
     # --- reading ------------------------------------------------------------------------------
 
     def __call__(self, now: datetime) -> OnCall:
         rotation, overrides = self._load(now)
         if rotation is None:
-            return self._fallback(now)
+            fallback = self._fallback(now)
+            covering = [o for o in overrides if o.start <= now < o.end]
+            if not covering:
+                ends = [o.start for o in overrides if o.start > now]
+                return OnCall(
+                    fallback.primary,
+                    fallback.secondary,
+                    min(ends, default=None),
+                    source=fallback.source,
+                )
+            cover = covering[-1]
+            return OnCall(cover.person, fallback.primary, cover.end, fallback.primary, "override")
         current = on_call(rotation, overrides, now)
         return OnCall(current.primary, current.secondary, current.until, current.next_person)
 
@@ -161,7 +174,7 @@ class RotationService:
                 )
             )
             tx.audit(now, actor, "rotation:set", None, args[:500])
-        self._forget()
+        self._changed(now)
         return self.show(now)
 
     def override(self, actor: str, args: str, now: datetime) -> dict[str, Any]:
@@ -186,7 +199,7 @@ class RotationService:
                 )
             )
             tx.audit(now, actor, "rotation:override", None, f"{person} {start} {end}")
-        self._forget()
+        self._changed(now)
         return {"person": person, "from": self._clock(start, now), "to": self._clock(end, now)}
 
     def swap(self, actor: str, args: str, now: datetime) -> dict[str, Any]:
@@ -214,7 +227,7 @@ class RotationService:
                     )
                 )
             tx.audit(now, actor, "rotation:swap", None, " ".join(people))
-        self._forget()
+        self._changed(now)
         return {
             "swaps": [
                 {"person": o.person, "from": self._stamp(o.start), "to": self._stamp(o.end)}
@@ -310,6 +323,11 @@ class RotationService:
     def _forget(self) -> None:
         with self._lock:
             self._cached = None
+
+    def _changed(self, now: datetime) -> None:
+        self._forget()
+        for listener in self.changed:
+            listener(now)
 
     def _clock(self, at: datetime | None, now: datetime) -> str | None:
         if at is None:

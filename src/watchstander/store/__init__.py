@@ -240,6 +240,20 @@ class PageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class HandoffRow(Base):
+    """A change of the person on call that the bot announced. Each row follows the one
+    before it (unique), so two looks at the same change record it once."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (UniqueConstraint("previous_id", name="uq_handoffs_previous"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    previous_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_person: Mapped[str | None] = mapped_column(String(32))
+    to_person: Mapped[str] = mapped_column(String(32))
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
 
@@ -501,6 +515,19 @@ class Tx:
 
     def pending_pages(self) -> Sequence[PageRow]:
         return self.session.scalars(select(PageRow).where(PageRow.status == "pending")).all()
+
+    # handoffs
+    def last_handoff(self) -> HandoffRow | None:
+        return self.session.scalars(select(HandoffRow).order_by(HandoffRow.id.desc())).first()
+
+    def add_handoff_once(self, previous: HandoffRow | None, at: datetime, to_person: str) -> bool:
+        values = {
+            "previous_id": None if previous is None else previous.id,
+            "at": at,
+            "from_person": None if previous is None else previous.to_person,
+            "to_person": to_person,
+        }
+        return self._insert_once(HandoffRow, values, ["previous_id"])
 
     # rotation
     def rotation(self) -> RotationRow | None:
