@@ -36,7 +36,14 @@ BOT_ADMINS_NOTIFICATIONS = ()
 BOT_PREFIX = "!"
 BOT_ALT_PREFIXES = ()
 CHATROOM_PRESENCE = ()
-CORE_PLUGINS = ("ACLs", "Help", "Health", "Plugins", "Utils", "CommandNotFoundFilter")
+CORE_PLUGINS = (
+    "ACLs",
+    "Help",
+    "Health",
+    "Plugins",
+    "Utils",
+    "CommandNotFoundFilter",
+)
 SUPPRESS_CMD_NOT_FOUND = False
 HIDE_RESTRICTED_COMMANDS = True
 DIVERT_TO_PRIVATE = ()

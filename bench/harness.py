@@ -7,6 +7,7 @@ Adapted from ``tests/e2e/conftest.py`` (not imported: benchmarks must not depend
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,12 @@ PROBE_TIMEOUT = 15.0  # one readiness probe; re-posted up to PROBES times
 PROBES = 6
 QUIET = 1.0  # `Bot.settle`: the bot is done once no Web API call came for this long
 SETTLE_LIMIT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class BotFailed(RuntimeError):
@@ -125,6 +132,7 @@ class Bot:
             WATCHSTANDER_DATABASE_URL=f"sqlite:///{self.database}",
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="WARNING",  # DEBUG logging distorts timings
+            WATCHSTANDER_HTTP_PORT=str(free_port()),
         )
         if self.plugins is not None:
             env["WATCHSTANDER_PLUGIN_DIR"] = str(self.plugins)

@@ -3,7 +3,7 @@ service the triage plugin built, renders templates."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,10 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 from errbot.templating import tenv
 
+from watchstander.adapters.pager import PagerError, webhook_event, webhook_signed
 from watchstander.services.oncall import OnCallError, RotationService
+from watchstander.settings import Settings
+from watchstander.web import WebServer
 
 
 def now() -> datetime:
@@ -19,7 +22,41 @@ def now() -> datetime:
 
 
 class OnCall(BotPlugin):
-    """Who is on call, the rotation, overrides and swaps."""
+    """Who is on call, the rotation, overrides and swaps; the iCalendar feed and PagerDuty's
+    webhooks on the bot's web server."""
+
+    def activate(self) -> None:
+        self.settings = Settings.from_env()
+        self.web: WebServer | None = None
+        routes = {("GET", "/oncall.ics"): self._calendar, ("POST", "/pagerduty"): self._pagerduty}
+        try:
+            self.web = WebServer(self.settings.http_host, self.settings.http_port, routes).start()
+            self.log.info("Calendar feed at %s/oncall.ics", self.web.address)
+        except OSError as exc:  # a port in use must not stop the bot
+            self.log.warning("the web server did not start: %s", exc)
+        super().activate()
+
+    def deactivate(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+        super().deactivate()
+
+    def _calendar(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
+        return 200, "text/calendar; charset=utf-8", self._service().calendar(now())
+
+    def _pagerduty(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
+        secret = self.settings.secrets.get("PAGERDUTY_WEBHOOK_SECRET", "")
+        signature = next(
+            (v for k, v in headers.items() if k.lower() == "x-pagerduty-signature"), None
+        )
+        if not webhook_signed(secret, body, signature):
+            return 401, "text/plain", b"unsigned or wrongly signed\n"
+        try:
+            kind, key, agent = webhook_event(body)
+        except PagerError as error:
+            return 400, "text/plain", f"{error}\n".encode()
+        self.get_plugin("Triage").triage.pagerduty_event(kind, key, agent, now())
+        return 202, "text/plain", b""
 
     def _service(self) -> RotationService:
         # A method, not a property: Errbot inspects attributes while activating the plugin.

@@ -26,6 +26,12 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"WATCHSTANDER_HTTP_PORT: '{value[:20]}' is not a port: use 1 to 65535")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -44,6 +50,8 @@ class Settings:
     rotation_admins: tuple[str, ...] = ()
     slack_api_url: str = "https://slack.com/api/"
     pagerduty_events_url: str = "https://events.pagerduty.com"
+    http_host: str = "127.0.0.1"
+    http_port: int = 3141
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -111,6 +119,8 @@ class Settings:
             rotation_admins=_list(get("ROTATION_ADMINS", "")),
             slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
+            http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
+            http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
 

@@ -78,3 +78,22 @@ def test_an_invalid_key_is_refused_and_never_shown(pd: LocalPagerDuty) -> None:
         pager(pd, key=secret).trigger("k5", "down", "#support")
     assert secret not in str(error.value)
     assert pd.incidents == {}
+
+
+def test_webhook_signatures() -> None:
+    import hashlib
+    import hmac
+
+    from watchstander.adapters.pager import webhook_event, webhook_signed
+
+    body = b'{"event": {"event_type": "incident.resolved", "data": {"incident_key": "k"}}}'
+    good = "v1=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert webhook_signed("s3cret", body, good)
+    assert webhook_signed("s3cret", body, f"v1={'a' * 64}, {good}")  # one of several
+    assert not webhook_signed("s3cret", body + b" ", good)
+    assert not webhook_signed("s3cret", body, None)
+    assert not webhook_signed("", body, good)  # no secret set: nothing is trusted
+    assert webhook_event(body) == ("incident.resolved", "k", "someone")
+    for bad in (b"", b"[]", b'{"event": 1}', b"\xff"):
+        with pytest.raises(PagerError):
+            webhook_event(bad)

@@ -4,6 +4,7 @@ subprocess, against the local Slack-compatible server in this process."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,6 +18,12 @@ from watchstander.sandbox.slack_server import Call, LocalSlack
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "C0SUPPORT"
 ONCALL, SECONDARY, POSTER, DEV, DEV2 = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -35,6 +42,7 @@ class Bot:
             WATCHSTANDER_DATABASE_URL=f"sqlite:///{self.data / 'watchstander.db'}",
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="DEBUG",
+            WATCHSTANDER_HTTP_PORT=str(free_port()),  # each bot its own web server
         )
         full.update(env)
         for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):

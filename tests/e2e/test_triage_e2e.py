@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot
+from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port
 
 from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.sandbox.slack_server import LocalSlack
@@ -166,3 +173,74 @@ def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_user_group(
     assert update.params["usergroup"] == "S0ONCALL" and update.params["users"] == "U0DAVE"
     dms = [c for c in bot.posts() if str(c.params.get("channel", "")).startswith("D")]
     assert dms and "You are on call now" in dms[-1].params["text"]
+
+
+def _http(
+    method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body or None, method=method, headers=headers or {})
+    deadline = time.monotonic() + 10
+    while True:  # the web server thread may still be binding its port
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            threading.Event().wait(0.05)
+
+
+def test_calendar_feed_and_signed_pagerduty_webhooks(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    port, secret = free_port(), "whsec-local-test"
+    pd = LocalPagerDuty().start()
+    try:
+        bot = make_bot(
+            WATCHSTANDER_HTTP_PORT=str(port),
+            PAGERDUTY_WEBHOOK_SECRET=secret,
+            PAGERDUTY_ROUTING_KEY="R0UT1NGKEY0123456789abcdefABCDEF",
+            PAGERDUTY_EVENTS_URL=pd.url,
+        )
+        before = len(bot.top_level())
+        slack.post(ONCALL, SUPPORT, "!rotation set <@U0BOB> <@U0CAROL>")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30)
+        status, feed = _http("GET", f"http://127.0.0.1:{port}/oncall.ics")
+        assert status == 200 and b"BEGIN:VCALENDAR" in feed
+        assert b"On call: U0BOB" in feed and b"On call: U0CAROL" in feed
+
+        root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> payments are failing")
+        bot.wait_posts(root, 2)
+        key = f"watchstander/{SUPPORT}/{root}"
+        body = json.dumps(
+            {
+                "event": {
+                    "event_type": "incident.acknowledged",
+                    "agent": {"summary": "Bob de Vries"},
+                    "data": {"incident_key": key},
+                }
+            }
+        ).encode()
+        url = f"http://127.0.0.1:{port}/pagerduty"
+        assert _http("POST", url, body)[0] == 401  # unsigned
+        wrong = {"X-PagerDuty-Signature": "v1=" + "0" * 64}
+        assert _http("POST", url, body, wrong)[0] == 401
+        good = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        bad_json = {
+            "X-PagerDuty-Signature": "v1="
+            + hmac.new(secret.encode(), b"{oops", hashlib.sha256).hexdigest()
+        }
+        assert _http("POST", url, b"{oops", bad_json)[0] == 400
+        assert len(bot.posts(root)) == 2  # none of those changed anything
+        signed = {"X-PagerDuty-Signature": f"v0=old, {good}"}
+        assert _http("POST", url, body, signed)[0] == 202
+        assert _http("POST", url, body, signed)[0] == 202  # redelivered: said once
+        texts = [c.params["text"] for c in bot.wait_posts(root, 3)]
+        assert "Bob de Vries acknowledged the page" in texts[2]
+        slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
+        final = [c.params["text"] for c in bot.wait_posts(root, 4)]
+        assert sum("acknowledged the page" in t for t in final) == 1
+    finally:
+        pd.stop()

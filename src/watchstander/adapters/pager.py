@@ -7,7 +7,10 @@ key never appears in an error or a log line.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -116,3 +119,23 @@ class Pager:
         except Exception as exc:  # the transport raises its own kinds
             kind = type(exc).__name__
             raise PagerError(f"PagerDuty could not be reached for the {action} ({kind})") from None
+
+
+def webhook_signed(secret: str, body: bytes, header: str | None) -> bool:
+    """A PagerDuty v3 webhook's ``X-PagerDuty-Signature`` (``v1=<hex>``, maybe several)."""
+    if not secret or not header:
+        return False
+    expected = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, part.strip()) for part in header.split(","))
+
+
+def webhook_event(body: bytes) -> tuple[str, str, str]:
+    """(event type, incident key = our dedup key, who did it) from a v3 webhook body."""
+    try:
+        event = json.loads(body)["event"]
+        kind = str(event["event_type"])
+        key = str((event.get("data") or {}).get("incident_key") or "")
+        agent = str((event.get("agent") or {}).get("summary") or "someone")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise PagerError("not a PagerDuty v3 webhook body") from None
+    return kind, key, agent

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from icalendar import Calendar, Event
+
 from watchstander.domain.durations import DurationError, format_duration, parse_duration
 from watchstander.domain.rotation import (
     WEEKDAYS,
@@ -125,6 +127,24 @@ class RotationService:
                 for s in segments
             ],
         }
+
+    def calendar(self, now: datetime, weeks: int = 8) -> bytes:
+        """The next ``weeks`` of who is on call, as an iCalendar feed."""
+        feed = Calendar()
+        feed.add("prodid", "-//Watchstander//on call//EN")
+        feed.add("version", "2.0")
+        feed.add("x-wr-calname", "On call")
+        rotation, overrides = self._load(now)
+        if rotation is not None:
+            for shift in timeline(rotation, overrides, now, now + timedelta(weeks=weeks)):
+                event = Event()
+                event.add("uid", f"{shift.person}-{int(shift.start.timestamp())}@watchstander")
+                event.add("summary", f"On call: {shift.person}")
+                event.add("dtstart", shift.start)
+                event.add("dtend", shift.end)
+                event.add("dtstamp", now)
+                feed.add_component(event)
+        return bytes(feed.to_ical())
 
     # --- changing -----------------------------------------------------------------------------
 

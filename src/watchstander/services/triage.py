@@ -615,6 +615,23 @@ class TriageService:
         data = {"oncall": oncall.primary, "secondary": oncall.secondary, "error": error}
         return Effect("page_failed" if error else "paged", op.channel, op.thread_ts, data)
 
+    def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
+        """A PagerDuty webhook: an acknowledge or resolve done there is said in the thread,
+        once. False when it is not about one of our pages (or changes nothing)."""
+        status = {"incident.acknowledged": "acknowledged", "incident.resolved": "resolved"}
+        if kind not in status or not dedup_key.startswith("watchstander/"):
+            return False
+        _, channel, root_ts = dedup_key.split("/", 2)
+        with self.store.transaction() as tx:
+            thread = tx.thread(channel, root_ts, lock=True)
+            page = tx.page(thread) if thread is not None else None
+            if page is None or page.status in (status[kind], "resolved"):
+                return False
+            tx.set_page_status(dedup_key, status[kind], "", now)
+            tx.audit(now, None, f"pagerduty:{status[kind]}", thread, agent[:200])
+        self._say(Effect(f"pd_{status[kind]}", channel, root_ts, {"agent": agent[:200]}))
+        return True
+
     def resume_pages(self, now: datetime) -> int:
         """Send again the triggers a restart interrupted (the dedup key keeps it one alert)."""
         if self.pager is None:
