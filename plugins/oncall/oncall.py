@@ -41,6 +41,10 @@ class OnCall(BotPlugin):
             self.web.stop()
         super().deactivate()
 
+    def _feed(self) -> str | None:
+        base = self.settings.public_url or (self.web.address if self.web is not None else "")
+        return f"{base.rstrip('/')}/oncall.ics" if base else None
+
     def _calendar(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
         return 200, "text/calendar; charset=utf-8", self._service().calendar(now())
 
@@ -81,12 +85,18 @@ class OnCall(BotPlugin):
     @botcmd
     def rotation(self, msg: Message, args: str) -> None:
         """The rotation: order, shift length, handoff, and the next four weeks."""
-        self._run(msg, "rotation", lambda user: self._service().show(now()))
+        self._run(
+            msg, "rotation", lambda user: {**self._service().show(now()), "feed": self._feed()}
+        )
 
     @botcmd
     def rotation_set(self, msg: Message, args: str) -> None:
         """Set it: !rotation set @a @b @c [every 1w] [handoff mon 10:00]. Admins."""
-        self._run(msg, "rotation", lambda user: self._service().set_rotation(user, args, now()))
+        self._run(
+            msg,
+            "rotation",
+            lambda user: {**self._service().set_rotation(user, args, now()), "feed": self._feed()},
+        )
 
     def _run(self, msg: Message, template: str, action: Callable[[str], dict[str, Any]]) -> None:
         event = msg.extras.get("slack_event") or {}

@@ -52,6 +52,7 @@ class Settings:
     pagerduty_events_url: str = "https://events.pagerduty.com"
     http_host: str = "127.0.0.1"
     http_port: int = 3141
+    public_url: str = ""
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -121,6 +122,7 @@ class Settings:
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
             http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),
+            public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
 

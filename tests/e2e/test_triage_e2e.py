@@ -206,7 +206,9 @@ def test_calendar_feed_and_signed_pagerduty_webhooks(
         )
         before = len(bot.top_level())
         slack.post(ONCALL, SUPPORT, "!rotation set <@U0BOB> <@U0CAROL>")
-        assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30)
+        assert slack.wait_for(lambda s: len(bot.top_level()) >= before + 2, 30)
+        said = " ".join(c.params["text"] for c in bot.top_level()[before:])
+        assert f"Calendar: http://127.0.0.1:{port}/oncall.ics" in said
         status, feed = _http("GET", f"http://127.0.0.1:{port}/oncall.ics")
         assert status == 200 and b"BEGIN:VCALENDAR" in feed
         assert b"On call: U0BOB" in feed and b"On call: U0CAROL" in feed
