@@ -13,11 +13,11 @@ from errbot.backends.base import REACTION_ADDED, Message, Reaction
 from errbot.templating import tenv
 
 from watchstander import jobs
-from watchstander.adapters.chat import GroupHandles, UserGroup
-from watchstander.adapters.pager import Pager
+from watchstander.adapters.chat import EmailDirectory, GroupHandles, UserGroup
+from watchstander.adapters.pager import Pager, Schedule
 from watchstander.services.handoffs import HandoffService
 from watchstander.services.inbound import Ignored, message_from_slack, reaction_from_slack
-from watchstander.services.oncall import RotationService
+from watchstander.services.oncall import AdminsOnCall, RotationService, ScheduleOnCall
 from watchstander.services.triage import CommandContext, CommandError, Effect, TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
@@ -39,8 +39,8 @@ class Triage(BotPlugin):
         self.store = Store(settings.database_url)
         self.store.migrate()
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
-        self.rotation = RotationService(self.store, settings)  # the oncall plugin shares it
         web = getattr(self._bot, "slack_web", None)
+        self.rotation = RotationService(self.store, settings, self._schedule(settings, web))
         key = settings.secrets.get("PAGERDUTY_ROUTING_KEY")
         self.pager = Pager(key, settings.pagerduty_events_url) if key else None
         self.triage = TriageService(
@@ -218,6 +218,14 @@ class Triage(BotPlugin):
         if lookup is None or (name[:1] in ("C", "G") and name.upper() == name):
             return name
         return str(lookup(name))
+
+    def _schedule(self, settings: Settings, web: Any) -> ScheduleOnCall | None:
+        """With PAGERDUTY_SCHEDULE_ID and PAGERDUTY_API_TOKEN, PagerDuty says who is on call."""
+        if settings.schedule() is None or web is None:
+            return None
+        token, schedule_id = settings.schedule() or ("", "")
+        schedule = Schedule(token, schedule_id, settings.pagerduty_api_url)
+        return ScheduleOnCall(schedule, EmailDirectory(web), AdminsOnCall(settings))
 
     def _rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
         self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))

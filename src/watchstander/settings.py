@@ -50,6 +50,8 @@ class Settings:
     rotation_admins: tuple[str, ...] = ()
     slack_api_url: str = "https://slack.com/api/"
     pagerduty_events_url: str = "https://events.pagerduty.com"
+    pagerduty_api_url: str = "https://api.pagerduty.com"
+    pagerduty_schedule_id: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 3141
     public_url: str = ""
@@ -120,11 +122,18 @@ class Settings:
             rotation_admins=_list(get("ROTATION_ADMINS", "")),
             slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
+            pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
+            pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
             http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
+
+    def schedule(self) -> tuple[str, str] | None:
+        """(API token, schedule id) when who is on call comes from PagerDuty."""
+        token = self.secrets.get("PAGERDUTY_API_TOKEN")
+        return (token, self.pagerduty_schedule_id) if token and self.pagerduty_schedule_id else None
 
     def missing_integrations(self) -> list[str]:
         """One line per integration that is off because its secret is missing."""

@@ -89,3 +89,18 @@ def test_bad_rotation_commands_change_nothing(store: Store, call, match: str) ->
     assert "\n" not in str(error.value)
     with store.transaction() as tx:
         assert tx.count(RotationRow) == 0 and tx.count(OverrideRow) == 0
+
+
+def test_with_a_pagerduty_schedule_the_rotation_is_read_only(store: Store) -> None:
+    from watchstander.services.oncall import OnCall
+
+    settings = Settings.from_env({"ROTATION_ADMINS": ADMIN})
+    rotations = RotationService(
+        store, settings, external=lambda now: OnCall(B, A, source="PagerDuty")
+    )
+    assert rotations(NOW).primary == B
+    assert rotations.show(NOW)["external"] is True
+    with pytest.raises(OnCallError, match="change it in PagerDuty"):
+        rotations.set_rotation(ADMIN, f"<@{A}>", NOW)
+    with pytest.raises(OnCallError, match="change it in PagerDuty"):
+        rotations.override(ADMIN, f"<@{A}> 1h", NOW)

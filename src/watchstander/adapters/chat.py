@@ -64,3 +64,27 @@ class UserGroup:
 
     def set_members(self, users: list[str]) -> None:
         self._client.usergroups_users_update(usergroup=self.group_id, users=",".join(users))
+
+
+class EmailDirectory:
+    """E-mail address -> Slack user id (``users.lookupByEmail``), remembered once found."""
+
+    def __init__(self, web_client: Any) -> None:
+        self._client = web_client
+        self._known: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, email: str) -> str | None:
+        key = email.strip().lower()
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+        try:
+            user = self._client.users_lookupByEmail(email=email).get("user") or {}
+            found = str(user["id"]) if user.get("id") else None
+        except Exception as exc:  # users_not_found, missing_scope, ratelimited
+            log.warning("no Slack user for a PagerDuty e-mail address: %s", type(exc).__name__)
+            return None
+        with self._lock:
+            self._known[key] = found
+        return found

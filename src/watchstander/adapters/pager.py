@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,9 +25,11 @@ SUMMARY_LIMIT = 1024
 RETRIED = (429, 500, 502, 503, 504)
 
 
-class _EventsClient(pagerduty.EventsApiV2Client):  # type: ignore[misc]
-    """The official client, also accepting ``http://`` on the loopback (a local
+class _LoopbackUrl:
+    """The official clients' base URL, also accepting ``http://`` on the loopback (a local
     PagerDuty-compatible server); any other address must be ``https://``, as upstream."""
+
+    _url: str
 
     @property
     def url(self) -> str:
@@ -39,6 +42,14 @@ class _EventsClient(pagerduty.EventsApiV2Client):  # type: ignore[misc]
         if not (value.startswith("https://") or local):
             raise pagerduty.UrlError("the PagerDuty URL must be https:// (or http:// on 127.0.0.1)")
         self._url = value
+
+
+class _EventsClient(_LoopbackUrl, pagerduty.EventsApiV2Client):  # type: ignore[misc]
+    pass
+
+
+class _RestClient(_LoopbackUrl, pagerduty.RestApiV2Client):  # type: ignore[misc]
+    pass
 
 
 def _loopback(host: str) -> bool:
@@ -119,6 +130,65 @@ class Pager:
         except Exception as exc:  # the transport raises its own kinds
             kind = type(exc).__name__
             raise PagerError(f"PagerDuty could not be reached for the {action} ({kind})") from None
+
+
+class Schedule:
+    """A PagerDuty schedule read through the REST API: who is on call when (``/oncalls``)."""
+
+    def __init__(
+        self,
+        api_token: str,
+        schedule_id: str,
+        base_url: str = "https://api.pagerduty.com",
+        *,
+        timeout: float = 10.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        client: Any = _RestClient(api_token, base_url=base_url.rstrip("/"))
+        client.timeout = timeout
+        client.retry = dict.fromkeys(RETRIED, attempts - 1)
+        client.max_http_attempts = attempts
+        client.max_network_attempts = attempts - 1
+        client.sleep_timer = backoff
+        client.stagger_cooldown = 0
+        self._client = client
+        self.schedule_id = schedule_id
+
+    def on_call(self, since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]:
+        """(e-mail, start, end) of each on-call shift between ``since`` and ``until``."""
+        params = {
+            "schedule_ids[]": [self.schedule_id],
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "include[]": ["users"],
+        }
+        try:
+            entries = list(self._client.iter_all("/oncalls", params=params))
+        except pagerduty.Error as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            raise PagerError(
+                f"PagerDuty's schedule could not be read ({status or 'no answer'})"
+            ) from None
+        except Exception as exc:
+            raise PagerError(
+                f"PagerDuty's schedule could not be read ({type(exc).__name__})"
+            ) from None
+        shifts = []
+        for entry in entries:
+            email = str((entry.get("user") or {}).get("email") or "")
+            if not email or not entry.get("start"):
+                continue
+            start = datetime.fromisoformat(str(entry["start"]).replace("Z", "+00:00"))
+            end_text = entry.get("end")
+            end = (
+                datetime.fromisoformat(str(end_text).replace("Z", "+00:00")) if end_text else until
+            )
+            shifts.append((email, start, end))
+        return sorted(shifts, key=lambda shift: shift[1])
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def webhook_signed(secret: str, body: bytes, header: str | None) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 SEVERITIES = {"critical", "error", "warning", "info"}
 ACTIONS = {"trigger", "acknowledge", "resolve"}
@@ -42,8 +43,11 @@ class Incident:
 class LocalPagerDuty:
     """``start()``, point ``PAGERDUTY_EVENTS_URL`` at :attr:`url`, inspect what arrived."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_token: str = "") -> None:
         self._cond = threading.Condition()
+        self.api_token = api_token  # the REST API's token (``Authorization: Token token=…``)
+        # The REST API's /oncalls entries: {"user": {...}, "start": iso, "end": iso, ...}
+        self.oncalls: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []  # every request body, valid or not
         self.events: list[dict[str, Any]] = []  # every accepted event, in order
         self.incidents: dict[str, Incident] = {}
@@ -55,6 +59,9 @@ class LocalPagerDuty:
             protocol_version = "HTTP/1.1"  # keep-alive, as PagerDuty's servers
             disable_nagle_algorithm = True  # headers and body are separate writes
             wbufsize = -1  # ...buffered into one, flushed after each request
+
+            def do_GET(self) -> None:
+                server._handle_rest(self)
 
             def do_POST(self) -> None:
                 server._handle(self)
@@ -144,6 +151,35 @@ class LocalPagerDuty:
             self._cond.notify_all()
         accepted = {"status": "success", "message": "Event processed", "dedup_key": key}
         self._answer(request, 202, json.dumps(accepted))
+
+    def _handle_rest(self, request: BaseHTTPRequestHandler) -> None:
+        """GET /oncalls, as the REST API v2 answers it (classic pagination, one page)."""
+        with self._cond:
+            failure = self._failures.popleft() if self._failures else None
+            self.requests.append({"path": request.path, "body": None})
+            self._cond.notify_all()
+        if failure is not None:
+            body = failure.body or json.dumps({"error": {"message": "simulated", "code": 2001}})
+            self._answer(request, failure.status, body, failure.headers)
+            return
+        if request.headers.get("Authorization") != f"Token token={self.api_token}":
+            error = {"error": {"message": "Unauthorized", "code": 2006}}
+            self._answer(request, 401, json.dumps(error))
+            return
+        path, _, query = request.path.partition("?")
+        if path != "/oncalls":
+            self._answer(
+                request, 404, json.dumps({"error": {"message": "Not Found", "code": 2100}})
+            )
+            return
+        params = parse_qs(query)
+        with self._cond:
+            entries = list(self.oncalls)
+        wanted = set(params.get("schedule_ids[]", []))
+        if wanted:
+            entries = [e for e in entries if (e.get("schedule") or {}).get("id") in wanted]
+        answer = {"oncalls": entries, "limit": 100, "offset": 0, "more": False, "total": None}
+        self._answer(request, 200, json.dumps(answer))
 
     @staticmethod
     def _answer(

@@ -8,12 +8,13 @@ Only rotation admins and bot admins may change it; every change goes to the audi
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from icalendar import Calendar, Event
 
@@ -30,6 +31,8 @@ from watchstander.domain.rotation import (
 )
 from watchstander.settings import Settings
 from watchstander.store import OverrideRow, RotationRow, Store
+
+log = logging.getLogger(__name__)
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
@@ -61,12 +64,73 @@ class AdminsOnCall:
         return OnCall(self._primary, self._secondary, source="ROTATION_ADMINS")
 
 
+class ScheduleSource(Protocol):
+    def on_call(self, since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]: ...
+
+
+class ScheduleOnCall:
+    """Who is on call from a PagerDuty schedule, PagerDuty users mapped to Slack by e-mail.
+
+    The schedule is read again every ``refresh``; when PagerDuty cannot be read the last
+    good answer is kept (and said once in the log), and with none, ``fallback`` answers.
+    """
+
+    def __init__(
+        self,
+        schedule: ScheduleSource,
+        slack_id: Callable[[str], str | None],
+        fallback: Callable[[datetime], OnCall],
+        refresh: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self._schedule = schedule
+        self._slack_id = slack_id
+        self._fallback = fallback
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self._read_at: datetime | None = None
+        self._shifts: list[tuple[str, datetime, datetime]] = []
+
+    def __call__(self, now: datetime) -> OnCall:
+        shifts = self._load(now)
+        current = [s for s in shifts if s[1] <= now < s[2]]
+        if not current:
+            return self._fallback(now)
+        email, _, until = current[0]
+        after = [s for s in shifts if s[1] <= until < s[2]]
+        primary = self._slack_id(email)
+        following = self._slack_id(after[0][0]) if after else None
+        if primary is None:
+            return self._fallback(now)
+        return OnCall(primary, following, until, following, "PagerDuty")
+
+    def _load(self, now: datetime) -> list[tuple[str, datetime, datetime]]:
+        with self._lock:
+            if self._read_at is not None and now - self._read_at < self._refresh:
+                return self._shifts
+        try:
+            shifts = self._schedule.on_call(now, now + timedelta(weeks=8))
+        except Exception as exc:  # the adapter's PagerError
+            log.warning("keeping the last PagerDuty schedule: %s", exc)
+            shifts = None
+        with self._lock:
+            self._read_at = now
+            if shifts is not None:
+                self._shifts = shifts
+            return self._shifts
+
+
 class RotationService:
     """The rotation kept by the bot; callable as the triage's source of who is on call."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        external: Callable[[datetime], OnCall] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.external = external  # a PagerDuty schedule: then it alone says who is on call
         self._fallback = AdminsOnCall(settings)
         self._lock = threading.Lock()
         self._cached: tuple[datetime, Rotation | None, list[Override]] | None = None
@@ -75,6 +139,8 @@ class RotationService:
     # --- reading ------------------------------------------------------------------------------
 
     def __call__(self, now: datetime) -> OnCall:
+        if self.external is not None:
+            return self.external(now)
         rotation, overrides = self._load(now)
         if rotation is None:
             fallback = self._fallback(now)
@@ -106,6 +172,9 @@ class RotationService:
     def show(self, now: datetime, weeks: int = 4) -> dict[str, Any]:
         """What ``!rotation`` shows: the order, the rule, and who is on call when."""
         rotation, overrides = self._load(now)
+        if self.external is not None:
+            current = self(now)
+            return {"rotation": None, "external": True, "fallback": current.primary}
         if rotation is None:
             return {"rotation": None, "fallback": self(now).primary}
         segments = timeline(rotation, overrides, now, now + timedelta(weeks=weeks))
@@ -261,6 +330,10 @@ class RotationService:
         return user in self.settings.rotation_admins or user in self.settings.bot_admins
 
     def _allowed(self, actor: str) -> None:
+        if self.external is not None:
+            raise OnCallError(
+                "Who is on call comes from the PagerDuty schedule: change it in PagerDuty."
+            )
         if not self.is_admin(actor):
             raise OnCallError(
                 "Only rotation admins can change the rotation (ROTATION_ADMINS or BOT_ADMINS)."
