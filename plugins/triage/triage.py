@@ -225,7 +225,9 @@ class Triage(BotPlugin):
             return None
         token, schedule_id = settings.schedule() or ("", "")
         schedule = Schedule(token, schedule_id, settings.pagerduty_api_url)
-        return ScheduleOnCall(schedule, EmailDirectory(web), AdminsOnCall(settings))
+        directory = EmailDirectory(web)
+        fallback = AdminsOnCall(settings)
+        return ScheduleOnCall(schedule, directory, fallback, email_of=directory.email_of)
 
     def _rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
         self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))

@@ -82,3 +82,30 @@ def test_on_call_from_pagerduty_with_the_last_good_answer_kept(pd: LocalPagerDut
         assert unknown(NOW).primary == "U0ERIN"  # nobody in Slack with that address
     finally:
         reader.close()
+
+
+def test_an_override_goes_into_the_pagerduty_schedule(pd: LocalPagerDuty) -> None:
+    from watchstander.services.oncall import OnCallError, RotationService
+    from watchstander.store import Store
+
+    reader = schedule(pd)
+    fallback = AdminsOnCall(Settings.from_env({"ROTATION_ADMINS": "U0ERIN"}))
+    emails = {v: k for k, v in SLACK.items()}
+    source = ScheduleOnCall(reader, SLACK.get, fallback, email_of=emails.get)
+    store = Store("sqlite://")
+    store.migrate()
+    settings = Settings.from_env({"ROTATION_ADMINS": "U0ERIN"})
+    rotations = RotationService(store, settings, external=source)
+    try:
+        assert rotations(NOW).primary == "U0ALICE"
+        made = rotations.override("U0ERIN", "<@U0BOB> 2h", NOW)
+        assert made["person"] == "U0BOB"
+        assert rotations(NOW + timedelta(hours=1)).primary == "U0BOB"  # read again at once
+        assert rotations(NOW + timedelta(hours=3)).primary == "U0ALICE"
+        with pytest.raises(OnCallError, match="e-mail address"):
+            rotations.override("U0ERIN", "<@U0CAROL> 1h", NOW)
+        with pytest.raises(OnCallError, match="Only rotation admins"):
+            rotations.override("U0BOB", "<@U0BOB> 1h", NOW)
+    finally:
+        reader.close()
+        store.dispose()

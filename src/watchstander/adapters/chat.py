@@ -88,3 +88,13 @@ class EmailDirectory:
         with self._lock:
             self._known[key] = found
         return found
+
+    def email_of(self, user_id: str) -> str | None:
+        """The e-mail address on a Slack profile (``users.info``, needs users:read.email)."""
+        try:
+            user = self._client.users_info(user=user_id).get("user") or {}
+        except Exception as exc:
+            log.warning("no e-mail address for a Slack user: %s", type(exc).__name__)
+            return None
+        email = (user.get("profile") or {}).get("email")
+        return str(email) if email else None

@@ -187,6 +187,33 @@ class Schedule:
             shifts.append((email, start, end))
         return sorted(shifts, key=lambda shift: shift[1])
 
+    def user_id(self, email: str) -> str:
+        """The PagerDuty user with this e-mail address."""
+        try:
+            users = self._client.rget("/users", params={"query": email})
+        except Exception:
+            raise PagerError("PagerDuty's users could not be read") from None
+        for user in users if isinstance(users, list) else []:
+            if str(user.get("email", "")).lower() == email.lower():
+                return str(user["id"])
+        raise PagerError("nobody in PagerDuty has that person's e-mail address")
+
+    def add_override(self, user_id: str, start: datetime, end: datetime) -> None:
+        """Someone on call in the schedule from ``start`` to ``end`` (PagerDuty's override)."""
+        body = {
+            "overrides": [
+                {
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "user": {"id": user_id, "type": "user_reference"},
+                }
+            ]
+        }
+        try:
+            self._client.rpost(f"/schedules/{self.schedule_id}/overrides", json=body)
+        except Exception:
+            raise PagerError("PagerDuty did not take the override") from None
+
     def close(self) -> None:
         self._client.close()
 

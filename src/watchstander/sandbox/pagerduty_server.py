@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -124,6 +125,9 @@ class LocalPagerDuty:
             )
             self._answer(request, failure.status, payload, failure.headers)
             return
+        if request.path.startswith("/schedules/") and request.path.endswith("/overrides"):
+            self._add_overrides(request, request.path.split("/")[2], body)
+            return
         if request.path != "/v2/enqueue":
             self._answer(request, 404, json.dumps({"status": "error", "message": "Not found"}))
             return
@@ -152,6 +156,48 @@ class LocalPagerDuty:
         accepted = {"status": "success", "message": "Event processed", "dedup_key": key}
         self._answer(request, 202, json.dumps(accepted))
 
+    def _add_overrides(self, request: BaseHTTPRequestHandler, schedule: str, body: Any) -> None:
+        """POST /schedules/{id}/overrides: the final layer of /oncalls changes accordingly."""
+        if request.headers.get("Authorization") != f"Token token={self.api_token}":
+            self._answer(request, 401, json.dumps({"error": {"message": "Unauthorized"}}))
+            return
+        try:
+            wanted = [
+                (o["user"]["id"], _iso(o["start"]), _iso(o["end"])) for o in body["overrides"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            self._answer(request, 400, json.dumps({"error": {"message": "Invalid Input"}}))
+            return
+        with self._cond:
+            users = {e["user"]["id"]: e["user"] for e in self.oncalls if e.get("user")}
+            for user_id, start, end in wanted:
+                kept = []
+                for entry in self.oncalls:
+                    s0, e0 = _iso(entry["start"]), _iso(entry["end"])
+                    if (
+                        (entry.get("schedule") or {}).get("id") != schedule
+                        or e0 <= start
+                        or s0 >= end
+                    ):
+                        kept.append(entry)
+                        continue
+                    if s0 < start:
+                        kept.append({**entry, "end": start.isoformat()})
+                    if e0 > end:
+                        kept.append({**entry, "start": end.isoformat()})
+                kept.append(
+                    {
+                        "escalation_level": 1,
+                        "schedule": {"id": schedule, "type": "schedule_reference"},
+                        "user": users.get(user_id, {"id": user_id, "type": "user"}),
+                        "start": start.isoformat(),
+                        "end": end.isoformat(),
+                    }
+                )
+                self.oncalls = kept
+            self._cond.notify_all()
+        self._answer(request, 201, json.dumps([{"status": 201, "override": {}} for _ in wanted]))
+
     def _handle_rest(self, request: BaseHTTPRequestHandler) -> None:
         """GET /oncalls, as the REST API v2 answers it (classic pagination, one page)."""
         with self._cond:
@@ -167,12 +213,19 @@ class LocalPagerDuty:
             self._answer(request, 401, json.dumps(error))
             return
         path, _, query = request.path.partition("?")
-        if path != "/oncalls":
-            self._answer(
-                request, 404, json.dumps({"error": {"message": "Not Found", "code": 2100}})
-            )
-            return
         params = parse_qs(query)
+        if path == "/users":
+            wanted_email = (params.get("query") or [""])[0].lower()
+            with self._cond:
+                users = {e["user"]["id"]: e["user"] for e in self.oncalls if e.get("user")}
+            found = [u for u in users.values() if wanted_email in str(u.get("email", "")).lower()]
+            page = {"users": found, "limit": 100, "offset": 0, "more": False, "total": None}
+            self._answer(request, 200, json.dumps(page))
+            return
+        if path != "/oncalls":
+            missing = {"error": {"message": "Not Found", "code": 2100}}
+            self._answer(request, 404, json.dumps(missing))
+            return
         with self._cond:
             entries = list(self.oncalls)
         wanted = set(params.get("schedule_ids[]", []))
@@ -199,6 +252,10 @@ class LocalPagerDuty:
             request.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its time-out): as with a real server
+
+
+def _iso(text: str) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 def _check(body: Any) -> list[str]:
