@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from watchstander.adapters.pager import Pager
+from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.store import Base, Store
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -42,3 +44,23 @@ def store(database_url: str) -> Iterator[Store]:
     db.migrate()
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def pd() -> Iterator[LocalPagerDuty]:
+    """A local PagerDuty-compatible server; every client made with ``pager_for`` is closed."""
+    server = LocalPagerDuty().start()
+    yield server
+    while OPEN_PAGERS:
+        OPEN_PAGERS.pop().close()
+    server.stop()
+
+
+OPEN_PAGERS: list[Pager] = []
+ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants
+
+
+def pager_for(server: LocalPagerDuty, key: str = ROUTING_KEY, timeout: float = 2.0) -> Pager:
+    made = Pager(key, server.url, timeout=timeout, attempts=3, backoff=0.001)
+    OPEN_PAGERS.append(made)
+    return made

@@ -3,32 +3,16 @@ answers as PagerDuty does, including its errors. Backoff is shrunk, never slept 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from conftest import ROUTING_KEY as KEY
+from conftest import pager_for
 
 from watchstander.adapters.pager import Pager, PagerError
 from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
 
-KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants
-
-
-OPEN: list[Pager] = []
-
-
-@pytest.fixture
-def pd() -> Iterator[LocalPagerDuty]:
-    server = LocalPagerDuty().start()
-    yield server
-    while OPEN:
-        OPEN.pop().close()
-    server.stop()
-
 
 def pager(pd: LocalPagerDuty, key: str = KEY, timeout: float = 2.0) -> Pager:
-    made = Pager(key, pd.url, timeout=timeout, attempts=3, backoff=0.001)
-    OPEN.append(made)
-    return made
+    return pager_for(pd, key, timeout)
 
 
 def test_trigger_acknowledge_resolve(pd: LocalPagerDuty) -> None:

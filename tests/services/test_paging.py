@@ -4,41 +4,24 @@ said in the thread with the person to call."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
+from conftest import ROUTING_KEY as KEY
+from conftest import pager_for
 from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
 
-from watchstander.adapters.pager import Pager
 from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
 from watchstander.services.oncall import OnCall
 from watchstander.services.triage import CommandContext, Effect, TriageService
 from watchstander.settings import Settings
 from watchstander.store import PageRow, Store
 
-KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
 EMERGENCY = "<!subteam^S0DEVS|@devs> the app is down for everyone"
 URGENT = "<!subteam^S0ONCALL|@oncall> numbers look off"
 POSTER, DEV = "U0CAROL", "U0DAVE"
 DEDUP = f"watchstander/{CHANNEL}/{ts(0)}"
 
 
-OPEN: list[Pager] = []
-
-
-@pytest.fixture
-def pd() -> Iterator[LocalPagerDuty]:
-    server = LocalPagerDuty().start()
-    yield server
-    while OPEN:
-        OPEN.pop().close()
-    server.stop()
-
-
 def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> TriageService:
-    pager = Pager(KEY, pd.url, timeout=1.0, backoff=0.001) if pd is not None else None
-    if pager is not None:
-        OPEN.append(pager)
+    pager = pager_for(pd, timeout=1.0) if pd is not None else None
     return TriageService(
         store,
         Settings.from_env({}),

@@ -59,6 +59,19 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _bounded(client: Any, timeout: float, attempts: int, backoff: float) -> Any:
+    """A few attempts on 429, 5xx and network errors, with a short backoff (the client's own
+    default retries 429 without limit); a time-out on every request."""
+    client.timeout = timeout
+    client.retry = dict.fromkeys(RETRIED, attempts - 1)
+    client.max_http_attempts = attempts
+    client.max_network_attempts = attempts - 1
+    client.sleep_timer = backoff
+    client.sleep_timer_base = 2
+    client.stagger_cooldown = 0
+    return client
+
+
 class PagerError(Exception):
     """Paging failed after the retries; the message is safe to show in chat."""
 
@@ -75,15 +88,9 @@ class Pager:
         attempts: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        client: Any = _EventsClient(routing_key, base_url=base_url.rstrip("/"))
-        self._client = client
-        client.timeout = timeout
-        self._client.retry = dict.fromkeys(RETRIED, attempts - 1)
-        self._client.max_http_attempts = attempts
-        self._client.max_network_attempts = attempts - 1
-        self._client.sleep_timer = backoff
-        self._client.sleep_timer_base = 2
-        self._client.stagger_cooldown = 0
+        self._client = _bounded(
+            _EventsClient(routing_key, base_url=base_url.rstrip("/")), timeout, attempts, backoff
+        )
 
     def trigger(
         self,
@@ -145,14 +152,9 @@ class Schedule:
         attempts: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        client: Any = _RestClient(api_token, base_url=base_url.rstrip("/"))
-        client.timeout = timeout
-        client.retry = dict.fromkeys(RETRIED, attempts - 1)
-        client.max_http_attempts = attempts
-        client.max_network_attempts = attempts - 1
-        client.sleep_timer = backoff
-        client.stagger_cooldown = 0
-        self._client = client
+        self._client = _bounded(
+            _RestClient(api_token, base_url=base_url.rstrip("/")), timeout, attempts, backoff
+        )
         self.schedule_id = schedule_id
 
     def on_call(self, since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]:
