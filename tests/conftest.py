@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pagerduty_helpers import OPEN_PAGERS
 from sqlalchemy import text
 
-from watchstander.adapters.pager import Pager
 from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.store import Base, Store
 
@@ -54,13 +54,3 @@ def pd() -> Iterator[LocalPagerDuty]:
     while OPEN_PAGERS:
         OPEN_PAGERS.pop().close()
     server.stop()
-
-
-OPEN_PAGERS: list[Pager] = []
-ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants
-
-
-def pager_for(server: LocalPagerDuty, key: str = ROUTING_KEY, timeout: float = 2.0) -> Pager:
-    made = Pager(key, server.url, timeout=timeout, attempts=3, backoff=0.001)
-    OPEN_PAGERS.append(made)
-    return made

@@ -4,8 +4,8 @@ answers as PagerDuty does, including its errors. Backoff is shrunk, never slept 
 from __future__ import annotations
 
 import pytest
-from conftest import ROUTING_KEY as KEY
-from conftest import pager_for
+from pagerduty_helpers import ROUTING_KEY as KEY
+from pagerduty_helpers import pager_for
 
 from watchstander.adapters.pager import Pager, PagerError
 from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty

@@ -4,8 +4,8 @@ said in the thread with the person to call."""
 
 from __future__ import annotations
 
-from conftest import ROUTING_KEY as KEY
-from conftest import pager_for
+from pagerduty_helpers import ROUTING_KEY as KEY
+from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
 
 from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
