@@ -1,0 +1,183 @@
+"""A local GitHub-compatible REST server on 127.0.0.1: the few issue endpoints the review uses.
+
+It answers in GitHub's shapes (issues with numbers, labels, ``html_url``), checks the token,
+and lets a test queue failures: an error status, a slow answer, or a create that GitHub
+*accepts* but answers with a 502 (the case that makes a blindly retried POST a duplicate).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Failure:
+    status: int = 502
+    accept: bool = False  # do the work anyway, then answer ``status``
+    delay: float = 0.0
+    body: str | None = None
+    method: str | None = None  # only requests of this method take it (None: the next one)
+
+
+class LocalGitHub:
+    def __init__(self, repo: str = "acme/app", token: str = "ghp_local", port: int = 0) -> None:
+        self.repo, self.token = repo, token
+        self.issues: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self._failures: deque[Failure] = deque()
+        self._cond = threading.Condition()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+            wbufsize = -1
+
+            def do_GET(self) -> None:
+                server._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                server._handle(self, "POST")
+
+            def do_PATCH(self) -> None:
+                server._handle(self, "PATCH")
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalGitHub:
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def fail_next(self, *failures: Failure) -> None:
+        with self._cond:
+            self._failures.extend(failures)
+
+    def wait_for(self, predicate: Callable[[LocalGitHub], bool], timeout: float = 10) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout)
+
+    # ------------------------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        with self._cond:
+            self.requests.append((method, request.path))
+            failure = None
+            if self._failures and self._failures[0].method in (None, method):
+                failure = self._failures.popleft()
+            self._cond.notify_all()
+        if failure is not None and failure.delay:
+            time.sleep(failure.delay)  # a slow GitHub, for the client's time-out
+        if failure is not None and not failure.accept:
+            body = failure.body or json.dumps({"message": "Simulated failure"})
+            self._answer(request, failure.status, body)
+            return
+        auth = request.headers.get("Authorization", "")
+        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
+            self._answer(request, 401, json.dumps({"message": "Bad credentials"}))
+            return
+        parts = urlsplit(request.path)
+        prefix = f"/repos/{self.repo}"
+        if not parts.path.startswith(prefix):
+            self._answer(request, 404, json.dumps({"message": "Not Found"}))
+            return
+        rest = parts.path[len(prefix) :]
+        status: int = 404
+        answer: Any = {"message": "Not Found"}
+        if rest == "/issues" and method == "POST":
+            status, answer = self._create(raw)
+        elif rest == "/issues" and method == "GET":
+            status, answer = 200, self._list(parse_qs(parts.query))
+        elif rest.startswith("/issues/") and rest[8:].isdigit():
+            status, answer = self._one(int(rest[8:]), method, raw)
+        if failure is not None:  # accepted, but the answer is lost
+            self._answer(request, failure.status, json.dumps({"message": "Bad Gateway"}))
+            return
+        self._answer(request, status, json.dumps(answer))
+
+    def _create(self, raw: bytes) -> tuple[int, Any]:
+        try:
+            body = json.loads(raw)
+            title = str(body["title"]).strip()
+        except (ValueError, KeyError, TypeError):
+            return 400, {"message": "Problems parsing JSON"}
+        if not title:
+            return 422, {"message": "Validation Failed", "errors": [{"field": "title"}]}
+        with self._cond:
+            number = len(self.issues) + 1
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            issue = {
+                "id": 1000 + number,
+                "number": number,
+                "title": title[:256],
+                "body": body.get("body") or "",
+                "state": "open",
+                "labels": [{"name": str(name)} for name in body.get("labels") or []],
+                "url": f"{self.url}/repos/{self.repo}/issues/{number}",
+                "html_url": f"https://github.com/{self.repo}/issues/{number}",
+                "user": {"login": "watchstander[bot]", "id": 1},
+                "created_at": now,
+                "updated_at": now,
+                "closed_at": None,
+            }
+            self.issues.append(issue)
+            self._cond.notify_all()
+        return 201, issue
+
+    def _list(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        state = (query.get("state") or ["open"])[0]
+        since = (query.get("since") or [""])[0]
+        with self._cond:
+            found = [i for i in self.issues if state == "all" or i["state"] == state]
+        if since:
+            found = [i for i in found if i["updated_at"] >= since.replace("+00:00", "Z")[:20]]
+        return list(reversed(found))
+
+    def _one(self, number: int, method: str, raw: bytes) -> tuple[int, Any]:
+        with self._cond:
+            if not 0 < number <= len(self.issues):
+                return 404, {"message": "Not Found"}
+            issue = self.issues[number - 1]
+            if method == "PATCH":
+                change = json.loads(raw or b"{}")
+                if change.get("state") in ("open", "closed"):
+                    issue["state"] = change["state"]
+                    issue["closed_at"] = (
+                        issue["updated_at"] if change["state"] == "closed" else None
+                    )
+            return 200, issue
+
+    @staticmethod
+    def _answer(request: BaseHTTPRequestHandler, status: int, body: str) -> None:
+        data = body.encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json; charset=utf-8")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
