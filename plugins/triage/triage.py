@@ -232,6 +232,10 @@ class Triage(BotPlugin):
     def _rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
         self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))
 
+    def link(self, channel: str, ts: str) -> str:
+        """A thread's Slack address (the review's issues link to it)."""
+        return self._link(channel, ts)
+
     def _link(self, channel: str, ts: str) -> str:
         base = str((getattr(self._bot, "auth", None) or {}).get("url") or "https://slack.com/")
         return f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"

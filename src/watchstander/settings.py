@@ -52,6 +52,8 @@ class Settings:
     pagerduty_events_url: str = "https://events.pagerduty.com"
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
+    github_repo: str = ""
+    github_api_url: str = "https://api.github.com"
     http_host: str = "127.0.0.1"
     http_port: int = 3141
     public_url: str = ""
@@ -124,6 +126,8 @@ class Settings:
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
+            github_repo=get("GITHUB_REPO", ""),
+            github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
             http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
@@ -140,6 +144,6 @@ class Settings:
         lines = []
         if "PAGERDUTY_ROUTING_KEY" not in self.secrets:
             lines.append("PagerDuty paging is off: PAGERDUTY_ROUTING_KEY is not set")
-        if "GITHUB_TOKEN" not in self.secrets:
-            lines.append("GitHub issues are off: GITHUB_TOKEN is not set")
+        if "GITHUB_TOKEN" not in self.secrets or not self.github_repo:
+            lines.append("GitHub issues are off: GITHUB_TOKEN or GITHUB_REPO is not set")
         return lines

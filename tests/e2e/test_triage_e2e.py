@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port
 
+from watchstander.sandbox.github_server import LocalGitHub
 from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.sandbox.slack_server import LocalSlack
 
@@ -246,3 +247,31 @@ def test_calendar_feed_and_signed_pagerduty_webhooks(
         assert sum("acknowledged the page" in t for t in final) == 1
     finally:
         pd.stop()
+
+
+def test_review_turns_a_bug_tag_into_one_github_issue(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    gh = LocalGitHub().start()
+    try:
+        bot = make_bot(GITHUB_TOKEN=gh.token, GITHUB_REPO=gh.repo, GITHUB_API_URL=gh.url)
+        root = slack.post(POSTER, SUPPORT, "the CSV export drops the last row <!channel>")
+        slack.react(DEV, SUPPORT, root, "bug")
+        slack.react(DEV2, SUPPORT, root, "necktie")
+        before = len(bot.top_level())
+        slack.post(DEV, SUPPORT, "!review --dry-run")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30)
+        dry = bot.top_level()[-1].params["text"]
+        assert "dry run" in dry and "would make a bug issue" in dry and gh.issues == []
+        slack.post(DEV, SUPPORT, "!review")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before + 1, 30)
+        digest = bot.top_level()[-1].params["text"]
+        assert "made bug" in digest and "https://github.com/acme/app/issues/1" in digest
+        (issue,) = gh.issues
+        assert [label["name"] for label in issue["labels"]] == ["bug", "support"]
+        assert "<!channel>" not in issue["body"] and root.replace(".", "") in issue["body"]
+        slack.post(DEV, SUPPORT, "!review")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before + 2, 30)
+        assert len(gh.issues) == 1
+    finally:
+        gh.stop()

@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -252,6 +253,24 @@ class HandoffRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     from_person: Mapped[str | None] = mapped_column(String(32))
     to_person: Mapped[str] = mapped_column(String(32))
+
+
+class IssueRow(Base):
+    """The GitHub issue made from a thread for one kind (bug, postmortem, ...), once ever.
+
+    A row is written ("making") before GitHub is asked, so two reviews at once make one."""
+
+    __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("thread_id", "kind", name="uq_issues_thread_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # making | made
+    number: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):
@@ -515,6 +534,78 @@ class Tx:
 
     def pending_pages(self) -> Sequence[PageRow]:
         return self.session.scalars(select(PageRow).where(PageRow.status == "pending")).all()
+
+    # the review
+    def tagged_threads(
+        self, names: Sequence[str], since: datetime
+    ) -> tuple[Sequence[ThreadRow], Sequence[EventRow]]:
+        """Threads that got one of the reactions ``names`` since ``since``, with all their
+        reaction events: two statements, whatever the number of threads."""
+        tagged = (
+            select(EventRow.thread_id)
+            .where(
+                EventRow.kind == "reaction_added",
+                EventRow.reaction.in_(list(names)),
+                EventRow.at >= since,
+                EventRow.thread_id.is_not(None),
+            )
+            .distinct()
+        )
+        threads = self.session.scalars(select(ThreadRow).where(ThreadRow.id.in_(tagged))).all()
+        ids = [t.id for t in threads]
+        reactions = self.session.scalars(
+            select(EventRow)
+            .where(
+                EventRow.thread_id.in_(ids),
+                EventRow.kind.in_(["reaction_added", "reaction_removed"]),
+                EventRow.reaction.in_(list(names)),
+            )
+            .order_by(EventRow.ts)
+        ).all()
+        return threads, reactions
+
+    def issues_for(self, thread_ids: Sequence[int]) -> Sequence[IssueRow]:
+        return self.session.scalars(
+            select(IssueRow).where(IssueRow.thread_id.in_(list(thread_ids)))
+        ).all()
+
+    def claim_issue(self, thread_id: int, kind: str, now: datetime, stale: datetime) -> bool:
+        """Take the making of an issue: False when another review has it (or it is made)."""
+        values = {
+            "thread_id": thread_id,
+            "kind": kind,
+            "status": "making",
+            "url": "",
+            "state": "open",
+            "updated_at": now,
+        }
+        if self._insert_once(IssueRow, values, ["thread_id", "kind"]):
+            return True
+        result = self.session.execute(
+            update(IssueRow)
+            .where(
+                IssueRow.thread_id == thread_id,
+                IssueRow.kind == kind,
+                IssueRow.status == "making",
+                IssueRow.updated_at < stale,
+            )
+            .values(updated_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def issue_made(self, thread_id: int, kind: str, number: int, url: str, now: datetime) -> None:
+        self.session.execute(
+            update(IssueRow)
+            .where(IssueRow.thread_id == thread_id, IssueRow.kind == kind)
+            .values(status="made", number=number, url=url, updated_at=now)
+        )
+
+    def issue_failed(self, thread_id: int, kind: str) -> None:
+        self.session.execute(
+            delete(IssueRow).where(
+                IssueRow.thread_id == thread_id, IssueRow.kind == kind, IssueRow.status == "making"
+            )
+        )
 
     # handoffs
     def last_handoff(self) -> HandoffRow | None:

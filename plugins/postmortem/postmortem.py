@@ -1,0 +1,76 @@
+"""The weekly emoji review: !review [--dry-run]. Parses, calls the review service, renders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from errbot import BotPlugin, botcmd
+from errbot.backends.base import Message
+from errbot.templating import tenv
+
+from watchstander.adapters.code_host import CodeHost
+from watchstander.services.review import ReviewResult, ReviewService
+from watchstander.settings import Settings
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Postmortem(BotPlugin):
+    """Turns the week's emoji tags into GitHub issues, once each, with a digest."""
+
+    def activate(self) -> None:
+        settings = Settings.from_env()
+        token = settings.secrets.get("GITHUB_TOKEN")
+        self.code_host = (
+            CodeHost(token, settings.github_repo, settings.github_api_url)
+            if token and settings.github_repo
+            else None
+        )
+        super().activate()
+
+    def deactivate(self) -> None:
+        if self.code_host is not None:
+            self.code_host.close()
+        super().deactivate()
+
+    @botcmd
+    def review(self, msg: Message, args: str) -> None:
+        """The week's tags into GitHub issues and a digest: !review [--dry-run]."""
+        words = args.split()
+        if any(word != "--dry-run" for word in words):
+            self._answer(msg, "⚠️ `!review` takes only `--dry-run`: try `!review --dry-run`.")
+            return
+        triage = self.get_plugin("Triage")
+        service = ReviewService(triage.store, code_host=self.code_host, link=triage.link)
+        result = service.run(now(), dry_run="--dry-run" in words)
+        self._answer(msg, self._render(result))
+
+    def _render(self, result: ReviewResult) -> str:
+        data: dict[str, Any] = {
+            "dry_run": result.dry_run,
+            "since": f"{result.since:%a %d %b}",
+            "counts": dict(result.plan.counts),
+            "levels": dict(result.plan.levels),
+            "drafts": [
+                {"kind": d.kind, "title": d.title, "link": d.thread.link}
+                for d in result.plan.drafts
+            ],
+            "made": [{"kind": d.kind, "title": d.title, "url": url} for d, _, url in result.made],
+            "failed": [
+                {"kind": d.kind, "title": d.title, "reason": why} for d, why in result.failed
+            ],
+            "open": [t.link for t in result.plan.open_threads],
+        }
+        return str(tenv().get_template("review.md").render(**data)).strip()
+
+    def _answer(self, msg: Message, text: str) -> None:
+        event = msg.extras.get("slack_event") or {}
+        if event.get("thread_ts") and event.get("channel"):
+            self.get_plugin("Triage").post_in_thread(
+                str(event["channel"]), str(event["thread_ts"]), text
+            )
+        else:
+            self.send(msg.frm.room if hasattr(msg.frm, "room") else msg.frm, text)

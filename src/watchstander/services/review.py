@@ -1,0 +1,139 @@
+"""The weekly review: the week's emoji tags turned into GitHub issues, once each, and counted.
+
+One issue per thread and kind, ever: a row is taken in the store before GitHub is asked (two
+reviews at once make one), the issue body carries a marker the code host looks for before it
+makes anything (a crash half-way, or a lost answer, makes no second one), and a failure is
+reported and tried again by the next review.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from watchstander.domain.levels import Level
+from watchstander.domain.review import BY_REACTION, IssueDraft, Plan, TaggedThread, plan
+from watchstander.store import EventRow, Store
+
+log = logging.getLogger(__name__)
+
+WEEK = timedelta(days=7)
+STALE = timedelta(minutes=10)  # a "making" row older than this was left by a crash
+
+
+class CodeHostPort(Protocol):
+    def create_once(
+        self, title: str, body: str, labels: tuple[str, ...], marker: str, since: datetime
+    ) -> object: ...
+
+
+@dataclass
+class ReviewResult:
+    since: datetime
+    dry_run: bool
+    plan: Plan
+    made: list[tuple[IssueDraft, int, str]] = field(default_factory=list)
+    failed: list[tuple[IssueDraft, str]] = field(default_factory=list)
+    skipped: int = 0  # being made by another review right now
+
+
+class ReviewService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        code_host: CodeHostPort | None,
+        link: Callable[[str, str], str],
+    ) -> None:
+        self.store = store
+        self.code_host = code_host
+        self.link = link
+
+    def run(
+        self, now: datetime, *, dry_run: bool = False, since: datetime | None = None
+    ) -> ReviewResult:
+        since = since or now - WEEK
+        with self.store.transaction() as tx:
+            threads, reactions = tx.tagged_threads(list(BY_REACTION), since)
+            made_rows = tx.issues_for([t.id for t in threads])
+        by_id = {t.id: t for t in threads}
+        made = {
+            (f"{by_id[r.thread_id].channel}/{by_id[r.thread_id].root_ts}", r.kind)
+            for r in made_rows
+            if r.status == "made" and r.thread_id in by_id
+        }
+        tags = _present_tags(reactions)
+        tagged = [
+            TaggedThread(
+                channel=t.channel,
+                root_ts=t.root_ts,
+                link=self.link(t.channel, t.root_ts),
+                poster=t.poster,
+                level=Level(t.level).label,
+                root_text=t.root_text,
+                tags=frozenset(tags.get(t.id, set())),
+                claimed_by=t.assignee,
+                claimed_at=t.claimed_at,
+                resolved_at=t.resolved_at,
+            )
+            for t in threads
+        ]
+        rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
+        the_plan = plan(tagged, made)
+        result = ReviewResult(since, dry_run, the_plan)
+        if dry_run:
+            return result
+        for draft in the_plan.drafts:
+            row = rows[draft.thread.key]
+            self._make(draft, row.id, row.posted_at or row.created_at, now, result)
+        return result
+
+    def _make(
+        self,
+        draft: IssueDraft,
+        thread_id: int,
+        posted: datetime,
+        now: datetime,
+        result: ReviewResult,
+    ) -> None:
+        if self.code_host is None:
+            result.failed.append((draft, "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"))
+            return
+        with self.store.transaction() as tx:
+            if not tx.claim_issue(thread_id, draft.kind, now, now - STALE):
+                result.skipped += 1
+                return
+        try:  # an issue about this thread cannot be older than its post
+            made = self.code_host.create_once(
+                draft.title, draft.body, draft.labels, draft.marker, posted - timedelta(minutes=1)
+            )
+        except Exception as exc:  # the adapter's CodeHostError: one line
+            with self.store.transaction() as tx:
+                tx.issue_failed(thread_id, draft.kind)
+            result.failed.append((draft, str(exc)))
+            return
+        number, url = int(getattr(made, "number", 0)), str(getattr(made, "url", ""))
+        with self.store.transaction() as tx:
+            tx.issue_made(thread_id, draft.kind, number, url, now)
+        result.made.append((draft, number, url))
+
+
+def _present_tags(reactions: Sequence[EventRow]) -> dict[int, set[str]]:
+    """Which tag reactions are on each thread now: added and not removed, by anyone."""
+    holders: dict[tuple[int, str], set[str]] = {}
+    for event in reactions:
+        if event.thread_id is None:
+            continue
+        people = holders.setdefault((event.thread_id, event.reaction), set())
+        if event.kind == "reaction_added":
+            people.add(event.actor or "")
+        else:
+            people.discard(event.actor or "")
+    out: dict[int, set[str]] = {}
+    for (thread_id, name), people in holders.items():
+        if people:
+            out.setdefault(thread_id, set()).add(name)
+    return out

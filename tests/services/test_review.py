@@ -1,0 +1,116 @@
+"""The review on a real database and PyGithub against the local GitHub-compatible server:
+one issue per thread and kind, ever, through re-runs, failures, crashes and two at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from triage_helpers import at, harness, post, react
+
+from watchstander.adapters.code_host import CodeHost
+from watchstander.sandbox.github_server import Failure, LocalGitHub
+from watchstander.services.review import ReviewService
+from watchstander.store import IssueRow, Store
+
+POSTER, DEV = "U0CAROL", "U0DAVE"
+
+
+@pytest.fixture
+def gh() -> Iterator[LocalGitHub]:
+    server = LocalGitHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def host(gh: LocalGitHub) -> Iterator[CodeHost]:
+    made = CodeHost(gh.token, gh.repo, gh.url, timeout=2, seconds_between_writes=0)
+    yield made
+    made.close()
+
+
+def week(store: Store) -> None:
+    """Three threads: a bug, a post-mortem with a bug, one tagged then untagged."""
+    triage = harness(store).service
+    for minute, text in ((0, "export fails"), (10, "<!here> app down"), (20, "typo on page")):
+        triage.handle_message(post(minute, POSTER, text), at(minute))
+    for minute, on, name in ((1, 0, "bug"), (11, 10, "coffin"), (12, 10, "bug"), (21, 20, "bug")):
+        triage.handle_reaction(react(minute, on, DEV, name), at(minute))
+    triage.handle_reaction(react(22, 20, DEV, "bug", added=False), at(22))
+    triage.handle_reaction(react(23, 0, "U0ERIN", "necktie"), at(23))
+
+
+def review(store: Store, host: CodeHost | None) -> ReviewService:
+    return ReviewService(store, code_host=host, link=lambda c, t: f"https://slack/{c}/{t}")
+
+
+def test_dry_run_lists_and_changes_nothing(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
+    week(store)
+    result = review(store, host).run(at(60), dry_run=True, since=at(-1))
+    assert sorted(d.kind for d in result.plan.drafts) == ["bug", "bug", "postmortem"]
+    assert result.plan.counts == {"bug": 2, "coffin": 1, "necktie": 1}
+    assert gh.issues == [] and gh.requests == []
+    with store.transaction() as tx:
+        assert tx.count(IssueRow) == 0
+
+
+def test_run_makes_each_issue_once(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
+    week(store)
+    first = review(store, host).run(at(60), since=at(-1))
+    assert len(first.made) == 3 and not first.failed
+    labels = sorted(tuple(label["name"] for label in i["labels"]) for i in gh.issues)
+    assert labels == [("bug", "support"), ("bug", "support"), ("postmortem",)]
+    again = review(store, host).run(at(61), since=at(-1))
+    assert again.made == [] and again.plan.drafts == [] and len(gh.issues) == 3
+
+
+def test_a_failure_is_reported_and_made_by_the_next_review(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    week(store)
+    gh.fail_next(Failure(422, method="POST"))
+    first = review(store, host).run(at(60), since=at(-1))
+    assert len(first.failed) == 1 and "422" in first.failed[0][1] and len(first.made) == 2
+    second = review(store, host).run(at(61), since=at(-1))
+    assert len(second.made) == 1 and len(gh.issues) == 3
+
+
+def test_a_review_killed_half_way_makes_no_second_issue(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    week(store)
+    gh.fail_next(Failure(502, accept=True, method="POST"), Failure(502, method="GET"))
+    crashed = review(store, host).run(at(60), since=at(-1))  # the answer lost, the check too
+    assert len(crashed.failed) == 1 and len(gh.issues) == 3
+    later = review(store, host).run(at(75), since=at(-1))
+    assert len(later.made) == 1 and len(gh.issues) == 3  # found by its marker
+
+
+def test_two_reviews_at_once_make_one_issue_each(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    week(store)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(review(store, host).run(at(60), since=at(-1)))
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(gh.issues) == 3
+    assert sum(len(r.made) for r in results) == 3
+
+
+def test_without_github_the_review_says_so(store: Store) -> None:
+    week(store)
+    result = review(store, None).run(at(60), since=at(-1))
+    assert len(result.failed) == 3 and "GITHUB_TOKEN" in result.failed[0][1]
+    assert timedelta(0) < at(60) - result.since
