@@ -10,6 +10,7 @@ from errbot.backends.base import Message
 from errbot.templating import tenv
 
 from watchstander.adapters.code_host import CodeHost
+from watchstander.services.postmortem import PostmortemService
 from watchstander.services.review import ReviewResult, ReviewService
 from watchstander.settings import Settings
 
@@ -44,9 +45,27 @@ class Postmortem(BotPlugin):
             self._answer(msg, "⚠️ `!review` takes only `--dry-run`: try `!review --dry-run`.")
             return
         triage = self.get_plugin("Triage")
-        service = ReviewService(triage.store, code_host=self.code_host, link=triage.link)
+        drafts = PostmortemService(Settings.from_env(), triage.triage, triage.link)
+        service = ReviewService(
+            triage.store, code_host=self.code_host, link=triage.link, postmortems=drafts.write
+        )
         result = service.run(now(), dry_run="--dry-run" in words)
         self._answer(msg, self._render(result))
+
+    @botcmd
+    def postmortem(self, msg: Message, args: str) -> None:
+        """Write this thread's post-mortem draft now (in a thread)."""
+        event = msg.extras.get("slack_event") or {}
+        channel, root = str(event.get("channel") or ""), event.get("thread_ts")
+        if not root or root == event.get("ts"):
+            self._answer(msg, "⚠️ `!postmortem` works inside a #support thread: reply in it.")
+            return
+        triage = self.get_plugin("Triage")
+        path = PostmortemService(Settings.from_env(), triage.triage, triage.link).write(
+            channel, str(root), now()
+        )
+        text = f"📝 Post-mortem draft: `{path}`" if path else "⚠️ I have not seen this thread."
+        self._answer(msg, text)
 
     def _render(self, result: ReviewResult) -> str:
         data: dict[str, Any] = {

@@ -53,6 +53,8 @@ class Settings:
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
     github_repo: str = ""
+    postmortem_dir: str = "data/postmortems"
+    templates_dir: str = "data/templates"
     github_api_url: str = "https://api.github.com"
     http_host: str = "127.0.0.1"
     http_port: int = 3141
@@ -127,6 +129,8 @@ class Settings:
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
             github_repo=get("GITHUB_REPO", ""),
+            postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
+            templates_dir=get("WATCHSTANDER_TEMPLATES", "data/templates"),
             github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
             http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),

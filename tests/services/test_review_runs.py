@@ -114,3 +114,18 @@ def test_without_github_the_review_says_so(store: Store) -> None:
     result = review(store, None).run(at(60), since=at(-1))
     assert len(result.failed) == 3 and "GITHUB_TOKEN" in result.failed[0][1]
     assert timedelta(0) < at(60) - result.since
+
+
+def test_a_post_mortem_issue_links_its_draft(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
+    week(store)
+    written: list[str] = []
+
+    def write(channel: str, root_ts: str, now: object) -> str:
+        written.append(root_ts)
+        return f"data/postmortems/{root_ts}.md"
+
+    service = ReviewService(store, code_host=host, link=lambda c, t: t, postmortems=write)
+    service.run(at(60), since=at(-1))
+    (pm,) = [i for i in gh.issues if i["labels"] == [{"name": "postmortem"}]]
+    assert f"Post-mortem draft: `data/postmortems/{written[0]}.md`" in pm["body"]
+    assert pm["body"].rstrip().endswith("-->")  # the marker stays last

@@ -47,10 +47,12 @@ class ReviewService:
         *,
         code_host: CodeHostPort | None,
         link: Callable[[str, str], str],
+        postmortems: Callable[[str, str, datetime], object] | None = None,
     ) -> None:
         self.store = store
         self.code_host = code_host
         self.link = link
+        self.postmortems = postmortems  # writes a thread's draft, returns its path
 
     def run(
         self, now: datetime, *, dry_run: bool = False, since: datetime | None = None
@@ -106,9 +108,14 @@ class ReviewService:
             if not tx.claim_issue(thread_id, draft.kind, now, now - STALE):
                 result.skipped += 1
                 return
+        body = draft.body
+        if draft.kind == "postmortem" and self.postmortems is not None:
+            path = self.postmortems(draft.thread.channel, draft.thread.root_ts, now)
+            if path is not None:
+                body = body.replace(draft.marker, f"Post-mortem draft: `{path}`\n\n{draft.marker}")
         try:  # an issue about this thread cannot be older than its post
             made = self.code_host.create_once(
-                draft.title, draft.body, draft.labels, draft.marker, posted - timedelta(minutes=1)
+                draft.title, body, draft.labels, draft.marker, posted - timedelta(minutes=1)
             )
         except Exception as exc:  # the adapter's CodeHostError: one line
             with self.store.transaction() as tx:

@@ -632,6 +632,25 @@ class TriageService:
         self._say(Effect(f"pd_{status[kind]}", channel, root_ts, {"agent": agent[:200]}))
         return True
 
+    def story(
+        self, channel: str, root_ts: str
+    ) -> tuple[ThreadState, datetime | None, datetime | None, list[tuple[str, str]]] | None:
+        """What a post-mortem needs: the state, when it was paged and acknowledged, its bugs."""
+        with self.store.transaction() as tx:
+            thread = tx.thread(channel, root_ts)
+            if thread is None:
+                return None
+            state = self._replay(tx, thread)
+            page = tx.page(thread)
+            bugs = [
+                (first_line(state.root_text, 60), row.url)
+                for row in tx.issues_for([thread.id])
+                if row.kind == "bug" and row.status == "made"
+            ]
+        paged = page.created_at if page is not None else None
+        acked = page.updated_at if page is not None and page.status == "acknowledged" else None
+        return state, paged, acked, bugs
+
     def resume_pages(self, now: datetime) -> int:
         """Send again the triggers a restart interrupted (the dedup key keeps it one alert)."""
         if self.pager is None:

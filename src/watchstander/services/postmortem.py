@@ -1,0 +1,95 @@
+"""Post-mortem drafts: a Markdown document per thread, from the team's own template, with the
+thread's timeline (posted, level changes, paged, acknowledged, claimed, updates, resolved).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from watchstander.domain.durations import format_duration
+from watchstander.domain.levels import escape_slack, first_line
+from watchstander.services.triage import TriageService
+from watchstander.settings import Settings
+
+TEMPLATE = "postmortem.md"
+
+
+class PostmortemService:
+    def __init__(self, settings: Settings, triage: TriageService, link: Any) -> None:
+        self.settings = settings
+        self.triage = triage
+        self.link = link
+        self.out = Path(settings.postmortem_dir)
+        loader = FileSystemLoader(settings.templates_dir)
+        self._env = Environment(
+            loader=loader,
+            undefined=StrictUndefined,
+            autoescape=select_autoescape([]),
+            keep_trailing_newline=True,
+        )
+
+    def write(self, channel: str, root_ts: str, now: datetime) -> Path | None:
+        """Write (or rewrite) the draft for one thread; None when the thread is unknown."""
+        facts = self.triage.story(channel, root_ts)
+        if facts is None:
+            return None
+        state, paged_at, acknowledged_at, bugs = facts
+        tz = self.settings.tz
+        posted = state.posted_at
+        rows: list[tuple[datetime, str]] = []
+        if posted is not None:
+            rows.append((posted, f"posted by {state.poster or 'someone'}"))
+        rows += [(at, f"raised to {level.label}") for at, level in state.level_changes]
+        if paged_at is not None:
+            rows.append((paged_at, "paged through PagerDuty"))
+        if acknowledged_at is not None:
+            rows.append((acknowledged_at, "page acknowledged"))
+        rows += [(c.at, f"claimed by {c.user}") for c in state.claims]
+        rows += [(at, "status update") for at in state.updates]
+        rows += [(at, kind.value.replace("_", " ")) for at, kind in state.bot_actions]
+        if state.resolved_at is not None:
+            rows.append((state.resolved_at, f"resolved by {state.resolved_by or 'someone'}"))
+        rows.sort(key=lambda row: row[0])
+        title = first_line(state.root_text, 80) or "a #support thread"
+        data = {
+            "title": title,
+            "written": _clock(now, tz),
+            "link": self.link(channel, root_ts),
+            "level": state.level.label,
+            "poster": state.poster,
+            "assignee": state.assignee or (state.claims[-1].user if state.claims else None),
+            "time_to_claim": _since(posted, state.claims[0].at if state.claims else None),
+            "time_to_resolve": _since(posted, state.resolved_at),
+            "quote": "\n".join(
+                "> " + line for line in escape_slack(state.root_text[:4000]).splitlines()
+            )
+            or "> (the post was not seen)",
+            "timezone": self.settings.timezone,
+            "timeline": [
+                {"when": _clock(at, tz), "what": what, "offset": _since(posted, at) or "—"}
+                for at, what in rows
+            ],
+            "actions": [f"{title} ({url})" for title, url in bugs],
+        }
+        text = self._env.get_template(TEMPLATE).render(**data)
+        day = (posted or now).astimezone(tz).strftime("%Y-%m-%d")
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "thread"
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / f"{day}-{slug}-{root_ts.replace('.', '')}.md"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def _clock(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _since(start: datetime | None, end: datetime | None) -> str | None:
+    if start is None or end is None:
+        return None
+    return format_duration(end - start) if end > start else "0m"
