@@ -9,6 +9,7 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 from errbot.templating import tenv
 
+from watchstander import jobs
 from watchstander.adapters.code_host import CodeHost
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.review import ReviewResult, ReviewService
@@ -30,9 +31,15 @@ class Postmortem(BotPlugin):
             if token and settings.github_repo
             else None
         )
-        super().activate()
+        self.settings = settings
+        super().activate()  # before get_plugin: Errbot refuses it until then
+        jobs.install_scheduled("review", self._scheduled_review)
+        scheduler = self.get_plugin("Triage").scheduler
+        at = scheduler.set_cron("review", settings.review_schedule, settings.tz)
+        self.log.info("Weekly review on %s, next at %s", settings.review_schedule, at)
 
     def deactivate(self) -> None:
+        jobs.install_scheduled("review", None)
         if self.code_host is not None:
             self.code_host.close()
         super().deactivate()
@@ -44,13 +51,20 @@ class Postmortem(BotPlugin):
         if any(word != "--dry-run" for word in words):
             self._answer(msg, "⚠️ `!review` takes only `--dry-run`: try `!review --dry-run`.")
             return
+        self._answer(msg, self._render(self._review(dry_run="--dry-run" in words)))
+
+    def _review(self, dry_run: bool) -> ReviewResult:
         triage = self.get_plugin("Triage")
-        drafts = PostmortemService(Settings.from_env(), triage.triage, triage.link)
+        drafts = PostmortemService(self.settings, triage.triage, triage.link)
         service = ReviewService(
             triage.store, code_host=self.code_host, link=triage.link, postmortems=drafts.write
         )
-        result = service.run(now(), dry_run="--dry-run" in words)
-        self._answer(msg, self._render(result))
+        return service.run(now(), dry_run=dry_run)
+
+    def _scheduled_review(self) -> None:
+        """REVIEW_SCHEDULE: the review, and its digest in DIGEST_CHANNEL."""
+        text = self._render(self._review(dry_run=False))
+        self.send(self.build_identifier(f"#{self.settings.digest_target}"), text)
 
     @botcmd
     def postmortem(self, msg: Message, args: str) -> None:

@@ -26,8 +26,10 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
+from watchstander.domain.durations import parse_schedule
 from watchstander.services.handoffs import HandoffService
 from watchstander.services.triage import TriageService
 
@@ -47,6 +49,7 @@ class Runtime:
 
 
 _runtime: Runtime | None = None
+_scheduled: dict[str, Callable[[], None]] = {}  # cron jobs' work, by job id
 
 
 def install(runtime: Runtime | None) -> None:
@@ -66,6 +69,23 @@ def due_timers() -> None:
         runtime.triage.run_due(runtime.clock())
     finally:
         runtime.scheduler.settle(runtime.triage.earliest_due())
+
+
+def install_scheduled(job: str, work: Callable[[], None] | None) -> None:
+    """The work a cron job does (the weekly review, the daily digest); None removes it."""
+    if work is None:
+        _scheduled.pop(job, None)
+    else:
+        _scheduled[job] = work
+
+
+def scheduled(job: str) -> None:
+    """A cron job: run the work installed for it, if the bot is up."""
+    work = _scheduled.get(job)
+    if work is None:
+        log.warning("scheduled job %s ran before the bot was ready", job)
+        return
+    work()
 
 
 def handoff_timer() -> None:
@@ -154,6 +174,16 @@ class Scheduler:
             self._scheduler.add_job(
                 handoff_timer, "date", run_date=at, id=HANDOFF_JOB_ID, replace_existing=True
             )
+
+    def set_cron(self, job: str, spec: str, timezone: Any) -> datetime | None:
+        """Run :func:`scheduled` for ``job`` on ``spec`` (``mon 10:00``); its next run."""
+        days, hour, minute = parse_schedule(spec)
+        trigger = CronTrigger(day_of_week=days, hour=hour, minute=minute, timezone=timezone)
+        with self._writer:
+            made = self._scheduler.add_job(
+                scheduled, trigger, args=[job], id=f"watchstander:{job}", replace_existing=True
+            )
+        return made.next_run_time  # type: ignore[no-any-return]
 
     def when_job_done(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each run of the job, whether it succeeded or failed."""

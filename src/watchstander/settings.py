@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from watchstander.domain.durations import DurationError, parse_duration
+from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
 from watchstander.domain.thread import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
@@ -24,6 +24,14 @@ class SettingsError(ValueError):
 
 def _list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _schedule(name: str, value: str) -> str:
+    try:
+        parse_schedule(value)
+    except DurationError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+    return value
 
 
 def _port(value: str) -> int:
@@ -52,6 +60,7 @@ class Settings:
     pagerduty_events_url: str = "https://events.pagerduty.com"
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
+    review_schedule: str = "mon 10:00"
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
     templates_dir: str = "data/templates"
@@ -128,6 +137,7 @@ class Settings:
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
+            review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
             templates_dir=get("WATCHSTANDER_TEMPLATES", "data/templates"),

@@ -95,3 +95,26 @@ def test_not_commitments(reply: str) -> None:
 def test_too_far_is_refused() -> None:
     with pytest.raises(DurationError, match="7 days"):
         parse_when("30d", NOW, UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mon 10:00", ("mon", 10, 0)),
+        ("mon-fri 09:00", ("mon-fri", 9, 0)),
+        ("Mon, Thu 16:30", ("mon,thu", 16, 30)),
+        ("daily 08:15", ("*", 8, 15)),
+    ],
+)
+def test_schedules(text: str, expected: tuple[str, int, int]) -> None:
+    from watchstander.domain.durations import parse_schedule
+
+    assert parse_schedule(text) == expected
+
+
+@pytest.mark.parametrize("text", ["monday", "10:00", "mon 25:00", "someday 10:00", ""])
+def test_bad_schedules_say_how(text: str) -> None:
+    from watchstander.domain.durations import parse_schedule
+
+    with pytest.raises(DurationError, match="mon-fri 09:00"):
+        parse_schedule(text)

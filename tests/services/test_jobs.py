@@ -119,3 +119,26 @@ def test_restart_arms_from_the_database(store: Store) -> None:
         assert second.armed_at == at(15)
     finally:
         second.shutdown()
+
+
+def test_the_weekly_review_is_a_cron_job_in_the_team_time_zone(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
+    scheduler.start()
+    try:
+        amsterdam = ZoneInfo("Europe/Amsterdam")
+        at_next = scheduler.set_cron("review", "mon 10:00", amsterdam)
+        assert at_next is not None
+        local = at_next.astimezone(amsterdam)
+        assert (local.weekday(), local.hour, local.minute) == (0, 10, 0)
+        assert scheduler.set_cron("review", "mon 10:00", amsterdam) == at_next  # replaced, one job
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_bad_review_schedule_is_one_line() -> None:
+    from watchstander.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="REVIEW_SCHEDULE: 'sometimes' is not a schedule"):
+        Settings.from_env({"REVIEW_SCHEDULE": "sometimes"})

@@ -125,6 +125,26 @@ def parse_commitment(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     return None
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SCHEDULE = re.compile(
+    r"^\s*((?:mon|tue|wed|thu|fri|sat|sun)(?:\s*[-,]\s*(?:mon|tue|wed|thu|fri|sat|sun))*|daily)"
+    r"\s+(\d{1,2}):(\d{2})\s*$",
+    re.I,
+)
+
+
+def parse_schedule(text: str) -> tuple[str, int, int]:
+    """``mon 10:00``, ``mon-fri 09:00``, ``mon,thu 16:30`` or ``daily 08:00`` -> (days in
+    cron's day-of-week form, hour, minute)."""
+    match = _SCHEDULE.match(text or "")
+    if not match or int(match.group(2)) > 23 or int(match.group(3)) > 59:
+        raise DurationError(
+            f"'{_clip(text)}' is not a schedule: write it like mon 10:00 or mon-fri 09:00"
+        )
+    days = re.sub(r"\s+", "", match.group(1).lower())
+    return ("*" if days == "daily" else days), int(match.group(2)), int(match.group(3))
+
+
 def _sum_parts(text: str) -> timedelta:
     total = 0.0
     for amount, unit in re.findall(_PART, text, re.I):
