@@ -12,6 +12,8 @@ import pytest
 from pagerduty_helpers import OPEN_PAGERS
 from sqlalchemy import text
 
+from watchstander.adapters.code_host import CodeHost
+from watchstander.sandbox.github_server import LocalGitHub
 from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.store import Base, Store
 
@@ -54,3 +56,19 @@ def pd() -> Iterator[LocalPagerDuty]:
     while OPEN_PAGERS:
         OPEN_PAGERS.pop().close()
     server.stop()
+
+
+@pytest.fixture
+def gh() -> Iterator[LocalGitHub]:
+    """A local GitHub-compatible server."""
+    server = LocalGitHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def host(gh: LocalGitHub) -> Iterator[CodeHost]:
+    """The GitHub adapter pointed at ``gh``, with no pause between writes."""
+    made = CodeHost(gh.token, gh.repo, gh.url, timeout=2, seconds_between_writes=0)
+    yield made
+    made.close()

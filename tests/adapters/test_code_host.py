@@ -3,7 +3,6 @@ also when GitHub makes the issue and the answer is lost, and one-line errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,20 +12,6 @@ from watchstander.sandbox.github_server import Failure, LocalGitHub
 
 SINCE = datetime.now(UTC) - timedelta(days=1)
 MARKER = "<!-- watchstander:thread=C0SUPPORT/1.0 kind=bug -->"
-
-
-@pytest.fixture
-def gh() -> Iterator[LocalGitHub]:
-    server = LocalGitHub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def host(gh: LocalGitHub) -> Iterator[CodeHost]:
-    made = CodeHost(gh.token, gh.repo, gh.url, timeout=2, seconds_between_writes=0)
-    yield made
-    made.close()
 
 
 def create(host: CodeHost, marker: str = MARKER) -> object:

@@ -4,10 +4,8 @@ one issue per thread and kind, ever, through re-runs, failures, crashes and two 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from triage_helpers import at, harness, post, react
 
 from watchstander.adapters.code_host import CodeHost
@@ -16,20 +14,6 @@ from watchstander.services.review import ReviewService
 from watchstander.store import IssueRow, Store
 
 POSTER, DEV = "U0CAROL", "U0DAVE"
-
-
-@pytest.fixture
-def gh() -> Iterator[LocalGitHub]:
-    server = LocalGitHub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def host(gh: LocalGitHub) -> Iterator[CodeHost]:
-    made = CodeHost(gh.token, gh.repo, gh.url, timeout=2, seconds_between_writes=0)
-    yield made
-    made.close()
 
 
 def week(store: Store) -> None:

@@ -8,15 +8,15 @@ and lets a test queue failures: an error status, a slow answer, or a create that
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from watchstander.sandbox.http_stub import LocalHTTPServer
 
 
 @dataclass
@@ -28,59 +28,21 @@ class Failure:
     method: str | None = None  # only requests of this method take it (None: the next one)
 
 
-class LocalGitHub:
+class LocalGitHub(LocalHTTPServer):
     def __init__(self, repo: str = "acme/app", token: str = "ghp_local", port: int = 0) -> None:
+        super().__init__(port)
         self.repo, self.token = repo, token
         self.issues: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self._failures: deque[Failure] = deque()
-        self._cond = threading.Condition()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-            wbufsize = -1
-
-            def do_GET(self) -> None:
-                server._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                server._handle(self, "POST")
-
-            def do_PATCH(self) -> None:
-                server._handle(self, "PATCH")
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._httpd.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LocalGitHub:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
     def fail_next(self, *failures: Failure) -> None:
         with self._cond:
             self._failures.extend(failures)
 
-    def wait_for(self, predicate: Callable[[LocalGitHub], bool], timeout: float = 10) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: predicate(self), timeout)
-
     # ------------------------------------------------------------------------------------------
 
-    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+    def _route(self, request: BaseHTTPRequestHandler, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         with self._cond:
@@ -169,15 +131,3 @@ class LocalGitHub:
                         issue["updated_at"] if change["state"] == "closed" else None
                     )
             return 200, issue
-
-    @staticmethod
-    def _answer(request: BaseHTTPRequestHandler, status: int, body: str) -> None:
-        data = body.encode()
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json; charset=utf-8")
-            request.send_header("Content-Length", str(len(data)))
-            request.end_headers()
-            request.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass

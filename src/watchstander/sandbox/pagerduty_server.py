@@ -10,16 +10,16 @@ incident, as at PagerDuty.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from watchstander.sandbox.http_stub import LocalHTTPServer
 
 SEVERITIES = {"critical", "error", "warning", "info"}
 ACTIONS = {"trigger", "acknowledge", "resolve"}
@@ -41,11 +41,11 @@ class Incident:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-class LocalPagerDuty:
+class LocalPagerDuty(LocalHTTPServer):
     """``start()``, point ``PAGERDUTY_EVENTS_URL`` at :attr:`url`, inspect what arrived."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_token: str = "") -> None:
-        self._cond = threading.Condition()
+    def __init__(self, port: int = 0, api_token: str = "") -> None:
+        super().__init__(port)
         self.api_token = api_token  # the REST API's token (``Authorization: Token token=…``)
         # The REST API's /oncalls entries: {"user": {...}, "start": iso, "end": iso, ...}
         self.oncalls: list[dict[str, Any]] = []
@@ -54,48 +54,17 @@ class LocalPagerDuty:
         self.incidents: dict[str, Incident] = {}
         self.received: list[tuple[float, str, str]] = []  # (time.time(), action, dedup key)
         self._failures: deque[Failure] = deque()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as PagerDuty's servers
-            disable_nagle_algorithm = True  # headers and body are separate writes
-            wbufsize = -1  # ...buffered into one, flushed after each request
-
-            def do_GET(self) -> None:
-                server._handle_rest(self)
-
-            def do_POST(self) -> None:
-                server._handle(self)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LocalPagerDuty:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def _route(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        if method == "GET":
+            self._handle_rest(request)
+        else:
+            self._handle(request)
 
     def fail_next(self, *failures: Failure) -> None:
         """The next requests get these answers, in order, before the normal ones resume."""
         with self._cond:
             self._failures.extend(failures)
-
-    def wait_for(self, predicate: Callable[[LocalPagerDuty], bool], timeout: float = 10) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: predicate(self), timeout)
 
     def actions(self, dedup_key: str) -> list[str]:
         with self._cond:
@@ -233,25 +202,6 @@ class LocalPagerDuty:
             entries = [e for e in entries if (e.get("schedule") or {}).get("id") in wanted]
         answer = {"oncalls": entries, "limit": 100, "offset": 0, "more": False, "total": None}
         self._answer(request, 200, json.dumps(answer))
-
-    @staticmethod
-    def _answer(
-        request: BaseHTTPRequestHandler,
-        status: int,
-        body: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        data = body.encode()
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                request.send_header(name, value)
-            request.end_headers()
-            request.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (its time-out): as with a real server
 
 
 def _iso(text: str) -> datetime:
