@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,9 +11,9 @@ from errbot.backends.base import Message
 from errbot.templating import tenv
 
 from watchstander import jobs
-from watchstander.adapters.code_host import CodeHost
+from watchstander.adapters.code_host import CodeHost, CodeHostError, closed_issue, webhook_signed
 from watchstander.services.postmortem import PostmortemService
-from watchstander.services.review import ReviewResult, ReviewService
+from watchstander.services.review import Closed, ReviewResult, ReviewService
 from watchstander.settings import Settings
 
 
@@ -37,9 +38,17 @@ class Postmortem(BotPlugin):
         scheduler = self.get_plugin("Triage").scheduler
         at = scheduler.set_cron("review", settings.review_schedule, settings.tz)
         self.log.info("Weekly review on %s, next at %s", settings.review_schedule, at)
+        secret = settings.secrets.get("GITHUB_WEBHOOK_SECRET")
+        web = self.get_plugin("OnCall").web
+        if secret and web is not None:
+            web.add_route("POST", "/github", self._github_webhook)
+        elif self.code_host is not None:
+            jobs.install_scheduled("github-poll", self._poll)
+            scheduler.set_every("github-poll", settings.github_poll_interval)
 
     def deactivate(self) -> None:
         jobs.install_scheduled("review", None)
+        jobs.install_scheduled("github-poll", None)
         if self.code_host is not None:
             self.code_host.close()
         super().deactivate()
@@ -80,6 +89,33 @@ class Postmortem(BotPlugin):
         )
         text = f"📝 Post-mortem draft: `{path}`" if path else "⚠️ I have not seen this thread."
         self._answer(msg, text)
+
+    def _service(self) -> ReviewService:
+        triage = self.get_plugin("Triage")
+        return ReviewService(triage.store, code_host=self.code_host, link=triage.link)
+
+    def _github_webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
+        lower = {k.lower(): v for k, v in headers.items()}
+        secret = self.settings.secrets.get("GITHUB_WEBHOOK_SECRET", "")
+        if not webhook_signed(secret, body, lower.get("x-hub-signature-256")):
+            return 401, "text/plain", b"unsigned or wrongly signed\n"
+        try:
+            number = closed_issue(lower.get("x-github-event"), body)
+        except CodeHostError as error:
+            return 400, "text/plain", f"{error}\n".encode()
+        if number is not None:
+            self._tell(self._service().issue_closed(number, now()))
+        return 202, "text/plain", b""
+
+    def _poll(self) -> None:
+        for closed in self._service().poll_closed(now()):
+            self._tell(closed)
+
+    def _tell(self, closed: Closed | None) -> None:
+        if closed is None:
+            return
+        text = str(tenv().get_template("issue_closed.md").render(**vars(closed))).strip()
+        self.get_plugin("Triage").post_in_thread(closed.channel, closed.root_ts, text)
 
     def _render(self, result: ReviewResult) -> str:
         data: dict[str, Any] = {

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
@@ -184,6 +184,18 @@ class Scheduler:
                 scheduled, trigger, args=[job], id=f"watchstander:{job}", replace_existing=True
             )
         return made.next_run_time  # type: ignore[no-any-return]
+
+    def set_every(self, job: str, every: timedelta) -> None:
+        """Run :func:`scheduled` for ``job`` every ``every`` (polls)."""
+        with self._writer:
+            self._scheduler.add_job(
+                scheduled,
+                "interval",
+                seconds=int(every.total_seconds()),
+                args=[job],
+                id=f"watchstander:{job}",
+                replace_existing=True,
+            )
 
     def when_job_done(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each run of the job, whether it succeeded or failed."""

@@ -61,6 +61,7 @@ class Settings:
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
     review_schedule: str = "mon 10:00"
+    github_poll_interval: timedelta = timedelta(minutes=15)
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
     templates_dir: str = "data/templates"
@@ -138,6 +139,7 @@ class Settings:
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
             review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
+            github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
             templates_dir=get("WATCHSTANDER_TEMPLATES", "data/templates"),

@@ -20,7 +20,7 @@ MAX_BODY = 1 << 20
 
 class WebServer:
     def __init__(self, host: str, port: int, routes: Mapping[tuple[str, str], Handler]) -> None:
-        table = dict(routes)
+        table = self._routes = dict(routes)
 
         class Request(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -61,6 +61,10 @@ class WebServer:
         self._httpd = ThreadingHTTPServer((host, port), Request)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None:
+        """Serve ``handler`` too (another plugin's webhook)."""
+        self._routes[(method, path)] = handler
 
     @property
     def address(self) -> str:

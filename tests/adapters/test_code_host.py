@@ -61,3 +61,21 @@ def test_github_not_answering(gh: LocalGitHub) -> None:
             create(slow)
     finally:
         slow.close()
+
+
+def test_github_webhook_signature_and_body() -> None:
+    import hashlib
+    import hmac
+
+    from watchstander.adapters.code_host import closed_issue, webhook_signed
+
+    body = b'{"action": "closed", "issue": {"number": 7}}'
+    good = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert webhook_signed("s3cret", body, good)
+    assert not webhook_signed("s3cret", body + b" ", good)
+    assert not webhook_signed("", body, good) and not webhook_signed("s3cret", body, None)
+    assert closed_issue("issues", body) == 7
+    assert closed_issue("issues", b'{"action": "opened", "issue": {"number": 7}}') is None
+    assert closed_issue("push", body) is None
+    with pytest.raises(CodeHostError, match="not a GitHub issues webhook"):
+        closed_issue("issues", b"{oops")

@@ -279,3 +279,40 @@ def test_review_turns_a_bug_tag_into_one_github_issue(
         assert len(gh.issues) == 1
     finally:
         gh.stop()
+
+
+def test_a_signed_github_webhook_closes_the_loop_once(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    gh, port, secret = LocalGitHub().start(), free_port(), "gh-webhook-secret"
+    try:
+        bot = make_bot(
+            GITHUB_TOKEN=gh.token,
+            GITHUB_REPO=gh.repo,
+            GITHUB_API_URL=gh.url,
+            GITHUB_WEBHOOK_SECRET=secret,
+            WATCHSTANDER_HTTP_PORT=str(port),
+        )
+        root = slack.post(POSTER, SUPPORT, "the invoice PDF is blank")
+        slack.react(DEV, SUPPORT, root, "bug")
+        for _ in range(10):  # the reaction is handled in parallel with the command
+            before = len(bot.top_level())
+            slack.post(DEV, SUPPORT, "!review")
+            assert slack.wait_for(lambda s, n=before: len(bot.top_level()) > n, 30)
+            if gh.issues:
+                break
+        body = json.dumps({"action": "closed", "issue": {"number": 1}}).encode()
+        url = f"http://127.0.0.1:{port}/github"
+        headers = {"X-GitHub-Event": "issues"}
+        assert _http("POST", url, body, headers)[0] == 401
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        signed = {**headers, "X-Hub-Signature-256": signature}
+        assert _http("POST", url, body, signed)[0] == 202
+        assert _http("POST", url, body, signed)[0] == 202  # redelivered
+        (told,) = bot.wait_posts(root, 1)
+        assert f"<@{POSTER}>" in told.params["text"] and "issues/1" in told.params["text"]
+        slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
+        posts = bot.wait_posts(root, 2)
+        assert sum("is closed" in c.params["text"] for c in posts) == 1
+    finally:
+        gh.stop()

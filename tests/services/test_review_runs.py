@@ -113,3 +113,19 @@ def test_a_post_mortem_issue_links_its_draft(store: Store, gh: LocalGitHub, host
     (pm,) = [i for i in gh.issues if i["labels"] == [{"name": "postmortem"}]]
     assert f"Post-mortem draft: `data/postmortems/{written[0]}.md`" in pm["body"]
     assert pm["body"].rstrip().endswith("-->")  # the marker stays last
+
+
+def test_a_closed_issue_is_told_in_its_thread_once(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    week(store)
+    service = review(store, host)
+    service.run(at(60), since=at(-1))
+    assert service.poll_closed(at(61)) == []  # all open
+    gh.issues[0]["state"] = "closed"
+    (closed,) = service.poll_closed(at(62))
+    assert closed.poster == POSTER and closed.url == gh.issues[0]["html_url"]
+    assert service.poll_closed(at(63)) == []  # said once
+    assert service.issue_closed(gh.issues[0]["number"], at(64)) is None  # a webhook after it
+    assert service.issue_closed(2, at(64)) is not None
+    assert service.issue_closed(999, at(64)) is None  # not ours

@@ -8,6 +8,9 @@ so a lost answer ends with the issue GitHub did make. Errors become one line.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,3 +99,24 @@ def _reason(exc: Exception, doing: str) -> str:
     if status:
         return f"GitHub answered {status} when trying to {doing}"
     return f"GitHub did not answer when trying to {doing} ({type(exc).__name__})"
+
+
+def webhook_signed(secret: str, body: bytes, header: str | None) -> bool:
+    """GitHub's ``X-Hub-Signature-256: sha256=<hex>`` for ``body``."""
+    if not secret or not header:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.strip())
+
+
+def closed_issue(event: str | None, body: bytes) -> int | None:
+    """The number of the issue an ``issues`` webhook says was closed, else None."""
+    if event != "issues":
+        return None
+    try:
+        payload = json.loads(body)
+        if payload.get("action") != "closed":
+            return None
+        return int(payload["issue"]["number"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CodeHostError("not a GitHub issues webhook body") from None

@@ -29,6 +29,19 @@ class CodeHostPort(Protocol):
         self, title: str, body: str, labels: tuple[str, ...], marker: str, since: datetime
     ) -> object: ...
 
+    def state(self, number: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Closed:
+    """An issue made from a thread was closed: tell the poster in the thread."""
+
+    channel: str
+    root_ts: str
+    poster: str | None
+    kind: str
+    url: str
+
 
 @dataclass
 class ReviewResult:
@@ -92,6 +105,36 @@ class ReviewService:
             row = rows[draft.thread.key]
             self._make(draft, row.id, row.posted_at or row.created_at, now, result)
         return result
+
+    def issue_closed(self, number: int, now: datetime) -> Closed | None:
+        """GitHub says issue ``number`` is closed (a webhook or a poll): once per issue."""
+        with self.store.transaction() as tx:
+            row = tx.close_issue(number, now)
+            if row is None:
+                return None
+            thread = tx.thread_by_id(row.thread_id)
+            if thread is None:
+                return None
+            return Closed(thread.channel, thread.root_ts, thread.poster, row.kind, row.url)
+
+    def poll_closed(self, now: datetime) -> list[Closed]:
+        """Without a webhook: ask GitHub about every open issue the review made."""
+        if self.code_host is None:
+            return []
+        with self.store.transaction() as tx:
+            numbers = [issue.number for issue, _ in tx.open_issues() if issue.number]
+        closed = []
+        for number in numbers:
+            try:
+                state = self.code_host.state(number)
+            except Exception as exc:  # one line; the next poll asks again
+                log.warning("could not read issue %s: %s", number, exc)
+                continue
+            if state == "closed":
+                found = self.issue_closed(number, now)
+                if found is not None:
+                    closed.append(found)
+        return closed
 
     def _make(
         self,

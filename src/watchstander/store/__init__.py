@@ -350,6 +350,9 @@ class Tx:
         for key, value in values.items():
             set_committed_value(thread, key, value)
 
+    def thread_by_id(self, thread_id: int) -> ThreadRow | None:
+        return self.session.get(ThreadRow, thread_id)
+
     def ensure_thread(
         self, channel: str, root_ts: str, now: datetime, *, likely_new: bool = False
     ) -> tuple[ThreadRow, bool]:
@@ -599,6 +602,26 @@ class Tx:
             .where(IssueRow.thread_id == thread_id, IssueRow.kind == kind)
             .values(status="made", number=number, url=url, updated_at=now)
         )
+
+    def open_issues(self) -> Sequence[tuple[IssueRow, ThreadRow]]:
+        """Issues the review made that are still open on GitHub, with their threads."""
+        query = (
+            select(IssueRow, ThreadRow)
+            .join(ThreadRow, ThreadRow.id == IssueRow.thread_id)
+            .where(IssueRow.status == "made", IssueRow.state == "open")
+        )
+        return [(issue, thread) for issue, thread in self.session.execute(query).all()]
+
+    def close_issue(self, number: int, now: datetime) -> IssueRow | None:
+        """Mark issue ``number`` closed: the row, only the first time."""
+        result = self.session.execute(
+            update(IssueRow)
+            .where(IssueRow.number == number, IssueRow.status == "made", IssueRow.state == "open")
+            .values(state="closed", updated_at=now)
+        )
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
+            return None
+        return self.session.scalars(select(IssueRow).where(IssueRow.number == number)).first()
 
     def issue_failed(self, thread_id: int, kind: str) -> None:
         self.session.execute(
