@@ -1,40 +1,31 @@
 """The real bot (Errbot + the Watchstander Slack backend) in a subprocess against a fresh
 `LocalSlack`: start, readiness, and waits on the server's recorded Web API calls.
 
-Adapted from ``tests/e2e/conftest.py`` (not imported: benchmarks must not depend on tests).
+Starting and stopping the process is `watchstander.sandbox.bot_process`, shared with the
+end-to-end tests and the sandbox.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from watchstander.sandbox.bot_process import ROOT, bot_env, log_tail, start_bot, stop_bot
 from watchstander.sandbox.slack_server import Call, LocalSlack
 
-ROOT = Path(__file__).resolve().parents[1]
 ECHO_PLUGINS = ROOT / "bench" / "echo"
 SUPPORT = "C0SUPPORT"
 ONCALL, SECONDARY, POSTER = "U0ALICE", "U0BOB", "U0CAROL"
-PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 CONNECT_TIMEOUT = 90.0  # Errbot's start on a busy 2-core machine
 PROBE_TIMEOUT = 15.0  # one readiness probe; re-posted up to PROBES times
 PROBES = 6
 QUIET = 1.0  # `Bot.settle`: the bot is done once no Web API call came for this long
 SETTLE_LIMIT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class BotFailed(RuntimeError):
@@ -123,29 +114,16 @@ class Bot:
         return self.process is None or self.process.poll() is not None
 
     def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in PROXIES}  # ws:// stays direct
-        env.update(
-            SLACK_BOT_TOKEN=self.slack.bot_token,
-            SLACK_APP_TOKEN=self.slack.app_token,
-            SLACK_API_URL=self.slack.api_url,
-            WATCHSTANDER_DATA_DIR=str(self.data),
-            WATCHSTANDER_DATABASE_URL=f"sqlite:///{self.database}",
+        env = bot_env(
+            self.slack,
+            self.data,
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="WARNING",  # DEBUG logging distorts timings
-            WATCHSTANDER_HTTP_PORT=str(free_port()),
         )
         if self.plugins is not None:
             env["WATCHSTANDER_PLUGIN_DIR"] = str(self.plugins)
         env.update(self.extra_env)
-        errbot = Path(sys.executable).with_name("errbot")
-        with open(self.data / "bot-output.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [str(errbot), "-c", str(ROOT / "config.py")],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = start_bot(env, self.data / "bot-output.log")
         connects = len(self.slack.calls_to("apps.connections.open"))
         self.slack.wait_for(
             lambda s: (
@@ -194,21 +172,11 @@ class Bot:
         return lambda s: len(s.calls) > count
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_bot(self.process)
         self.process = None
 
     def log_tail(self, lines: int = 40) -> str:
-        text = ""
-        for path in (self.data / "bot-output.log", self.data / "errbot" / "errbot.log"):
-            if path.exists():
-                text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
-        return text
+        return log_tail(self.data, lines)
 
 
 @contextmanager

@@ -13,10 +13,10 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import TextIO
 
-ROOT = Path(__file__).resolve().parents[2]
+from watchstander.sandbox.bot_process import ROOT, bot_env, errbot_command, start_bot, stop_bot
+
 HELP = """\
 Act as someone in #support (people: alice (on call), bob, carol, dave, erin):
   post carol <text>              a new post; tag @oncall or @devs to raise it
@@ -26,11 +26,6 @@ Act as someone in #support (people: alice (on call), bob, carol, dave, erin):
   threads                        the threads posted here, numbered
   log <n>                        what the bot said in thread n
   quit                           stop the bot and the sandbox"""
-
-
-def errbot_command() -> list[str]:
-    script = Path(sys.executable).with_name("errbot")
-    return [str(script), "-c", str(ROOT / "config.py")]
 
 
 def main() -> int:
@@ -46,22 +41,14 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     port = int(os.environ.get("WATCHSTANDER_SLACK_PORT", "0"))
     server = LocalSlack(port=port).start()
     world: World = server.world
-    env = dict(os.environ)
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-local",
-        SLACK_APP_TOKEN="xapp-local",
-        SLACK_API_URL=server.api_url,
-        ROTATION_ADMINS=env.get("ROTATION_ADMINS") or "U0ALICE,U0BOB",
-    )
+    env = bot_env(server, ROTATION_ADMINS=os.environ.get("ROTATION_ADMINS") or "U0ALICE,U0BOB")
     stdout.write(
         f"Watchstander sandbox: no SLACK_BOT_TOKEN/SLACK_APP_TOKEN, so the bot runs against the\n"
         f"local Slack-compatible server at {server.api_url} (workspace '{world.team_name}').\n"
         f"Log: {ROOT / 'data' / 'errbot' / 'errbot.log'}\n\n{HELP}\n\n"
     )
     stdout.flush()
-    bot = subprocess.Popen(
-        errbot_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    bot = start_bot(env, None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if not server.wait_for(lambda s: s.connected, timeout=60):
@@ -72,11 +59,7 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     try:
         console(server, stdin, stdout, stop)
     finally:
-        bot.terminate()
-        try:
-            bot.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        stop_bot(bot, timeout=15)
         server.stop()
     return 0
 

@@ -3,27 +3,19 @@ subprocess, against the local Slack-compatible server in this process."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from watchstander.sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
 from watchstander.sandbox.slack_server import Call, LocalSlack
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["free_port"]  # the tests import it from here
 SUPPORT = "C0SUPPORT"
 ONCALL, SECONDARY, POSTER, DEV, DEV2 = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -33,30 +25,14 @@ class Bot:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, **env: str) -> None:
-        full = dict(os.environ)
-        full.update(
-            SLACK_BOT_TOKEN=self.slack.bot_token,
-            SLACK_APP_TOKEN=self.slack.app_token,
-            SLACK_API_URL=self.slack.api_url,
-            WATCHSTANDER_DATA_DIR=str(self.data),
-            WATCHSTANDER_DATABASE_URL=f"sqlite:///{self.data / 'watchstander.db'}",
+        full = bot_env(
+            self.slack,
+            self.data,
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="DEBUG",
-            WATCHSTANDER_HTTP_PORT=str(free_port()),  # each bot its own web server
+            **env,
         )
-        full.update(env)
-        for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-            full.pop(proxy, None)  # Socket Mode ignores NO_PROXY: keep ws://127.0.0.1 direct
-        errbot = Path(sys.executable).with_name("errbot")
-        log = open(self.data / "bot-output.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [str(errbot), "-c", str(ROOT / "config.py")],
-            cwd=ROOT,
-            env=full,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        self.process = start_bot(full, self.data / "bot-output.log")
         connects = len(self.slack.calls_to("apps.connections.open"))
         assert self.slack.wait_for(
             lambda s: (
@@ -76,13 +52,7 @@ class Bot:
         return self.process is None or self.process.poll() is not None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_bot(self.process)
         self.process = None
 
     def posts(self, thread_ts: str | None = None) -> list[Call]:
@@ -109,13 +79,7 @@ class Bot:
         return [str(c.params.get("text", "")) for c in self.posts(thread_ts)]
 
     def log_tail(self, lines: int = 60) -> str:
-        path = self.data / "bot-output.log"
-        errlog = self.data / "errbot" / "errbot.log"
-        text = ""
-        for p in (path, errlog):
-            if p.exists():
-                text += "\n".join(p.read_text(errors="replace").splitlines()[-lines:]) + "\n"
-        return text
+        return log_tail(self.data, lines)
 
 
 @pytest.fixture

@@ -672,21 +672,29 @@ class TriageService:
     def _change_effect(
         self, thread: ThreadRow, state: ThreadState, change: Change, now: datetime
     ) -> Effect:
+        data = self._about(change.level, change.assignee, now)
+        data.update(
+            {
+                "previous": change.previous,
+                "poster": state.poster,
+                "next_checkin": self._clock(change.at, now),
+                "resolved_by": state.resolved_by,
+                "note": state.resolve_note,
+                "paging": self.pager is not None,
+            }
+        )
+        return Effect(change.kind, thread.channel, thread.root_ts, data)
+
+    def _about(self, level: Level, assignee: str | None, now: datetime) -> dict[str, Any]:
+        """What every message about a thread can name: its level, its assignee, who is on call."""
         oncall = self.oncall(now)
-        data: dict[str, Any] = {
-            "level": change.level.label,
-            "emergency": change.level is Level.EMERGENCY,
-            "assignee": change.assignee,
-            "previous": change.previous,
+        return {
+            "level": level.label,
+            "emergency": level is Level.EMERGENCY,
+            "assignee": assignee,
             "oncall": oncall.primary,
             "secondary": oncall.secondary,
-            "poster": state.poster,
-            "next_checkin": self._clock(change.at, now),
-            "resolved_by": state.resolved_by,
-            "note": state.resolve_note,
-            "paging": self.pager is not None,
         }
-        return Effect(change.kind, thread.channel, thread.root_ts, data)
 
     def _action_effect(
         self, thread: ThreadRow, state: ThreadState, action: Due, now: datetime
@@ -696,17 +704,15 @@ class TriageService:
         if escalate_to in (None, state.assignee):
             escalate_to = oncall.secondary
         interval = self.policy.interval(state.level)
-        data: dict[str, Any] = {
-            "level": state.level.label,
-            "emergency": state.level is Level.EMERGENCY,
-            "assignee": state.assignee,
-            "oncall": oncall.primary,
-            "secondary": oncall.secondary,
-            "escalate_to": escalate_to,
-            "age": format_duration(now - (state.raised_at or now)),
-            "next_checkin": self._clock(now + interval, now),
-            "unanswered": state.unanswered,
-        }
+        data = self._about(state.level, state.assignee, now)
+        data.update(
+            {
+                "escalate_to": escalate_to,
+                "age": format_duration(now - (state.raised_at or now)),
+                "next_checkin": self._clock(now + interval, now),
+                "unanswered": state.unanswered,
+            }
+        )
         return Effect(action.kind.value, thread.channel, thread.root_ts, data)
 
     def _summary(self, row: ThreadRow, now: datetime) -> dict[str, Any]:
