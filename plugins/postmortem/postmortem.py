@@ -66,7 +66,11 @@ class Postmortem(BotPlugin):
         triage = self.get_plugin("Triage")
         drafts = PostmortemService(self.settings, triage.triage, triage.link)
         service = ReviewService(
-            triage.store, code_host=self.code_host, link=triage.link, postmortems=drafts.write
+            triage.store,
+            code_host=self.code_host,
+            link=triage.link,
+            postmortems=drafts.write,
+            tags=self.settings.review_tags,
         )
         return service.run(now(), dry_run=dry_run)
 
@@ -92,7 +96,9 @@ class Postmortem(BotPlugin):
 
     def _service(self) -> ReviewService:
         triage = self.get_plugin("Triage")
-        return ReviewService(triage.store, code_host=self.code_host, link=triage.link)
+        return ReviewService(
+            triage.store, code_host=self.code_host, link=triage.link, tags=self.settings.review_tags
+        )
 
     def _github_webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str, bytes]:
         lower = {k.lower(): v for k, v in headers.items()}
@@ -132,6 +138,15 @@ class Postmortem(BotPlugin):
                 {"kind": d.kind, "title": d.title, "reason": why} for d, why in result.failed
             ],
             "open": [t.link for t in result.plan.open_threads],
+            "topics": [
+                {
+                    "words": t.words,
+                    "count": t.count,
+                    "this_week": t.this_week,
+                    "links": [th.link for th in t.threads[:3]],
+                }
+                for t in result.topics
+            ],
         }
         return str(tenv().get_template("review.md").render(**data)).strip()
 

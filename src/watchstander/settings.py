@@ -13,6 +13,7 @@ from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
+from watchstander.domain.review import BY_REACTION, Tag, tag_table
 from watchstander.domain.thread import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
@@ -32,6 +33,13 @@ def _schedule(name: str, value: str) -> str:
     except DurationError as exc:
         raise SettingsError(f"{name}: {exc}") from None
     return value
+
+
+def _tags(value: str) -> Mapping[str, Tag]:
+    try:
+        return tag_table(value)
+    except ValueError as exc:
+        raise SettingsError(f"REVIEW_REACTIONS: {exc}") from None
 
 
 def _port(value: str) -> int:
@@ -61,6 +69,7 @@ class Settings:
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
     review_schedule: str = "mon 10:00"
+    review_tags: Mapping[str, Tag] = field(default_factory=lambda: BY_REACTION)
     github_poll_interval: timedelta = timedelta(minutes=15)
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
@@ -139,6 +148,7 @@ class Settings:
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
             review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
+            review_tags=_tags(get("REVIEW_REACTIONS", "")),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),

@@ -1,6 +1,9 @@
 from datetime import UTC, datetime
 
-from watchstander.domain.review import TaggedThread, marker, plan
+import pytest
+
+from watchstander.domain.review import TaggedThread, marker, plan, tag_table
+from watchstander.settings import Settings, SettingsError
 
 
 def thread(ts: str, tags: set[str], text: str = "Export is broken", **kw: object) -> TaggedThread:
@@ -70,3 +73,27 @@ def test_empty_and_huge_posts() -> None:
     ).drafts
     assert empty.title and "(empty)" in empty.body
     assert len(huge.body) < 5_000 and len(huge.title) <= 80
+
+
+def test_the_team_can_rename_the_reactions() -> None:
+    tags = tag_table("bug=beetle, :documentation:=memo")
+    assert tags["beetle"].kind == "bug" and tags["memo"].labels == ("documentation",)
+    assert "bug" not in tags and tags["coffin"].kind == "postmortem"
+    made = plan([thread("1.0", {"beetle", "bug"})], set(), tags)
+    assert [d.kind for d in made.drafts] == ["bug"] and made.counts == {"beetle": 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("bugs=beetle", "'bugs' is not a review tag"),
+        ("bug=", "write tag=emoji_name"),
+        ("bug=two words", "write tag=emoji_name"),
+        ("bug=coffin", "cannot share"),
+    ],
+)
+def test_a_wrong_renaming_is_one_clear_line(value: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        tag_table(value)
+    with pytest.raises(SettingsError, match=r"^REVIEW_REACTIONS: "):
+        Settings.from_env({"REVIEW_REACTIONS": value})

@@ -256,6 +256,7 @@ def test_review_turns_a_bug_tag_into_one_github_issue(
     try:
         bot = make_bot(GITHUB_TOKEN=gh.token, GITHUB_REPO=gh.repo, GITHUB_API_URL=gh.url)
         root = slack.post(POSTER, SUPPORT, "the CSV export drops the last row <!channel>")
+        slack.post(DEV2, SUPPORT, "CSV export: drops rows again?")
         slack.react(DEV, SUPPORT, root, "bug")
         slack.react(DEV2, SUPPORT, root, "necktie")
         dry = ""
@@ -271,6 +272,7 @@ def test_review_turns_a_bug_tag_into_one_github_issue(
         assert slack.wait_for(lambda s: len(bot.top_level()) > before + 1, 30)
         digest = bot.top_level()[-1].params["text"]
         assert "made bug" in digest and "https://github.com/acme/app/issues/1" in digest
+        assert "“csv export”: 2 threads, 2 this week" in digest  # a repeat topic
         (issue,) = gh.issues
         assert [label["name"] for label in issue["labels"]] == ["bug", "support"]
         assert "<!channel>" not in issue["body"] and root.replace(".", "") in issue["body"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from triage_helpers import at, harness, post, react
 
 from watchstander.adapters.code_host import CodeHost
+from watchstander.domain.review import tag_table
 from watchstander.sandbox.github_server import Failure, LocalGitHub
 from watchstander.services.review import ReviewService
 from watchstander.store import IssueRow, Store
@@ -129,3 +130,16 @@ def test_a_closed_issue_is_told_in_its_thread_once(
     assert service.issue_closed(gh.issues[0]["number"], at(64)) is None  # a webhook after it
     assert service.issue_closed(2, at(64)) is not None
     assert service.issue_closed(999, at(64)) is None  # not ours
+
+
+def test_renamed_reactions_are_the_tags(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
+    triage = harness(store).service
+    triage.handle_message(post(0, POSTER, "export fails"), at(0))
+    triage.handle_reaction(react(1, 0, DEV, "beetle"), at(1))
+    triage.handle_reaction(react(2, 0, DEV, "unknown_emoji_name"), at(2))  # ignored
+    renamed = ReviewService(
+        store, code_host=host, link=lambda c, t: c + t, tags=tag_table("bug=beetle")
+    )
+    result = renamed.run(at(60), since=at(-1))
+    assert result.plan.counts == {"beetle": 1} and [d.kind for d in result.plan.drafts] == ["bug"]
+    assert review(store, host).run(at(61), since=at(-1)).plan.counts == {}  # not a tag by default

@@ -14,9 +14,17 @@ from watchstander.store import Base, EventRow, Store, ThreadRow
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
+FULL_TEXT = {"search", "ix_threads_search", "thread_search"}  # 0006, not mapped: see ThreadRow
+
+
+def not_full_text(_obj: object, name: str | None, *_rest: object) -> bool:
+    return not (name or "").startswith(tuple(FULL_TEXT))
+
+
 def test_migrations_build_exactly_the_models(store: Store) -> None:
     with store.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": not_full_text})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

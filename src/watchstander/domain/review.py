@@ -6,9 +6,12 @@ exactly the same text, with a hidden marker that names the thread and the kind.
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from watchstander.domain.levels import escape_slack, first_line
@@ -38,6 +41,26 @@ TAGS: tuple[Tag, ...] = (
     Tag("documentation", "docs should be written", "documentation", ("documentation",)),
 )
 BY_REACTION: Mapping[str, Tag] = {tag.reaction: tag for tag in TAGS}
+_EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")
+
+
+def tag_table(renames: str) -> Mapping[str, Tag]:
+    """The emoji table with the team's own reaction names: ``bug=beetle,documentation=memo``
+    (the SPEC's name, then the one the team uses instead). ValueError in one line if wrong."""
+    names = {tag.reaction: tag.reaction for tag in TAGS}
+    for part in (p.strip() for p in renames.split(",") if p.strip()):
+        old, _, new = (s.strip().strip(":").lower() for s in part.partition("="))
+        if old not in names:
+            known = ", ".join(names)
+            raise ValueError(f"'{old[:40]}' is not a review tag: rename one of {known}")
+        if not _EMOJI_NAME.fullmatch(new):
+            raise ValueError(f"'{part[:40]}': write tag=emoji_name, like bug=beetle")
+        names[old] = new
+    if len(set(names.values())) != len(names):
+        raise ValueError("two review tags cannot share one reaction name")
+    return {names[t.reaction]: replace(t, reaction=names[t.reaction]) for t in TAGS}
+
+
 TITLE_LIMIT = 80
 QUOTE_LIMIT = 4000
 
@@ -86,11 +109,15 @@ def marker(thread_key: str, kind: str) -> str:
     return f"<!-- watchstander:thread={thread_key} kind={kind} -->"
 
 
-def plan(threads: Iterable[TaggedThread], made: set[tuple[str, str]]) -> Plan:
+def plan(
+    threads: Iterable[TaggedThread],
+    made: set[tuple[str, str]],
+    tags: Mapping[str, Tag] = BY_REACTION,
+) -> Plan:
     """The week's counts, and an issue draft per thread and kind not ``made`` before."""
     out = Plan()
     for thread in threads:
-        known = [BY_REACTION[t] for t in sorted(thread.tags) if t in BY_REACTION]
+        known = [tags[t] for t in sorted(thread.tags) if t in tags]
         if not known:
             continue
         out.levels[thread.level] += 1
@@ -129,3 +156,112 @@ def draft(thread: TaggedThread, tag: Tag) -> IssueDraft:
         marker(thread.key, tag.kind),
     ]
     return IssueDraft(thread, tag.kind, title, "\n".join(lines), tag.labels)
+
+
+# Repeat topics: words and word pairs of this week's root posts that the database's own
+# full-text search (SQLite FTS5, PostgreSQL tsvector) finds in more than one thread over the
+# last five weeks. Here: which terms to ask about, and how the answers become topics.
+
+TOPIC_WINDOW_WEEKS = 5  # this week and the last four
+TOPIC_TERMS = 200  # terms asked about per review: the statement count does not grow
+TOPIC_GENERIC_SHARE = 0.2  # a term in more than this share of the window's threads says nothing
+TOPIC_LIMIT = 5
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]", re.UNICODE)
+_NOT_WORDS = re.compile(r"<[^>]*>|:[a-z0-9_+'-]+:|`{3}.*?`{3}|`[^`]*`|https?://\S+", re.DOTALL)
+_TOPIC_TEXT = 2000  # the first characters of a post are enough to name its topic
+_STOP = (
+    "a about above after again against all also am an and any anyone anything are aren't as at",
+    "be because been before being below between both but by can can't cannot could couldn't did",
+    "didn't do does doesn't doing don't during each few for from further get gets getting got",
+    "had hadn't has hasn't have haven't having he her here hers herself him himself his how i",
+    "i'm i've if in into is isn't it it's its itself just know let let's like me more most my",
+    "myself need needs no nor not now of off on once only or other our ours ourselves out over",
+    "own please same see seems she should shouldn't so some someone something still such than",
+    "thank thanks that that's the their theirs them themselves then there there's these they",
+    "they're this those through to too try trying under until up us very via was wasn't way we",
+    "we're were weren't what what's when where which while who whom why will with won't would",
+    "wouldn't yet you you're your yours yourself yourselves hi hello hey help error errors fail",
+    "fails failed failing wrong anybody today yesterday tomorrow again issue problem question",
+    "guys folks team ok okay sure quick thing things work working works",
+)
+STOPWORDS = frozenset(" ".join(_STOP).split())
+
+
+@dataclass(frozen=True)
+class TopicThread:
+    key: str  # channel/root_ts
+    link: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class Topic:
+    words: str  # what the threads share, as they were written
+    threads: tuple[TopicThread, ...]  # newest first
+    this_week: int
+
+    @property
+    def count(self) -> int:
+        return len(self.threads)
+
+
+def keywords(text: str) -> list[str]:
+    """The words of a post that can name a topic, in order: lower case, without mentions,
+    links, emoji codes, code, numbers or stop-words."""
+    text = _NOT_WORDS.sub(" ", text[:_TOPIC_TEXT])
+    words = (m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _WORD.finditer(text))
+    return [w for w in words if len(w) >= 3 and w not in STOPWORDS and "'" not in w]
+
+
+def topic_terms(texts: Iterable[str], limit: int = TOPIC_TERMS) -> list[str]:
+    """The words and neighbouring word pairs of this week's posts, those in most posts first:
+    what the database is asked to find over the window."""
+    posts: Counter[str] = Counter()
+    for text in texts:
+        words = keywords(text)
+        pairs = {f"{a} {b}" for a, b in itertools.pairwise(words) if a != b}
+        posts.update(set(words) | pairs)
+    ranked = sorted(posts.items(), key=lambda kv: (-kv[1], -kv[0].count(" "), kv[0]))
+    return [term for term, _ in ranked[:limit]]
+
+
+def topics(
+    hits: Mapping[str, Iterable[TopicThread]],
+    *,
+    week_start: datetime,
+    window_threads: int,
+    limit: int = TOPIC_LIMIT,
+) -> list[Topic]:
+    """Topics that came back: terms found in two threads or more over the window, one of them
+    this week, the most telling first (many threads, few of the window's). A term in a fifth
+    of the window's threads is noise; terms found in much the same threads are one topic,
+    named by the first of them."""
+    generic = max(10, int(window_threads * TOPIC_GENERIC_SHARE))
+    found: list[tuple[str, dict[str, TopicThread]]] = []
+    for term, threads in hits.items():
+        by_key = {t.key: t for t in threads}
+        recent = sum(1 for t in by_key.values() if t.posted_at >= week_start)
+        if 2 <= len(by_key) <= generic and recent:
+            found.append((term, by_key))
+
+    def weight(item: tuple[str, dict[str, TopicThread]]) -> tuple[float, int, str]:
+        # threads x how rare the term is in the window (tf-idf): many threads of a rare term
+        # first, a word every other post has last; then a pair before a single word
+        n = len(item[1])
+        return (-n * math.log((window_threads + 1) / n), -item[0].count(" "), item[0])
+
+    found.sort(key=weight)
+    chosen: list[tuple[str, dict[str, TopicThread]]] = []
+    for term, by_key in found:
+        keys = set(by_key)
+        if any(len(keys & set(other)) * 2 > len(keys) for _, other in chosen):
+            continue  # mostly the same threads as a topic already named
+        chosen.append((term, by_key))
+        if len(chosen) == limit:
+            break
+    out = []
+    for term, by_key in chosen:
+        threads = sorted(by_key.values(), key=lambda t: t.posted_at, reverse=True)
+        recent = sum(1 for t in threads if t.posted_at >= week_start)
+        out.append(Topic(term, tuple(threads), recent))
+    return out

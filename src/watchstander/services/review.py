@@ -9,13 +9,25 @@ reported and tried again by the next review.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from watchstander.domain.levels import Level
-from watchstander.domain.review import BY_REACTION, IssueDraft, Plan, TaggedThread, plan
+from watchstander.domain.review import (
+    BY_REACTION,
+    TOPIC_WINDOW_WEEKS,
+    IssueDraft,
+    Plan,
+    Tag,
+    TaggedThread,
+    Topic,
+    TopicThread,
+    plan,
+    topic_terms,
+    topics,
+)
 from watchstander.store import EventRow, Store
 
 log = logging.getLogger(__name__)
@@ -51,6 +63,7 @@ class ReviewResult:
     made: list[tuple[IssueDraft, int, str]] = field(default_factory=list)
     failed: list[tuple[IssueDraft, str]] = field(default_factory=list)
     skipped: int = 0  # being made by another review right now
+    topics: list[Topic] = field(default_factory=list)
 
 
 class ReviewService:
@@ -61,8 +74,10 @@ class ReviewService:
         code_host: CodeHostPort | None,
         link: Callable[[str, str], str],
         postmortems: Callable[[str, str, datetime], object] | None = None,
+        tags: Mapping[str, Tag] = BY_REACTION,
     ) -> None:
         self.store = store
+        self.tags = tags  # reaction name -> tag (REVIEW_REACTIONS)
         self.code_host = code_host
         self.link = link
         self.postmortems = postmortems  # writes a thread's draft, returns its path
@@ -72,7 +87,7 @@ class ReviewService:
     ) -> ReviewResult:
         since = since or now - WEEK
         with self.store.transaction() as tx:
-            threads, reactions = tx.tagged_threads(list(BY_REACTION), since)
+            threads, reactions = tx.tagged_threads(list(self.tags), since)
             made_rows = tx.issues_for([t.id for t in threads])
         by_id = {t.id: t for t in threads}
         made = {
@@ -97,8 +112,9 @@ class ReviewService:
             for t in threads
         ]
         rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
-        the_plan = plan(tagged, made)
+        the_plan = plan(tagged, made, self.tags)
         result = ReviewResult(since, dry_run, the_plan)
+        result.topics = repeat_topics(self.store, since, self.link)
         if dry_run:
             return result
         for draft in the_plan.drafts:
@@ -169,6 +185,25 @@ class ReviewService:
         with self.store.transaction() as tx:
             tx.issue_made(thread_id, draft.kind, number, url, now)
         result.made.append((draft, number, url))
+
+
+def repeat_topics(
+    store: Store, week_start: datetime, link: Callable[[str, str], str]
+) -> list[Topic]:
+    """Topics of the week's root posts that came back (this week or in the four before),
+    found by the database's full-text search: three statements, whatever the volume."""
+    since = week_start - (TOPIC_WINDOW_WEEKS - 1) * WEEK
+    with store.transaction() as tx:
+        window, first = tx.posted_since(since)
+        if first is None:
+            return []
+        hits = tx.topic_hits(topic_terms(tx.root_texts(week_start)), since, first)
+    found: dict[str, list[TopicThread]] = {}
+    for term, channel, root_ts, posted_at in hits:
+        found.setdefault(term, []).append(
+            TopicThread(f"{channel}/{root_ts}", link(channel, root_ts), posted_at)
+        )
+    return topics(found, week_start=week_start, window_threads=window)
 
 
 def _present_tags(reactions: Sequence[EventRow]) -> dict[int, set[str]]:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -87,7 +88,10 @@ class ThreadRow(Base):
     __table_args__ = (
         UniqueConstraint("channel", "root_ts", name="uq_threads_key"),
         Index("ix_threads_open_due", "resolved_at", "next_due_at"),
+        Index("ix_threads_posted", "posted_at"),
     )
+    # Also, made by migration 0006 and not mapped here: root_text's full-text index (SQLite:
+    # the FTS5 table thread_search; PostgreSQL: the generated tsvector column ``search``).
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
@@ -629,6 +633,60 @@ class Tx:
                 IssueRow.thread_id == thread_id, IssueRow.kind == kind, IssueRow.status == "making"
             )
         )
+
+    # repeat topics
+    def root_texts(self, since: datetime) -> list[str]:
+        """The root posts of the threads posted since ``since``."""
+        query = select(ThreadRow.root_text).where(ThreadRow.posted_at >= since)
+        return [root or "" for root in self.session.scalars(query)]
+
+    def posted_since(self, since: datetime) -> tuple[int, int | None]:
+        """How many threads were posted since ``since``, and the first of their ids."""
+        query = select(func.count(), func.min(ThreadRow.id)).where(ThreadRow.posted_at >= since)
+        count, first = self.session.execute(query).one()
+        return int(count or 0), None if first is None else int(first)
+
+    def topic_hits(
+        self, terms: Sequence[str], since: datetime, first: int
+    ) -> list[tuple[str, str, str, datetime]]:
+        """(term, channel, root_ts, posted_at) for each thread posted since ``since`` whose root
+        post holds all the words of a term, as the database's full-text search stems them.
+
+        One statement for all the terms; ``first`` (the window's first thread id) keeps the
+        search inside the window on SQLite. The count does not grow with the threads."""
+        if not terms:
+            return []
+        params: dict[str, Any] = {"since": since, "first": first}
+        if self.session.get_bind().dialect.name == "postgresql":
+            sql = (
+                "SELECT t.term, th.channel, th.root_ts, th.posted_at "
+                "FROM unnest(CAST(:terms AS text[])) AS t(term) "
+                "JOIN threads th ON th.search @@ plainto_tsquery('english', t.term) "
+                "WHERE th.posted_at >= :since AND th.id >= :first "
+                # a word PostgreSQL counts as a stop-word would drop out of the query, and a
+                # pair would then be searched as one word: such terms find nothing
+                "AND numnode(plainto_tsquery('english', t.term)) "
+                "= 2 * cardinality(string_to_array(t.term, ' ')) - 1"
+            )
+            params["terms"] = list(terms)
+        else:
+            rows = []
+            for n, term in enumerate(terms):
+                rows.append(f"(:t{n}, :q{n})")
+                params[f"t{n}"] = term
+                params[f"q{n}"] = " AND ".join(
+                    '"' + word.replace('"', '""') + '"' for word in term.split()
+                )
+            sql = (
+                f"WITH terms(term, q) AS (VALUES {', '.join(rows)}) "
+                "SELECT terms.term, th.channel, th.root_ts, th.posted_at FROM terms "
+                "JOIN thread_search ON thread_search MATCH terms.q "
+                "AND thread_search.rowid >= :first "
+                "JOIN threads th ON th.id = thread_search.rowid WHERE th.posted_at >= :since"
+            )
+        typed = text(sql).columns(term=Text, channel=String, root_ts=String, posted_at=UTCDateTime)
+        found = self.session.execute(typed, params).all()
+        return [(str(t), str(c), str(r), cast(datetime, p)) for t, c, r, p in found]
 
     # handoffs
     def last_handoff(self) -> HandoffRow | None:
