@@ -1,10 +1,12 @@
 """``python -m bench``: triage latency and burst drain, then emergency paging latency, each
-against an echo bot measured in the same run. Exits non-zero when a target is missed."""
+against an echo bot measured in the same run; then the weekly review over a year of history
+against the same week alone. Exits non-zero when a target is missed."""
 
 import sys
 
-from bench import paging_latency, triage_latency
+from bench import paging_latency, review_history, triage_latency
 
 triage = triage_latency.main()
 paging = paging_latency.main([])
-sys.exit(triage or paging)
+review = review_history.main([])
+sys.exit(triage or paging or review)

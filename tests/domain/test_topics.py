@@ -3,7 +3,14 @@ is asked about, and how its answers become topics."""
 
 from datetime import UTC, datetime, timedelta
 
-from watchstander.domain.review import TopicThread, keywords, topic_terms, topics
+from watchstander.domain.review import (
+    TopicThread,
+    keywords,
+    topic_candidates,
+    topic_terms,
+    topics,
+    week_terms,
+)
 
 WEEK = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -31,29 +38,38 @@ def test_terms_are_words_and_pairs_in_most_posts_first() -> None:
     assert topic_terms([]) == []
 
 
-def test_a_topic_needs_two_threads_and_one_this_week() -> None:
-    hits = {
-        "vpn": [thread(1, 1), thread(2, -10)],  # this week and four weeks back: came back
-        "export": [thread(3, -3), thread(4, -20)],  # none this week: not this week's topic
-        "printer": [thread(5, 2)],  # once: not a repeat
-    }
-    found = topics(hits, week_start=WEEK, window_threads=100)
-    assert [(t.words, t.count, t.this_week) for t in found] == [("vpn", 2, 1)]
-    assert [t.key for t in found[0].threads] == ["C0SUPPORT/1.0", "C0SUPPORT/2.0"]
+def test_a_candidate_needs_two_threads_and_one_this_week() -> None:
+    counts = {"vpn": (2, 1), "export": (2, 0), "printer": (1, 1), "sso login": (3, 3)}
+    assert topic_candidates(counts, window_threads=100) == ["sso login", "vpn"]
 
 
-def test_the_same_threads_make_one_topic_named_by_the_pair() -> None:
+def test_rare_terms_come_first_and_common_ones_are_noise() -> None:
+    counts = {"error": (30, 5), "slow": (9, 9), "vpn": (8, 2), "vpn down": (8, 2)}
+    # slow: 9 of 100 threads is more than a twentieth (the floor is 10): kept
+    assert topic_candidates(counts, window_threads=100) == ["slow", "vpn down", "vpn"]
+    # in a bigger window, 30 threads are rare enough to be a topic, and the most telling
+    assert topic_candidates(counts, window_threads=1000) == ["error", "slow", "vpn down", "vpn"]
+    assert "error" not in topic_candidates(counts, window_threads=100)
+    many = {f"w{n}": (2, 1) for n in range(30)}
+    assert len(topic_candidates(many, window_threads=100, limit=15)) == 15
+
+
+def test_terms_found_in_the_same_threads_are_one_topic_named_by_the_first() -> None:
     same = [thread(1, 1), thread(2, 2), thread(3, 3)]
-    hits = {"password": same, "reset": same, "password reset": same, "vpn": same[:2]}
-    found = topics(hits, week_start=WEEK, window_threads=100)
-    assert [t.words for t in found] == ["password reset"]
+    counts = {"password reset": (3, 3), "password": (3, 3), "vpn": (2, 1)}
+    examples = {"password reset": same, "password": same, "vpn": [thread(4, 1), thread(5, -9)]}
+    found = topics(["password reset", "password", "vpn"], counts, examples)
+    assert [(t.words, t.count, t.this_week) for t in found] == [
+        ("password reset", 3, 3),
+        ("vpn", 2, 1),
+    ]
+    assert [t.key for t in found[0].threads] == [f"C0SUPPORT/{n}.0" for n in (3, 2, 1)]
+    assert topics(["vpn"], counts, examples, limit=0) == []
+    assert topics(["gone"], {"gone": (2, 1)}, {}) == []  # nothing came back to show
 
 
-def test_words_in_most_threads_are_noise_and_the_limit_holds() -> None:
-    many = [thread(n, 1) for n in range(30)]
-    hits = {"error": many} | {
-        f"w{n}": [thread(100 + 2 * n, 1), thread(101 + 2 * n, 1)] for n in range(9)
-    }
-    found = topics(hits, week_start=WEEK, window_threads=100, limit=5)
-    assert "error" not in [t.words for t in found] and len(found) == 5
-    assert topics({"error": many}, week_start=WEEK, window_threads=1000)[0].count == 30
+def test_the_weeks_most_frequent_terms_are_looked_for_before_it() -> None:
+    counts = {"vpn": 4, "vpn down": 4, "export": 2, "the": 200, "printer": 1}
+    assert week_terms(counts, week_threads=300) == ["vpn down", "vpn", "export", "printer"]
+    assert week_terms(counts, week_threads=300, limit=2) == ["vpn down", "vpn"]
+    assert "the" in week_terms(counts, week_threads=10_000)  # 2% of a big week: kept

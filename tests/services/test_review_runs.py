@@ -50,6 +50,8 @@ def test_run_makes_each_issue_once(store: Store, gh: LocalGitHub, host: CodeHost
     assert labels == [("bug", "support"), ("bug", "support"), ("postmortem",)]
     again = review(store, host).run(at(61), since=at(-1))
     assert again.made == [] and again.plan.drafts == [] and len(gh.issues) == 3
+    # a first try has nothing to look for: one request per issue, not a list of all of them
+    assert [method for method, _ in gh.requests] == ["POST"] * 3
 
 
 def test_a_failure_is_reported_and_made_by_the_next_review(

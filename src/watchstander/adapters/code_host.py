@@ -60,10 +60,20 @@ class CodeHost:
         return None
 
     def create_once(
-        self, title: str, body: str, labels: tuple[str, ...], marker: str, since: datetime
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        marker: str,
+        since: datetime,
+        *,
+        look_first: bool = True,
     ) -> Made:
-        """The issue for ``marker``: found if it exists, else made, never made twice."""
-        found = self.find(marker, since)
+        """The issue for ``marker``: found if it exists, else made, never made twice.
+
+        ``look_first=False`` when nothing can exist yet (the first try for this marker): the
+        issue is made at once, and looked for only if the create fails."""
+        found = self.find(marker, since) if look_first else None
         if found is not None:
             return found
         try:

@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -164,7 +164,10 @@ def draft(thread: TaggedThread, tag: Tag) -> IssueDraft:
 
 TOPIC_WINDOW_WEEKS = 5  # this week and the last four
 TOPIC_TERMS = 200  # terms asked about per review: the statement count does not grow
-TOPIC_GENERIC_SHARE = 0.2  # a term in more than this share of the window's threads says nothing
+TOPIC_GENERIC_SHARE = 0.05  # a term in more than this share of the window's threads is noise
+TOPIC_ASK = 40  # the week's terms looked for in the four weeks before
+TOPIC_CANDIDATES = 15  # terms whose threads are fetched to tell topics apart
+TOPIC_EXAMPLES = 50  # the week's newest threads of each: enough to see two terms are one topic
 TOPIC_LIMIT = 5
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]", re.UNICODE)
 _NOT_WORDS = re.compile(r"<[^>]*>|:[a-z0-9_+'-]+:|`{3}.*?`{3}|`[^`]*`|https?://\S+", re.DOTALL)
@@ -180,8 +183,8 @@ _STOP = (
     "thank thanks that that's the their theirs them themselves then there there's these they",
     "they're this those through to too try trying under until up us very via was wasn't way we",
     "we're were weren't what what's when where which while who whom why will with won't would",
-    "wouldn't yet you you're your yours yourself yourselves hi hello hey help error errors fail",
-    "fails failed failing wrong anybody today yesterday tomorrow again issue problem question",
+    "wouldn't yet you you're your yours yourself yourselves one hi hello hey help error errors",
+    "fail fails failed failing wrong anybody today yesterday tomorrow again issue problem question",
     "guys folks team ok okay sure quick thing things work working works",
 )
 STOPWORDS = frozenset(" ".join(_STOP).split())
@@ -197,12 +200,9 @@ class TopicThread:
 @dataclass(frozen=True)
 class Topic:
     words: str  # what the threads share, as they were written
-    threads: tuple[TopicThread, ...]  # newest first
+    count: int  # threads over the window
     this_week: int
-
-    @property
-    def count(self) -> int:
-        return len(self.threads)
+    threads: tuple[TopicThread, ...]  # the newest of this week's, newest first
 
 
 def keywords(text: str) -> list[str]:
@@ -225,43 +225,53 @@ def topic_terms(texts: Iterable[str], limit: int = TOPIC_TERMS) -> list[str]:
     return [term for term, _ in ranked[:limit]]
 
 
-def topics(
-    hits: Mapping[str, Iterable[TopicThread]],
+def week_terms(
+    week_counts: Mapping[str, int], *, week_threads: int, limit: int = TOPIC_ASK
+) -> list[str]:
+    """Of the terms the week's posts hold, those to look for in the four weeks before: the
+    ones in most of the week's threads, not in a twentieth of them (noise), a pair first."""
+    generic = max(10, int(week_threads * TOPIC_GENERIC_SHARE))
+    found = [t for t, n in week_counts.items() if n <= generic]
+    return sorted(found, key=lambda t: (-week_counts[t], -t.count(" "), t))[:limit]
+
+
+def topic_candidates(
+    counts: Mapping[str, tuple[int, int]],
     *,
-    week_start: datetime,
     window_threads: int,
+    limit: int = TOPIC_CANDIDATES,
+) -> list[str]:
+    """The terms worth a look, the most telling first: found in two threads or more over the
+    window, one of them this week, and not in a twentieth of the window's threads (noise).
+    Many threads of a term few others have come first (tf-idf), then a pair before a word."""
+    generic = max(10, int(window_threads * TOPIC_GENERIC_SHARE))
+
+    def weight(term: str) -> tuple[float, int, str]:
+        n = counts[term][0]
+        return (-n * math.log((window_threads + 1) / n), -term.count(" "), term)
+
+    found = [t for t, (n, recent) in counts.items() if 2 <= n <= generic and recent]
+    return sorted(found, key=weight)[:limit]
+
+
+def topics(
+    candidates: Sequence[str],
+    counts: Mapping[str, tuple[int, int]],
+    examples: Mapping[str, Iterable[TopicThread]],
     limit: int = TOPIC_LIMIT,
 ) -> list[Topic]:
-    """Topics that came back: terms found in two threads or more over the window, one of them
-    this week, the most telling first (many threads, few of the window's). A term in a fifth
-    of the window's threads is noise; terms found in much the same threads are one topic,
-    named by the first of them."""
-    generic = max(10, int(window_threads * TOPIC_GENERIC_SHARE))
-    found: list[tuple[str, dict[str, TopicThread]]] = []
-    for term, threads in hits.items():
-        by_key = {t.key: t for t in threads}
-        recent = sum(1 for t in by_key.values() if t.posted_at >= week_start)
-        if 2 <= len(by_key) <= generic and recent:
-            found.append((term, by_key))
-
-    def weight(item: tuple[str, dict[str, TopicThread]]) -> tuple[float, int, str]:
-        # threads x how rare the term is in the window (tf-idf): many threads of a rare term
-        # first, a word every other post has last; then a pair before a single word
-        n = len(item[1])
-        return (-n * math.log((window_threads + 1) / n), -item[0].count(" "), item[0])
-
-    found.sort(key=weight)
-    chosen: list[tuple[str, dict[str, TopicThread]]] = []
-    for term, by_key in found:
-        keys = set(by_key)
-        if any(len(keys & set(other)) * 2 > len(keys) for _, other in chosen):
-            continue  # mostly the same threads as a topic already named
-        chosen.append((term, by_key))
-        if len(chosen) == limit:
+    """Topics that came back, from ``topic_candidates`` in their order: terms found in much
+    the same threads (more than half of a term's newest this week) are one topic, named by
+    the first."""
+    chosen: list[tuple[str, set[str]]] = []
+    out: list[Topic] = []
+    for term in candidates:
+        if len(out) >= limit:
             break
-    out = []
-    for term, by_key in chosen:
-        threads = sorted(by_key.values(), key=lambda t: t.posted_at, reverse=True)
-        recent = sum(1 for t in threads if t.posted_at >= week_start)
-        out.append(Topic(term, tuple(threads), recent))
+        threads = sorted(examples.get(term, ()), key=lambda t: t.posted_at, reverse=True)
+        keys = {t.key for t in threads}
+        if not keys or any(len(keys & other) * 2 > len(keys) for _, other in chosen):
+            continue
+        chosen.append((term, keys))
+        out.append(Topic(term, counts[term][0], counts[term][1], tuple(threads)))
     return out

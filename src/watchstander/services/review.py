@@ -17,6 +17,7 @@ from typing import Protocol
 from watchstander.domain.levels import Level
 from watchstander.domain.review import (
     BY_REACTION,
+    TOPIC_EXAMPLES,
     TOPIC_WINDOW_WEEKS,
     IssueDraft,
     Plan,
@@ -25,8 +26,10 @@ from watchstander.domain.review import (
     Topic,
     TopicThread,
     plan,
+    topic_candidates,
     topic_terms,
     topics,
+    week_terms,
 )
 from watchstander.store import EventRow, Store
 
@@ -38,7 +41,14 @@ STALE = timedelta(minutes=10)  # a "making" row older than this was left by a cr
 
 class CodeHostPort(Protocol):
     def create_once(
-        self, title: str, body: str, labels: tuple[str, ...], marker: str, since: datetime
+        self,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        marker: str,
+        since: datetime,
+        *,
+        look_first: bool = True,
     ) -> object: ...
 
     def state(self, number: int) -> str: ...
@@ -164,7 +174,8 @@ class ReviewService:
             result.failed.append((draft, "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"))
             return
         with self.store.transaction() as tx:
-            if not tx.claim_issue(thread_id, draft.kind, now, now - STALE):
+            taken = tx.claim_issue(thread_id, draft.kind, now, now - STALE)
+            if taken is None:
                 result.skipped += 1
                 return
         body = draft.body
@@ -174,11 +185,16 @@ class ReviewService:
                 body = body.replace(draft.marker, f"Post-mortem draft: `{path}`\n\n{draft.marker}")
         try:  # an issue about this thread cannot be older than its post
             made = self.code_host.create_once(
-                draft.title, body, draft.labels, draft.marker, posted - timedelta(minutes=1)
+                draft.title,
+                body,
+                draft.labels,
+                draft.marker,
+                posted - timedelta(minutes=1),
+                look_first=taken == "again",  # a first try cannot have made anything yet
             )
         except Exception as exc:  # the adapter's CodeHostError: one line
             with self.store.transaction() as tx:
-                tx.issue_failed(thread_id, draft.kind)
+                tx.issue_failed(thread_id, draft.kind, now)
             result.failed.append((draft, str(exc)))
             return
         number, url = int(getattr(made, "number", 0)), str(getattr(made, "url", ""))
@@ -191,19 +207,27 @@ def repeat_topics(
     store: Store, week_start: datetime, link: Callable[[str, str], str]
 ) -> list[Topic]:
     """Topics of the week's root posts that came back (this week or in the four before),
-    found by the database's full-text search: three statements, whatever the volume."""
+    found and counted by the database's full-text search in five statements, whatever the
+    volume: the week's terms are counted in the week, the most frequent of them in the four
+    weeks before, so what is read follows the window, never the history."""
     since = week_start - (TOPIC_WINDOW_WEEKS - 1) * WEEK
     with store.transaction() as tx:
-        window, first = tx.posted_since(since)
-        if first is None:
+        window = tx.topic_window(since, week_start)
+        if window is None:
             return []
-        hits = tx.topic_hits(topic_terms(tx.root_texts(week_start)), since, first)
-    found: dict[str, list[TopicThread]] = {}
-    for term, channel, root_ts, posted_at in hits:
-        found.setdefault(term, []).append(
+        threads, first, week_first, week_threads = window
+        week_counts = tx.term_counts(topic_terms(tx.root_texts(week_start)), week_first)
+        asked = week_terms(week_counts, week_threads=week_threads)
+        before = tx.term_counts(asked, first, week_first)  # none: an empty range, read at once
+        counts = {t: (week_counts[t] + before.get(t, 0), week_counts[t]) for t in asked}
+        chosen = topic_candidates(counts, window_threads=threads)
+        rows = tx.term_threads(chosen, week_first, TOPIC_EXAMPLES)
+    examples: dict[str, list[TopicThread]] = {}
+    for term, channel, root_ts, posted_at in rows:
+        examples.setdefault(term, []).append(
             TopicThread(f"{channel}/{root_ts}", link(channel, root_ts), posted_at)
         )
-    return topics(found, week_start=week_start, window_threads=window)
+    return topics(chosen, counts, examples)
 
 
 def _present_tags(reactions: Sequence[EventRow]) -> dict[int, set[str]]:

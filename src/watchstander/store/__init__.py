@@ -31,8 +31,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     bindparam,
+    case,
     create_engine,
-    delete,
     event,
     func,
     select,
@@ -153,6 +153,7 @@ class EventRow(Base):
     __table_args__ = (
         UniqueConstraint("event_key", name="uq_events_key"),
         Index("ix_events_orphans", "channel", "item_ts"),
+        Index("ix_events_reaction_at", "reaction", "at"),  # the review's tags of the week
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -270,7 +271,7 @@ class IssueRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))  # making | made
+    status: Mapped[str] = mapped_column(String(16))  # making | made | failed
     number: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="open")
@@ -320,6 +321,49 @@ _SAVE_THREAD = (
 )
 _ADD_AUDIT = cast(Table, AuditRow.__table__).insert()
 _INSERT_ONCE: dict[tuple[str, str], Any] = {}
+_NO_ID = 2**62  # above every thread id: "no upper bound" in an id range
+
+
+def _term_search(
+    terms: Sequence[str], dialect: str, columns: str, tail: str
+) -> tuple[str, dict[str, Any]]:
+    """SELECT term, <columns> over the full-text search of the root posts of threads ``:first``
+    up to ``:last``, one row per (term, thread) that holds all the term's words. ``{id}`` and
+    ``{term}`` in ``columns`` and ``tail`` name the thread id and the term.
+
+    SQLite: the FTS5 table thread_search, its rowid range kept to the window. PostgreSQL: the
+    tsvector column; a term with a word PostgreSQL counts as a stop-word would be searched
+    without it (a pair as one word), so such a term finds nothing."""
+    params: dict[str, Any] = {}
+    if dialect == "postgresql":
+        # the window's rows first (by id), then each term against their stored tsvectors: the
+        # GIN index would walk each term's threads over the whole history instead
+        names = {"id": "w.id", "term": "q.term"}
+        params["terms"] = list(terms)
+        sql = (
+            "WITH q AS MATERIALIZED (SELECT term, plainto_tsquery('english', term) AS q "
+            "FROM unnest(CAST(:terms AS text[])) AS t(term) "
+            "WHERE numnode(plainto_tsquery('english', term)) "
+            "= 2 * cardinality(string_to_array(term, ' ')) - 1), "
+            "w AS MATERIALIZED (SELECT id, search FROM threads WHERE id >= :first AND id < :last) "
+            f"SELECT q.term, {columns.format(**names)} FROM q JOIN w ON w.search @@ q.q "
+            f"{tail.format(**names)}"
+        )
+        return sql, params
+    names = {"id": "thread_search.rowid", "term": "terms.term"}
+    rows = []
+    for n, term in enumerate(terms):
+        rows.append(f"(:t{n}, :q{n})")
+        params[f"t{n}"] = term
+        params[f"q{n}"] = " AND ".join('"' + w.replace('"', '""') + '"' for w in term.split())
+    sql = (
+        f"WITH terms(term, q) AS (VALUES {', '.join(rows)}) "
+        f"SELECT terms.term, {columns.format(**names)} FROM terms "
+        "JOIN thread_search ON thread_search MATCH terms.q "
+        "AND thread_search.rowid >= :first AND thread_search.rowid < :last "
+        f"{tail.format(**names)}"
+    )
+    return sql, params
 
 
 def _insert_once_statement(model: type[Base], dialect: str, keys: tuple[str, ...]) -> Any:
@@ -560,24 +604,26 @@ class Tx:
         )
         threads = self.session.scalars(select(ThreadRow).where(ThreadRow.id.in_(tagged))).all()
         ids = [t.id for t in threads]
-        reactions = self.session.scalars(
-            select(EventRow)
+        reactions = self.session.scalars(  # by thread: the names are sorted out here, so
+            select(EventRow)  # the database reads these threads' events, not a year of tags
             .where(
                 EventRow.thread_id.in_(ids),
                 EventRow.kind.in_(["reaction_added", "reaction_removed"]),
-                EventRow.reaction.in_(list(names)),
             )
             .order_by(EventRow.ts)
         ).all()
-        return threads, reactions
+        wanted = set(names)
+        return threads, [event for event in reactions if event.reaction in wanted]
 
     def issues_for(self, thread_ids: Sequence[int]) -> Sequence[IssueRow]:
         return self.session.scalars(
             select(IssueRow).where(IssueRow.thread_id.in_(list(thread_ids)))
         ).all()
 
-    def claim_issue(self, thread_id: int, kind: str, now: datetime, stale: datetime) -> bool:
-        """Take the making of an issue: False when another review has it (or it is made)."""
+    def claim_issue(self, thread_id: int, kind: str, now: datetime, stale: datetime) -> str | None:
+        """Take the making of an issue: "new" the first time; "again" after a failure or a
+        review that died half-way (GitHub may hold the issue: look for its marker first);
+        None when another review has it, or it is made."""
         values = {
             "thread_id": thread_id,
             "kind": kind,
@@ -587,18 +633,18 @@ class Tx:
             "updated_at": now,
         }
         if self._insert_once(IssueRow, values, ["thread_id", "kind"]):
-            return True
+            return "new"
         result = self.session.execute(
             update(IssueRow)
             .where(
                 IssueRow.thread_id == thread_id,
                 IssueRow.kind == kind,
-                IssueRow.status == "making",
-                IssueRow.updated_at < stale,
+                (IssueRow.status == "failed")
+                | ((IssueRow.status == "making") & (IssueRow.updated_at < stale)),
             )
-            .values(updated_at=now)
+            .values(status="making", updated_at=now)
         )
-        return int(getattr(result, "rowcount", 0) or 0) == 1
+        return "again" if int(getattr(result, "rowcount", 0) or 0) == 1 else None
 
     def issue_made(self, thread_id: int, kind: str, number: int, url: str, now: datetime) -> None:
         self.session.execute(
@@ -627,11 +673,14 @@ class Tx:
             return None
         return self.session.scalars(select(IssueRow).where(IssueRow.number == number)).first()
 
-    def issue_failed(self, thread_id: int, kind: str) -> None:
+    def issue_failed(self, thread_id: int, kind: str, now: datetime) -> None:
+        """The making failed: the next review tries again, looking for the issue first."""
         self.session.execute(
-            delete(IssueRow).where(
+            update(IssueRow)
+            .where(
                 IssueRow.thread_id == thread_id, IssueRow.kind == kind, IssueRow.status == "making"
             )
+            .values(status="failed", updated_at=now)
         )
 
     # repeat topics
@@ -640,50 +689,54 @@ class Tx:
         query = select(ThreadRow.root_text).where(ThreadRow.posted_at >= since)
         return [root or "" for root in self.session.scalars(query)]
 
-    def posted_since(self, since: datetime) -> tuple[int, int | None]:
-        """How many threads were posted since ``since``, and the first of their ids."""
-        query = select(func.count(), func.min(ThreadRow.id)).where(ThreadRow.posted_at >= since)
-        count, first = self.session.execute(query).one()
-        return int(count or 0), None if first is None else int(first)
+    def topic_window(self, since: datetime, week: datetime) -> tuple[int, int, int, int] | None:
+        """(threads posted since ``since``, the first of their ids, the first id posted since
+        ``week``, threads posted since ``week``). Thread ids follow the order the bot first saw
+        the threads, so the full-text search keeps to the window and the week by id."""
+        this_week = ThreadRow.posted_at >= week
+        query = select(
+            func.count(),
+            func.min(ThreadRow.id),
+            func.min(case((this_week, ThreadRow.id))),
+            func.sum(case((this_week, 1), else_=0)),
+        ).where(ThreadRow.posted_at >= since)
+        count, first, week_first, week_count = self.session.execute(query).one()
+        if first is None or week_first is None:
+            return None
+        return int(count), int(first), int(week_first), int(week_count)
 
-    def topic_hits(
-        self, terms: Sequence[str], since: datetime, first: int
+    def term_counts(
+        self, terms: Sequence[str], first: int, before: int | None = None
+    ) -> dict[str, int]:
+        """For each term: in how many root posts of threads ``first`` (up to ``before``) the
+        database's full-text search finds all its words, stemmed. One statement for all the
+        terms, counted by the database; terms found nowhere are left out."""
+        if not terms:
+            return {}
+        sql, params = _term_search(
+            terms, self.session.get_bind().dialect.name, "count(*)", "GROUP BY {term}"
+        )
+        params |= {"first": first, "last": _NO_ID if before is None else before}
+        return {str(term): int(n) for term, n in self.session.execute(text(sql), params)}
+
+    def term_threads(
+        self, terms: Sequence[str], first: int, per_term: int
     ) -> list[tuple[str, str, str, datetime]]:
-        """(term, channel, root_ts, posted_at) for each thread posted since ``since`` whose root
-        post holds all the words of a term, as the database's full-text search stems them.
-
-        One statement for all the terms; ``first`` (the window's first thread id) keeps the
-        search inside the window on SQLite. The count does not grow with the threads."""
+        """(term, channel, root_ts, posted_at) of the newest ``per_term`` threads from thread
+        ``first`` on whose root post holds the term: one statement for all the terms."""
         if not terms:
             return []
-        params: dict[str, Any] = {"since": since, "first": first}
-        if self.session.get_bind().dialect.name == "postgresql":
-            sql = (
-                "SELECT t.term, th.channel, th.root_ts, th.posted_at "
-                "FROM unnest(CAST(:terms AS text[])) AS t(term) "
-                "JOIN threads th ON th.search @@ plainto_tsquery('english', t.term) "
-                "WHERE th.posted_at >= :since AND th.id >= :first "
-                # a word PostgreSQL counts as a stop-word would drop out of the query, and a
-                # pair would then be searched as one word: such terms find nothing
-                "AND numnode(plainto_tsquery('english', t.term)) "
-                "= 2 * cardinality(string_to_array(t.term, ' ')) - 1"
-            )
-            params["terms"] = list(terms)
-        else:
-            rows = []
-            for n, term in enumerate(terms):
-                rows.append(f"(:t{n}, :q{n})")
-                params[f"t{n}"] = term
-                params[f"q{n}"] = " AND ".join(
-                    '"' + word.replace('"', '""') + '"' for word in term.split()
-                )
-            sql = (
-                f"WITH terms(term, q) AS (VALUES {', '.join(rows)}) "
-                "SELECT terms.term, th.channel, th.root_ts, th.posted_at FROM terms "
-                "JOIN thread_search ON thread_search MATCH terms.q "
-                "AND thread_search.rowid >= :first "
-                "JOIN threads th ON th.id = thread_search.rowid WHERE th.posted_at >= :since"
-            )
+        inner, params = _term_search(
+            terms,
+            self.session.get_bind().dialect.name,
+            "{id} AS id, row_number() OVER (PARTITION BY {term} ORDER BY {id} DESC) AS n",
+            "",
+        )
+        sql = (
+            f"SELECT hits.term, th.channel, th.root_ts, th.posted_at FROM ({inner}) AS hits "
+            "JOIN threads th ON th.id = hits.id WHERE hits.n <= :per_term"
+        )
+        params |= {"first": first, "last": _NO_ID, "per_term": per_term}
         typed = text(sql).columns(term=Text, channel=String, root_ts=String, posted_at=UTCDateTime)
         found = self.session.execute(typed, params).all()
         return [(str(t), str(c), str(r), cast(datetime, p)) for t, c, r, p in found]

@@ -1,4 +1,4 @@
-"""full-text search over root posts, and threads by posting time
+"""full-text search over root posts; threads by posting time, reactions by name and time
 
 SQLite: an FTS5 table over threads.root_text (external content, kept by triggers that fire
 only when the text changes). PostgreSQL: a stored tsvector column with a GIN index.
@@ -47,6 +47,7 @@ POSTGRES_DOWN = ("DROP INDEX ix_threads_search", "ALTER TABLE threads DROP COLUM
 
 def upgrade() -> None:
     op.create_index("ix_threads_posted", "threads", ["posted_at"])
+    op.create_index("ix_events_reaction_at", "events", ["reaction", "at"])
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_UP if sqlite else POSTGRES_UP:
         op.execute(statement)
@@ -56,4 +57,5 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_DOWN if sqlite else POSTGRES_DOWN:
         op.execute(statement)
+    op.drop_index("ix_events_reaction_at", "events")
     op.drop_index("ix_threads_posted", "threads")
