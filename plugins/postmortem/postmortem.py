@@ -75,9 +75,12 @@ class Postmortem(BotPlugin):
         return service.run(now(), dry_run=dry_run)
 
     def _scheduled_review(self) -> None:
-        """REVIEW_SCHEDULE: the review, and its digest in DIGEST_CHANNEL."""
-        text = self._render(self._review(dry_run=False))
-        self.send(self.build_identifier(f"#{self.settings.digest_target}"), text)
+        """REVIEW_SCHEDULE: the review and its digest in DIGEST_CHANNEL, then the last week's
+        figures with their pictures."""
+        triage = self.get_plugin("Triage")
+        channel = triage.channel_id(self.settings.digest_target)
+        triage.post_in_thread(channel, None, self._render(self._review(dry_run=False)))
+        self.get_plugin("Digest").post_figures(channel, None)
 
     @botcmd
     def postmortem(self, msg: Message, args: str) -> None:

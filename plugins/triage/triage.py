@@ -191,11 +191,14 @@ class Triage(BotPlugin):
     def _emit(self, effect: Effect) -> None:
         self._post(effect.channel, effect.thread_ts, self._render(effect.template, effect.data))
 
-    def post_in_thread(self, channel: str, thread_ts: str | None, text: str) -> None:
-        """Post ``text`` in a thread (the root's ts), as every answer of the bot's does."""
-        self._post(channel, thread_ts, text)
+    def post_in_thread(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+        """Post ``text`` in a thread (the root's ts), or in the channel: the new message's ts."""
+        return self._post(channel, thread_ts, text)
 
-    def _post(self, channel: str, thread_ts: str | None, text: str) -> None:
+    def channel_id(self, name: str) -> str:
+        return self._channel_id(name)
+
+    def _post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
         out = self._bot.build_message(text)
         out.to = self._room(channel)
         out.frm = self._bot.bot_identifier
@@ -203,6 +206,8 @@ class Triage(BotPlugin):
         if thread_ts:
             out.extras["thread_ts"] = thread_ts
         self._bot.send_message(out)
+        sent = out.extras.get("ts") or [None]  # the backend keeps the ts of each part
+        return sent[0] if isinstance(sent, list) else str(sent)
 
     def _render(self, template: str, data: Any) -> str:
         return str(tenv().get_template(f"{template}.md").render(**data)).strip()

@@ -69,6 +69,7 @@ class Settings:
     pagerduty_api_url: str = "https://api.pagerduty.com"
     pagerduty_schedule_id: str = ""
     review_schedule: str = "mon 10:00"
+    digest_schedule: str = "mon-fri 09:00"
     review_tags: Mapping[str, Tag] = field(default_factory=lambda: BY_REACTION)
     github_poll_interval: timedelta = timedelta(minutes=15)
     github_repo: str = ""
@@ -148,6 +149,7 @@ class Settings:
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
             review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
+            digest_schedule=_schedule("DIGEST_SCHEDULE", get("DIGEST_SCHEDULE", "mon-fri 09:00")),
             review_tags=_tags(get("REVIEW_REACTIONS", "")),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),

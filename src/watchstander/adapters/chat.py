@@ -98,3 +98,36 @@ class EmailDirectory:
             return None
         email = (user.get("profile") or {}).get("email")
         return str(email) if email else None
+
+
+class UploadError(RuntimeError):
+    """Slack refused or did not take a file: one line, no token."""
+
+
+class Files:
+    """Pictures into a channel or a thread through ``files_upload_v2``, given the channel id.
+
+    (The backend's own ``send_stream_request`` passes a ``<#C…|name>`` string as the channel,
+    which Slack rejects.)"""
+
+    def __init__(self, web_client: Any) -> None:
+        self._client = web_client
+
+    def upload(
+        self, channel_id: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]
+    ) -> int:
+        """Upload (filename, content, title) files in one go: how many Slack took."""
+        uploads = [{"file": data, "filename": name, "title": title} for name, data, title in files]
+        try:
+            response = self._client.files_upload_v2(
+                channel=channel_id,
+                thread_ts=thread_ts,
+                file_uploads=uploads,
+                request_file_info=False,
+            )
+        except Exception as exc:  # SlackApiError, a network error: one line
+            error = getattr(getattr(exc, "response", None), "data", None) or {}
+            reason = error.get("error") if isinstance(error, dict) else None
+            why = reason or type(exc).__name__
+            raise UploadError(f"Slack did not take the pictures ({why})") from None
+        return len(response.get("files") or [])
