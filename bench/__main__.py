@@ -1,12 +1,14 @@
 """``python -m bench``: triage latency and burst drain, then emergency paging latency, each
-against an echo bot measured in the same run; then the weekly review over a year of history
-against the same week alone. Exits non-zero when a target is missed."""
+against an echo bot measured in the same run; then the weekly review, the digest and the
+weekly figures over a year of history against the same week alone (and the bot's peak memory
+while it computes the figures). Exits non-zero when a target is missed."""
 
 import sys
 
-from bench import paging_latency, review_history, triage_latency
+from bench import figures_history, paging_latency, review_history, triage_latency
 
 triage = triage_latency.main()
 paging = paging_latency.main([])
 review = review_history.main([])
-sys.exit(triage or paging or review)
+figures = figures_history.main([])
+sys.exit(triage or paging or review or figures)

@@ -76,8 +76,10 @@ class Digest(BotPlugin):
             self._pictures(channel, thread or ts, figures)
 
     def _scheduled_digest(self) -> None:
-        """DIGEST_SCHEDULE: the digest in DIGEST_CHANNEL."""
+        """DIGEST_SCHEDULE: the digest in DIGEST_CHANNEL (and, once a day, fresh statistics
+        for SQLite's query planner)."""
         triage = self.get_plugin("Triage")
+        triage.store.optimize()
         channel = triage.channel_id(self.settings.digest_target)
         self._post(channel, None, self._digest_text(self._service().digest(now())))
 

@@ -97,8 +97,8 @@ def test_the_trend_and_the_hours_are_in_local_time(store: Store) -> None:
     # urgent posts Tue 17 Nov 00:00..04:00 CET; general Thu 19 Nov 08:15..10:15 CET
     assert [figures.heatmap[1][h] for h in range(5)] == [1, 1, 1, 1, 1]
     assert [figures.heatmap[3][h] for h in (7, 8, 9, 10, 11)] == [0, 1, 1, 1, 0]
-    assert figures.heatmap[0][0] == 2  # Mon 00:00 of this week and the one three weeks before
-    assert sum(map(sum, figures.heatmap)) == 12  # the next week's thread is not in the trend
+    assert figures.heatmap[0][0] == 1  # Mon 00:00, the first instant of the week
+    assert sum(map(sum, figures.heatmap)) == 10  # the week's threads, no other
     assert figures.busiest[0] == (0, 2)  # midnight: the first instant, and an urgent post
 
 
@@ -115,8 +115,8 @@ def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
     figures = service(store).weekly(week)
     assert figures.total == 4
     assert figures.heatmap[6][2] == 2  # 02:30 twice: once in summer time, once in winter time
-    assert figures.heatmap[6][23] == 2  # 23:30 CET, and 23:55 CEST the Sunday before
-    assert figures.heatmap[0][0] == 1  # the Monday 00:05 (the next Monday is not in the trend)
+    assert figures.heatmap[6][23] == 1  # 23:30 CET (23:55 CEST the Sunday before is not in)
+    assert figures.heatmap[0][0] == 1  # the Monday 00:05 (the next Monday's is not in)
     resolve = figures.levels[1].spread("resolve")
     assert resolve.p50 == pytest.approx(2 * H)  # two real hours, though the clock says one
 
@@ -145,6 +145,7 @@ def test_the_daily_digest(store: Store) -> None:
     thread(store, now - timedelta(days=2), 0)  # a general question nobody answered
     thread(store, now - timedelta(hours=2), 0)  # general, still within a day
     thread(store, now - timedelta(days=3), 0, 60.0)  # general, answered
+    thread(store, now - timedelta(days=15), 0)  # unanswered, but older than two weeks
     digest = service(store).digest(now)
     assert [t.level for t in digest.open] == ["emergency", "urgent", "urgent"]  # oldest first
     assert (digest.open_count, digest.unclaimed_count, digest.late_count) == (3, 2, 1)

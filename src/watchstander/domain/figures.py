@@ -109,7 +109,7 @@ class WeeklyFigures:
     week: Week
     levels: tuple[LevelFigures, ...]
     trend: tuple[tuple[Week, Mapping[str, int]], ...]  # the last TREND_WEEKS, oldest first
-    heatmap: tuple[tuple[int, ...], ...]  # 7 days (Monday first) x 24 local hours, the trend's
+    heatmap: tuple[tuple[int, ...], ...]  # 7 days (Monday first) x 24 local hours of the week
     busiest: tuple[tuple[int, int], ...]  # (local hour, threads) of the week, busiest first
     open_threads: int = 0  # of the week's threads, still open
 

@@ -8,7 +8,7 @@ to the templates and the pictures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from watchstander.domain.figures import (
@@ -29,6 +29,7 @@ from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
 
 SHOWN = 10  # threads listed per section of the digest; the rest are counted
+LOOKBACK = timedelta(days=14)  # unanswered questions older than this leave the daily digest
 
 
 class FiguresService:
@@ -52,19 +53,18 @@ class FiguresService:
         return {Level.GENERAL: general, Level.URGENT: urgent, Level.EMERGENCY: urgent}
 
     def digest(self, now: datetime) -> Digest:
-        """Who is on call, the open urgent and emergency threads, and the general questions
-        nobody answered within GENERAL_RESPONSE_TARGET."""
+        """Who is on call, the open urgent and emergency threads (however old), and the general
+        questions of the last two weeks that nobody answered within GENERAL_RESPONSE_TARGET
+        (a question nobody answered in a fortnight is for the weekly figures, not for every
+        morning)."""
         late_before = now - self.settings.response_target
         with self.store.transaction() as tx:
-            loud, loud_count, unclaimed = tx.open_threads(
-                levels=(Level.URGENT, Level.EMERGENCY), limit=SHOWN
-            )
-            _, late_count, _ = tx.open_threads(
-                levels=(Level.URGENT, Level.EMERGENCY), unanswered_before=late_before, limit=0
-            )
+            loud, loud_count, unclaimed = tx.open_threads(loud=True, limit=SHOWN)
+            _, late_count, _ = tx.open_threads(loud=True, unanswered_before=late_before, limit=0)
             quiet, quiet_count, _ = tx.open_threads(
-                levels=(Level.GENERAL,),
+                loud=False,
                 unanswered_before=now - self.settings.general_response_target,
+                since=now - max(LOOKBACK, 2 * self.settings.general_response_target),
                 limit=SHOWN,
             )
         current = self.on_call(now) if self.on_call is not None else None
@@ -88,9 +88,7 @@ class FiguresService:
             counts = tx.level_counts(week.start, week.end, self.targets())
             spreads = tx.spreads(week.start, week.end)
             weekly = tx.weekly_counts([w.start for w in trend] + [trend[-1].end])
-            buckets, already_local = tx.hour_buckets(
-                trend[0].start, trend[-1].end, self.settings.timezone
-            )
+            buckets, already_local = tx.hour_buckets(week.start, week.end, self.settings.timezone)
         by_level: dict[int, dict[str, Spread]] = {}
         for level, metric, n, p50, p90 in spreads:
             by_level.setdefault(level, {})[metric] = Spread(n, p50, p90)

@@ -40,8 +40,7 @@ def heatmap_png(figures: WeeklyFigures, timezone: str) -> bytes:
     axes.set_yticks(range(7), list(DAYS))
     axes.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     axes.set_xlabel(f"hour of day ({timezone})")
-    first, last = figures.trend[0][0], figures.trend[-1][0]
-    axes.set_title(f"#support threads by hour and day, weeks of {first.short} to {last.short}")
+    axes.set_title(f"#support threads by hour and day, week {figures.week.label}")
     peak = max((max(row) for row in grid), default=0)
     for day, row in enumerate(grid):
         for hour, count in enumerate(row):

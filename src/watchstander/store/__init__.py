@@ -36,8 +36,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal,
+    literal_column,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -88,8 +91,19 @@ class ThreadRow(Base):
     __tablename__ = "threads"
     __table_args__ = (
         UniqueConstraint("channel", "root_ts", name="uq_threads_key"),
-        Index("ix_threads_open_due", "resolved_at", "next_due_at"),
-        Index("ix_threads_posted", "posted_at"),
+        Index(  # the timers: open threads by their next timed action
+            "ix_threads_open_due",
+            "next_due_at",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_threads_posted", "posted_at", "level"),  # figures: counted from the index
+        Index(  # the digest's open urgent and emergency threads, oldest first
+            "ix_threads_open_loud",
+            "posted_at",
+            sqlite_where=text("resolved_at IS NULL AND level >= 1"),
+            postgresql_where=text("resolved_at IS NULL AND level >= 1"),
+        ),
     )
     # Also, made by migration 0006 and not mapped here: root_text's full-text index (SQLite:
     # the FTS5 table thread_search; PostgreSQL: the generated tsvector column ``search``).
@@ -757,16 +771,26 @@ class Tx:
 
     # digests and figures: counted and ranked by the database, one statement each
     def open_threads(
-        self, *, levels: Sequence[int], unanswered_before: datetime | None = None, limit: int
+        self,
+        *,
+        loud: bool,
+        unanswered_before: datetime | None = None,
+        since: datetime | None = None,
+        limit: int,
     ) -> tuple[Sequence[ThreadRow], int, int]:
-        """Open threads of ``levels``, oldest first (the first ``limit``), how many there are,
+        """Open threads, urgent and emergency (``loud``) or general ones, oldest first (the
+        first ``limit``), how many there are,
         and how many have nobody on them. ``unanswered_before``: only those posted before it
-        with no first response yet (general questions past their target)."""
+        with no first response yet (general questions past their target); ``since``: only
+        those posted since then."""
         where: list[Any] = [
             ThreadRow.resolved_at.is_(None),
-            ThreadRow.level.in_(list(levels)),
+            # literal, not a parameter: SQLite only uses the partial index for the same words
+            ThreadRow.level >= literal_column("1") if loud else ThreadRow.level == 0,
             ThreadRow.posted_at.is_not(None),
         ]
+        if since is not None:
+            where.append(ThreadRow.posted_at >= since)
         if unanswered_before is not None:
             where += [
                 ThreadRow.first_response_at.is_(None),
@@ -844,23 +868,26 @@ class Tx:
             "start": UTCDateTime().process_bind_param(start, self.session.get_bind().dialect),
             "end": UTCDateTime().process_bind_param(end, self.session.get_bind().dialect),
         }
+        self._serial()
         return [
             (int(level), str(metric), int(n), round(float(p50), 3), round(float(p90), 3))
             for level, metric, n, p50, p90 in self.session.execute(text(sql), params)
         ]
 
     def weekly_counts(self, bounds: Sequence[datetime]) -> dict[int, list[int]]:
-        """Per level, threads posted in each [bounds[i], bounds[i + 1]): one statement."""
-        columns = [
-            func.sum(case(((ThreadRow.posted_at >= lo) & (ThreadRow.posted_at < hi), 1), else_=0))
-            for lo, hi in itertools.pairwise(bounds)
-        ]
-        query = (
-            select(ThreadRow.level, *columns)
-            .where(ThreadRow.posted_at >= bounds[0], ThreadRow.posted_at < bounds[-1])
+        """Per level, threads posted in each [bounds[i], bounds[i + 1]): one statement, each
+        week counted from the (posted_at, level) index alone."""
+        weeks = [
+            select(literal(n).label("week"), ThreadRow.level, func.count())
+            .where(ThreadRow.posted_at >= lo, ThreadRow.posted_at < hi)
             .group_by(ThreadRow.level)
-        )
-        return {int(row[0]): [int(v or 0) for v in row[1:]] for row in self.session.execute(query)}
+            for n, (lo, hi) in enumerate(itertools.pairwise(bounds))
+        ]
+        self._serial()
+        out: dict[int, list[int]] = {}
+        for week, level, count in self.session.execute(union_all(*weeks)):
+            out.setdefault(int(level), [0] * (len(bounds) - 1))[int(week)] = int(count)
+        return out
 
     def hour_buckets(
         self, start: datetime, end: datetime, timezone: str
@@ -894,6 +921,12 @@ class Tx:
             )
             out.append((when, int(count)))
         return out, self._dialect == "postgresql"
+
+    def _serial(self) -> None:
+        """PostgreSQL, this transaction: no parallel workers. The figures read a week's rows
+        (or twelve index ranges); starting workers costs more than it saves (measured)."""
+        if self._dialect == "postgresql":
+            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     @property
     def _dialect(self) -> str:
@@ -967,6 +1000,17 @@ class Store:
         with self._write_lock, self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        self.optimize()
+
+    def optimize(self) -> None:
+        """SQLite: refresh the query planner's statistics (quickly: ``analysis_limit`` reads a
+        sample of each index). Done at start and by the daily digest; without statistics
+        SQLite picks indexes by guesswork. PostgreSQL's autovacuum does this by itself."""
+        if not self.is_sqlite:
+            return
+        with self._write_lock, self.engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit=400")
+            connection.exec_driver_sql("ANALYZE")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -1,4 +1,5 @@
-"""full-text search over root posts; threads by posting time, reactions by name and time
+"""full-text search over root posts; threads by posting time and level, open urgent threads
+by time, reactions by name and time
 
 SQLite: an FTS5 table over threads.root_text (external content, kept by triggers that fire
 only when the text changes). PostgreSQL: a stored tsvector column with a GIN index.
@@ -9,6 +10,7 @@ Revises: 0005
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -46,7 +48,25 @@ POSTGRES_DOWN = ("DROP INDEX ix_threads_search", "ALTER TABLE threads DROP COLUM
 
 
 def upgrade() -> None:
-    op.create_index("ix_threads_posted", "threads", ["posted_at"])
+    # open threads by due time, as a partial index: the old (resolved_at, next_due_at) one
+    # looked selective to SQLite (most resolved_at values are distinct) and was picked for
+    # every "open" query, reading all the open general questions of a year
+    op.drop_index("ix_threads_open_due", "threads")
+    op.create_index(
+        "ix_threads_open_due",
+        "threads",
+        ["next_due_at"],
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
+    op.create_index("ix_threads_posted", "threads", ["posted_at", "level"])
+    op.create_index(
+        "ix_threads_open_loud",
+        "threads",
+        ["posted_at"],
+        sqlite_where=sa.text("resolved_at IS NULL AND level >= 1"),
+        postgresql_where=sa.text("resolved_at IS NULL AND level >= 1"),
+    )
     op.create_index("ix_events_reaction_at", "events", ["reaction", "at"])
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_UP if sqlite else POSTGRES_UP:
@@ -58,4 +78,7 @@ def downgrade() -> None:
     for statement in SQLITE_DOWN if sqlite else POSTGRES_DOWN:
         op.execute(statement)
     op.drop_index("ix_events_reaction_at", "events")
+    op.drop_index("ix_threads_open_due", "threads")
+    op.create_index("ix_threads_open_due", "threads", ["resolved_at", "next_due_at"])
+    op.drop_index("ix_threads_open_loud", "threads")
     op.drop_index("ix_threads_posted", "threads")
