@@ -13,9 +13,17 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from watchstander.sandbox.bot_process import ROOT, bot_env, errbot_command, start_bot, stop_bot
+from watchstander.sandbox.bot_process import (
+    ROOT,
+    bot_env,
+    errbot_command,
+    free_port,
+    start_bot,
+    stop_bot,
+)
 
 HELP = """\
 Act as someone in #support (people: alice (on call), bob, carol, dave, erin):
@@ -36,32 +44,117 @@ def main() -> int:
 
 
 def sandbox(stdin: TextIO, stdout: TextIO) -> int:
-    from watchstander.sandbox.slack_server import LocalSlack, World
+    """The local sandbox: Slack-, PagerDuty- and GitHub-compatible servers, the page, the bot."""
+    import json
+    import secrets
+    import time
+    from datetime import UTC, datetime
 
-    port = int(os.environ.get("WATCHSTANDER_SLACK_PORT", "0"))
-    server = LocalSlack(port=port).start()
-    world: World = server.world
-    env = bot_env(server, ROTATION_ADMINS=os.environ.get("ROTATION_ADMINS") or "U0ALICE,U0BOB")
+    from watchstander.sandbox import sample_week
+    from watchstander.sandbox.github_server import LocalGitHub
+    from watchstander.sandbox.pagerduty_server import LocalPagerDuty
+    from watchstander.sandbox.slack_server import LocalSlack
+    from watchstander.sandbox.web_ui import SandboxPage
+    from watchstander.settings import Settings
+    from watchstander.store import Store
+
+    data = Path(os.environ.get("WATCHSTANDER_DATA_DIR") or ROOT / "data")
+    data.mkdir(parents=True, exist_ok=True)
+    saved_file = data / "sandbox.json"
+    database = os.environ.get("WATCHSTANDER_DATABASE_URL") or f"sqlite:///{data / 'sandbox.db'}"
+    if os.environ.get("RESET") == "1":  # make run RESET=1: start again from the sample week
+        _reset(data, database, saved_file)
+    slack = LocalSlack(port=int(os.environ.get("WATCHSTANDER_SLACK_PORT", "0"))).start()
+    pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
+    saved = json.loads(saved_file.read_text()) if saved_file.exists() else None
+    timezone = os.environ.get("TIMEZONE") or "Europe/Amsterdam"
+    if saved is None:
+        store = Store(database)
+        store.migrate()
+        settings = Settings.from_env({"TIMEZONE": timezone})
+        saved = {"slack": sample_week.load(store, settings, datetime.now(UTC))}
+        saved["secret"] = secrets.token_hex(16)
+        store.dispose()
+    slack.restore(saved.get("slack") or {})
+    github.issues.extend(saved.get("github") or [])
+    pagerduty.events.extend(saved.get("pagerduty") or [])
+    web_port = free_port()
+    secret = str(saved.get("secret") or secrets.token_hex(16))
+
+    def save() -> None:
+        state: dict[str, Any] = {"slack": slack.snapshot(), "secret": secret}
+        state.update(github=list(github.issues), pagerduty=list(pagerduty.events))
+        saved_file.write_text(json.dumps(state))
+
+    save()
+    env = bot_env(
+        slack,
+        ROTATION_ADMINS=os.environ.get("ROTATION_ADMINS") or "U0ALICE,U0BOB",
+        WATCHSTANDER_DATABASE_URL=database,
+        TIMEZONE=timezone,
+        PAGERDUTY_ROUTING_KEY="R0SANDBOX" + "0" * 23,
+        PAGERDUTY_EVENTS_URL=pagerduty.url,
+        GITHUB_TOKEN=github.token,
+        GITHUB_REPO=github.repo,
+        GITHUB_API_URL=github.url,
+        GITHUB_WEBHOOK_SECRET=secret,
+        WATCHSTANDER_HTTP_PORT=str(web_port),
+    )
+    page = SandboxPage(
+        slack,
+        pagerduty,
+        github,
+        webhook=(f"http://127.0.0.1:{web_port}/github", secret),
+        port=int(os.environ.get("WATCHSTANDER_SANDBOX_PORT") or "8080"),
+    ).start()
     stdout.write(
-        f"Watchstander sandbox: no SLACK_BOT_TOKEN/SLACK_APP_TOKEN, so the bot runs against the\n"
-        f"local Slack-compatible server at {server.api_url} (workspace '{world.team_name}').\n"
-        f"Log: {ROOT / 'data' / 'errbot' / 'errbot.log'}\n\n{HELP}\n\n"
+        f"Watchstander sandbox: open {page.url} in a browser.\n"
+        f"No SLACK_BOT_TOKEN/SLACK_APP_TOKEN, so the bot runs against local Slack-, PagerDuty-\n"
+        f"and GitHub-compatible servers (Slack at {slack.api_url}); what you do is kept in {data}\n"
+        f"(start again from the sample week: make run RESET=1). Bot log: {data / 'errbot'}.\n\n"
+        f"{HELP}\n\n"
     )
     stdout.flush()
     bot = start_bot(env, None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if not server.wait_for(lambda s: s.connected, timeout=60):
-        stdout.write("The bot did not connect within 60 s; see the log above.\n")
+
+    def keep() -> None:  # what people do is saved every few seconds, and at the end
+        last = None
+        while not stop.wait(2):
+            now = page.version()
+            if now != last:
+                last = now
+                save()
+
+    threading.Thread(target=keep, name="sandbox-save", daemon=True).start()
+    if not slack.wait_for(lambda s: s.connected, timeout=90):
+        stdout.write("The bot did not connect within 90 s; see its log.\n")
     else:
-        stdout.write("The bot is connected. Type a command (help for the list).\n")
+        stdout.write("The bot is connected. Type a command here (help), or use the page.\n")
     stdout.flush()
+    started = time.monotonic()
     try:
-        console(server, stdin, stdout, stop)
+        console(slack, stdin, stdout, stop)
+    except KeyboardInterrupt:
+        pass
     finally:
+        stop.set()
         stop_bot(bot, timeout=15)
-        server.stop()
+        save()
+        page.stop()
+        for server in (slack, pagerduty, github):
+            server.stop()
+        stdout.write(f"Sandbox stopped after {time.monotonic() - started:.0f} s.\n")
     return 0
+
+
+def _reset(data: Path, database: str, saved_file: Path) -> None:
+    saved_file.unlink(missing_ok=True)
+    if database.startswith("sqlite:///"):
+        path = Path(database.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def console(server: object, stdin: TextIO, stdout: TextIO, stop: threading.Event) -> None:

@@ -36,6 +36,18 @@ class LocalGitHub(LocalHTTPServer):
         self.requests: list[tuple[str, str]] = []
         self._failures: deque[Failure] = deque()
 
+    def close_issue(self, number: int) -> dict[str, Any] | None:
+        """Close issue ``number`` as a person would on GitHub: the issue, or None if it does
+        not exist or was closed already."""
+        with self._cond:
+            issue = next((i for i in self.issues if i["number"] == number), None)
+            if issue is None or issue["state"] == "closed":
+                return None
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            issue.update(state="closed", closed_at=stamp, updated_at=stamp)
+            self._cond.notify_all()
+            return dict(issue)
+
     def fail_next(self, *failures: Failure) -> None:
         with self._cond:
             self._failures.extend(failures)

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
@@ -108,7 +108,8 @@ class LocalPagerDuty(LocalHTTPServer):
         assert isinstance(body, dict)
         key = str(body.get("dedup_key") or uuid.uuid4().hex)
         with self._cond:
-            self.events.append({**body, "dedup_key": key})
+            received = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.events.append({**body, "dedup_key": key, "received_at": received})
             self.received.append((time.time(), str(body["event_action"]), key))
             incident = self.incidents.get(key)
             action = body["event_action"]

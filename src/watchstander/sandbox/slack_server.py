@@ -363,6 +363,7 @@ class LocalSlack:
         self._calls: list[Call] = []
         self._acks: list[str] = []
         self._messages: dict[str, list[JSON]] = {}
+        self.version = 0  # goes up with every change: the sandbox page follows it
         self._files: dict[str, UploadedFile] = {}
         self._envelopes: dict[str, JSON] = {}
         self._pending: deque[JSON] = deque()
@@ -561,6 +562,31 @@ class LocalSlack:
 
     # ---------------------------------------------------------------- state helpers
 
+    def _changed(self) -> None:
+        """Something in the workspace changed (held under ``_cond``): wake the waiters."""
+        self.version += 1
+        self._cond.notify_all()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every channel's messages (threads, reactions), to be restored by a later run."""
+        with self._cond:
+            return {"messages": copy.deepcopy(self._messages)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Put back what ``snapshot`` saved (or sample data in its shape), pushing no event:
+        the app saw these messages before (or the sample loader told it)."""
+        with self._cond:
+            messages = snapshot.get("messages") or {}
+            self._messages = {str(c): list(m) for c, m in messages.items()}
+            stamps = [m.get("ts", "0") for ms in self._messages.values() for m in ms]
+            newest = max((float(t) for t in stamps), default=0.0)
+            self._last_us = max(self._last_us, int(newest * 1_000_000))
+            self._changed()
+
+    def file(self, file_id: str) -> UploadedFile | None:
+        with self._cond:
+            return self._files.get(file_id)
+
     @property
     def _team(self) -> str:
         return self.world.team_id
@@ -615,14 +641,14 @@ class LocalSlack:
         stored.append(msg)
         event = {**copy.deepcopy(msg), "channel": chan.id, "event_ts": msg["ts"]}
         self.push_event({**event, "channel_type": chan.channel_type})
-        self._cond.notify_all()
+        self._changed()
 
     def _push_changed(self, chan: Channel, msg: JSON, previous: JSON, ts: str) -> str:
         event: JSON = {"type": "message", "subtype": "message_changed"}
         event["message"] = copy.deepcopy(msg)
         event.update(previous_message=previous, channel=chan.id, hidden=True, ts=ts, event_ts=ts)
         self.push_event({**event, "channel_type": chan.channel_type})
-        self._cond.notify_all()
+        self._changed()
         return ts
 
     def _reaction(self, uid: str, chan: Channel, ts: Any, name: str, added: bool) -> str:
@@ -648,7 +674,7 @@ class LocalSlack:
              "reaction": name, "item": {"type": "message", "channel": chan.id, "ts": ts},
              "item_user": msg.get("user", ""), "event_ts": event_ts}
         )  # fmt: skip
-        self._cond.notify_all()
+        self._changed()
         return event_ts
 
     def _bot_message(self, params: JSON) -> JSON:
@@ -864,7 +890,16 @@ class LocalSlack:
                  "url_private": f"https://files.sandbox.slack.com/files-pri/{upload.id}",
                  "channels": chan_ids, "shares": {}}
             )  # fmt: skip
-        self._cond.notify_all()
+        if chan_ids and done:  # as Slack does: the files appear as a message of the uploader
+            bot = self.world.bot
+            shared: JSON = {"user": bot.id, "type": "message", "subtype": "file_share"}
+            shared.update(ts=self._next_ts(), bot_id=bot.bot_id, team=self._team)
+            shared.update(text=str(params.get("initial_comment") or ""), upload=True)
+            shared["files"] = [
+                {"id": f["id"], "name": f["name"], "title": f["title"]} for f in done
+            ]
+            self._store(self._channel(chan_ids[0]), shared, thread_ts)
+        self._changed()
         return {"files": done}
 
     # ------------------------------------------------------------------- HTTP routes
@@ -881,7 +916,7 @@ class LocalSlack:
             except SlackError as err:
                 body = {"ok": False, "error": err.error}
             self._calls.append(Call(method, params, time.time()))
-            self._cond.notify_all()
+            self._changed()
         headers = {"x-oauth-scopes": BOT_SCOPES} if token == self.bot_token else {}
         return web.json_response(body, headers=headers)
 
@@ -906,7 +941,7 @@ class LocalSlack:
             if upload is None:
                 return web.Response(status=404, text="file not found")
             upload.content = content
-            self._cond.notify_all()
+            self._changed()
         return web.Response(text=f"OK - {len(content)}")
 
     async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
@@ -924,7 +959,7 @@ class LocalSlack:
         )  # fmt: skip
         with self._cond:
             self._sockets.append(ws)
-            self._cond.notify_all()
+            self._changed()
         self._wake_sender()
         pinger = asyncio.get_running_loop().create_task(self._ping(ws))
         try:
@@ -936,7 +971,7 @@ class LocalSlack:
             with self._cond:
                 if ws in self._sockets:
                     self._sockets.remove(ws)
-                self._cond.notify_all()
+                self._changed()
         return ws
 
     def _on_client_frame(self, data: str) -> None:
@@ -947,7 +982,7 @@ class LocalSlack:
         if isinstance(message, dict) and message.get("envelope_id"):
             with self._cond:
                 self._acks.append(str(message["envelope_id"]))
-                self._cond.notify_all()
+                self._changed()
 
     # ----------------------------------------------------------- Socket Mode delivery
 
@@ -983,4 +1018,4 @@ class LocalSlack:
                         self._pending.appendleft(envelope)
                         if ws in self._sockets:
                             self._sockets.remove(ws)
-                        self._cond.notify_all()
+                        self._changed()
