@@ -62,7 +62,8 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     data.mkdir(parents=True, exist_ok=True)
     saved_file = data / "sandbox.json"
     database = os.environ.get("WATCHSTANDER_DATABASE_URL") or f"sqlite:///{data / 'sandbox.db'}"
-    if os.environ.get("RESET") == "1":  # make run RESET=1: start again from the sample week
+    fresh = database.startswith("sqlite:///") and not Path(database[10:]).exists()
+    if os.environ.get("RESET") == "1" or fresh:  # RESET=1: start again from the sample week
         _reset(data, database, saved_file)
     slack = LocalSlack(port=int(os.environ.get("WATCHSTANDER_SLACK_PORT", "0"))).start()
     pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()

@@ -1,0 +1,37 @@
+"""The sandbox's sample week: played through the real triage service, it leaves threads of
+every level, tags for the review and figures for `!stats`, and the same history for the page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from watchstander.domain.figures import week_of
+from watchstander.sandbox.sample_week import THREADS, load
+from watchstander.services.figures import FiguresService
+from watchstander.services.review import ReviewService
+from watchstander.settings import Settings
+from watchstander.store import Store, ThreadRow
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday: the week before is whole
+
+
+def test_the_sample_week_fills_the_database_and_the_history(store: Store) -> None:
+    settings = Settings.from_env({"TIMEZONE": "Europe/Amsterdam"})
+    history = load(store, settings, NOW)["messages"]["C0SUPPORT"]
+    roots = [m for m in history if m.get("thread_ts", m["ts"]) == m["ts"]]
+    with store.transaction() as tx:
+        assert tx.count(ThreadRow) == len(roots) == len(THREADS)
+    assert any(m.get("bot_id") for m in history)  # the bot's answers are in the history
+    figures = FiguresService(store, settings, link=lambda c, t: t).weekly(
+        week_of(date(2026, 11, 16), settings.tz)
+    )
+    assert figures.total == len(THREADS)
+    assert {level.level for level in figures.levels if level.threads} == {
+        "general",
+        "urgent",
+        "emergency",
+    }
+    review = ReviewService(store, code_host=None, link=lambda c, t: t)
+    plan = review.run(NOW, dry_run=True).plan
+    assert {d.kind for d in plan.drafts} >= {"bug", "postmortem", "onboarding", "documentation"}
+    assert sorted(history, key=lambda m: float(m["ts"])) == history
