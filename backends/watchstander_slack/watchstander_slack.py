@@ -2,7 +2,10 @@
 
 The upstream backend builds its ``WebClient`` with Slack's fixed address, so it cannot reach
 GovSlack, a proxy, or the project's local Slack-compatible server. This subclass owns the
-Socket Mode connection step and nothing else; every event handler is upstream's.
+Socket Mode connection step, remembers the lookups upstream makes for every event (users,
+channels, the team; refreshed when Slack says they changed), waits out 429s as Slack asks,
+drops redelivered envelopes, and passes real edits of posts with links; every event handler
+is otherwise upstream's.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 import slackv3
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -25,6 +33,66 @@ from slackv3.person import SlackPerson
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
+LOOKUP_TTL = 600.0  # seconds a user, channel, bot or team looked up is trusted
+
+
+class CachedWebClient(WebClient):  # type: ignore[misc]
+    """The Web API client with the lookups upstream makes for every event remembered.
+
+    ``users.info``, ``bots.info``, ``conversations.info`` and ``team.info`` answers are kept
+    for ``ttl`` seconds (errors are not kept); ``forget`` drops one when Slack says it changed
+    (``user_change``, ``channel_rename``, ``team_rename``). A 429 is waited out as Slack's
+    ``Retry-After`` says (up to three times), and a dropped connection retried, by
+    slack_sdk's own retry handlers.
+    """
+
+    def __init__(self, *args: Any, ttl: float = LOOKUP_TTL, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._cache_lock = threading.Lock()
+        self.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+        if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
+            self.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+
+    def users_info(self, *, user: str, **kwargs: Any) -> Any:
+        return self._cached(
+            "user", user, lambda: super(CachedWebClient, self).users_info(user=user, **kwargs)
+        )
+
+    def bots_info(self, *, bot: str | None = None, **kwargs: Any) -> Any:
+        return self._cached(
+            "bot", str(bot), lambda: super(CachedWebClient, self).bots_info(bot=bot, **kwargs)
+        )
+
+    def conversations_info(self, *, channel: str, **kwargs: Any) -> Any:
+        return self._cached(
+            "channel",
+            channel,
+            lambda: super(CachedWebClient, self).conversations_info(channel=channel, **kwargs),
+        )
+
+    def team_info(self, *, team: str | None = None, **kwargs: Any) -> Any:
+        return self._cached(
+            "team", str(team), lambda: super(CachedWebClient, self).team_info(team=team, **kwargs)
+        )
+
+    def forget(self, kind: str, key: str | None = None) -> None:
+        """Drop what is remembered of one user/channel/bot/team (``key`` None: all of a kind)."""
+        with self._cache_lock:
+            for cached in [k for k in self._cache if k[0] == kind and key in (None, k[1])]:
+                del self._cache[cached]
+
+    def _cached(self, kind: str, key: str, fetch: Any) -> Any:
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get((kind, key))
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        answer = fetch()  # a SlackApiError propagates, and nothing is kept
+        with self._cache_lock:
+            self._cache[(kind, key)] = (now, answer)
+        return answer
 
 
 class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-defined]
@@ -50,6 +118,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
     def _sm_generic_event_handler(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         """Ack at once; hand the event on once, and only after the plugins are active."""
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        self._forget_changed((req.payload or {}).get("event") or {})
         event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
         with self._seen_lock:
             if event_id in self._seen:
@@ -62,6 +131,19 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
             log.error("Plugins were not ready after 120 s; dropping event %s", event_id)
             return
         self._generic_wrapper(req.payload)
+
+    def _forget_changed(self, event: dict[str, Any]) -> None:
+        """Slack says a user, a channel or the team changed: look it up again next time."""
+        web = getattr(self, "slack_web", None)
+        if not isinstance(web, CachedWebClient):
+            return
+        kind = event.get("type")
+        if kind == "user_change":
+            web.forget("user", str((event.get("user") or {}).get("id") or ""))
+        elif kind in ("channel_rename", "group_rename"):
+            web.forget("channel", str((event.get("channel") or {}).get("id") or ""))
+        elif kind == "team_rename":
+            web.forget("team")
 
     def _handle_message(self, webclient: WebClient, event: dict[str, Any]) -> None:
         """Pass real edits of posts that carry attachments; drop pure link unfurls.
@@ -89,7 +171,9 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         )
 
     def serve_once(self) -> bool | None:
-        self.slack_web = WebClient(token=self.token, proxy=self.proxies, base_url=self.api_url)
+        self.slack_web = CachedWebClient(
+            token=self.token, proxy=self.proxies, base_url=self.api_url
+        )
         log.info("Verifying the Slack token at %s", self.api_url)
         try:
             self.auth = self.slack_web.auth_test()

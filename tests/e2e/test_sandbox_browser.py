@@ -63,7 +63,8 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
             if "The bot is connected" in lines[-1]:
                 connected.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         assert connected.wait(120), "".join(lines)
         assert lines[0].startswith(f"Watchstander sandbox: open http://127.0.0.1:{port}/")
@@ -75,6 +76,9 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        reader.join(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.fixture
