@@ -36,6 +36,44 @@ SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember
 LOOKUP_TTL = 600.0  # seconds a user, channel, bot or team looked up is trusted
 
 
+class ChannelPacer:
+    """Outgoing messages at Slack's pace: about ``rate`` a second per channel, with bursts of
+    ``burst``. A sender waits its turn for its channel (one at a time per channel, so a burst
+    of answers leaves in order); other channels are not held up. Time comes in as arguments."""
+
+    def __init__(
+        self,
+        rate: float = 1.0,
+        burst: int = 5,
+        *,
+        clock: Any = time.monotonic,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self._clock, self._sleep = clock, sleep
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def turn(self, channel: str) -> threading.Lock:
+        """The channel's lock: hold it while waiting (``wait``) and sending."""
+        with self._guard:
+            return self._locks.setdefault(channel, threading.Lock())
+
+    def wait(self, channel: str) -> float:
+        """Wait (holding the channel's turn) until a message may go: the seconds waited."""
+        now = self._clock()
+        tokens, then = self._buckets.get(channel, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        waited = 0.0
+        if tokens < 1:
+            waited = (1 - tokens) / self.rate
+            self._sleep(waited)
+            tokens, now = 1.0, now + waited
+        self._buckets[channel] = (tokens - 1, now)
+        return waited
+
+
 class CachedWebClient(WebClient):  # type: ignore[misc]
     """The Web API client with the lookups upstream makes for every event remembered.
 
@@ -105,6 +143,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         if not self.api_url.endswith("/"):
             self.api_url += "/"
         self._plugins_ready = threading.Event()
+        self.pacer = ChannelPacer()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
         if not self.app_token:
@@ -162,6 +201,16 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
                 stripped = {k: v for k, v in inner.items() if k != "attachments"}
                 event = {**event, "message": stripped}
         super()._handle_message(webclient, event)
+
+    def send_message(self, msg: Any) -> Any:
+        """Every message (answers, check-ins, digests) at Slack's pace for its channel."""
+        to = getattr(msg, "to", None)
+        channel = str(getattr(to, "channelid", None) or getattr(to, "userid", None) or to)
+        with self.pacer.turn(channel):
+            waited = self.pacer.wait(channel)
+            if waited:
+                log.debug("Waited %.2f s for Slack's pace in %s", waited, channel)
+            return super().send_message(msg)
 
     def _is_own(self, message: dict[str, Any]) -> bool:
         me = getattr(self.bot_identifier, "userid", None)

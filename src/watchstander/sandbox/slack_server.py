@@ -26,6 +26,7 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import re
 import secrets
 import socket
@@ -51,6 +52,21 @@ MAX_MESSAGE_CHARS = 40_000
 PING_SECONDS = 0.1  # server pings on Socket Mode connections (see LocalSlack._ping)
 _CREATED = 1_700_000_000  # a fixed "created" epoch for the sandbox's objects
 _URL = re.compile(r"https?://[^\s>|]+")
+
+
+# (method, calls a minute, burst): Slack's tiers for what the bot calls (chat.postMessage:
+# about one a second per channel, with short bursts)
+SLACK_LIMITS = (
+    ("chat.postMessage", 60, 5),
+    ("conversations.info", 50, 5),
+    ("users.info", 100, 10),
+    ("bots.info", 100, 10),
+    ("team.info", 50, 5),
+    ("reactions.add", 50, 5),
+    ("usergroups.users.update", 20, 2),
+    ("files.getUploadURLExternal", 20, 2),
+    ("files.completeUploadExternal", 20, 2),
+)
 
 
 class SlackError(Exception):
@@ -364,6 +380,9 @@ class LocalSlack:
         self._acks: list[str] = []
         self._messages: dict[str, list[JSON]] = {}
         self.version = 0  # goes up with every change: the sandbox page follows it
+        self.limited: list[Call] = []  # calls answered 429
+        self._limits: dict[str, tuple[float, float]] = {}  # method -> (per second, burst)
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
         self._files: dict[str, UploadedFile] = {}
         self._envelopes: dict[str, JSON] = {}
         self._pending: deque[JSON] = deque()
@@ -910,6 +929,14 @@ class LocalSlack:
         header = request.headers.get("Authorization", "")
         form_token = params.pop("token", None)  # the legacy way, still accepted by Slack
         token = header[7:].strip() if header.startswith("Bearer ") else str(form_token or "")
+        wait = self._throttled(method, params)
+        if wait is not None:  # as Slack: HTTP 429, Retry-After in whole seconds, nothing done
+            with self._cond:
+                self.limited.append(Call(method, params, time.time()))
+                self._changed()
+            retry = str(max(1, math.ceil(wait)))
+            body = {"ok": False, "error": "ratelimited"}
+            return web.json_response(body, status=429, headers={"Retry-After": retry})
         with self._cond:
             try:
                 body = {"ok": True, **self._dispatch(method, params, token)}
@@ -919,6 +946,53 @@ class LocalSlack:
             self._changed()
         headers = {"x-oauth-scopes": BOT_SCOPES} if token == self.bot_token else {}
         return web.json_response(body, headers=headers)
+
+    def limit(self, method: str, per_minute: float, burst: int = 1) -> None:
+        """Answer ``method`` with 429 past ``per_minute`` calls (``burst`` at once), as Slack's
+        tiers do; ``chat.postMessage`` is counted per channel."""
+        with self._cond:
+            self._limits[method] = (per_minute / 60.0, float(burst))
+
+    def slack_limits(self) -> None:
+        """Slack's published limits for the methods the bot calls (Tier 2-4; about one
+        message a second per channel, with short bursts)."""
+        for method, per_minute, burst in SLACK_LIMITS:
+            self.limit(method, per_minute, burst)
+
+    def _throttled(self, method: str, params: JSON) -> float | None:
+        """None if the call may go now (a token taken), else the seconds until it may."""
+        with self._cond:
+            rule = self._limits.get(method)
+            if rule is None:
+                return None
+            rate, burst = rule
+            key = f"{method}:{params.get('channel')}" if method == "chat.postMessage" else method
+            now = time.monotonic()
+            tokens, then = self._buckets.get(key, (burst, now))
+            tokens = min(burst, tokens + (now - then) * rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return None
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / rate
+
+    def disconnect(self, reason: str = "refresh_requested") -> None:
+        """Send Slack's ``disconnect`` frame to every connection and close them, as Slack does
+        before a restart (``refresh_requested``, ``warning``, ``link_disabled``)."""
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def drop() -> None:
+            with self._cond:
+                sockets = list(self._sockets)
+            frame = {"type": "disconnect", "reason": reason, "debug_info": {"host": "local"}}
+            for ws in sockets:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_json(frame)
+                    await ws.close()
+
+        asyncio.run_coroutine_threadsafe(drop(), loop).result(10)
 
     def _dispatch(self, method: str, params: JSON, token: str) -> JSON:
         handler: Callable[[JSON], JSON] | None = getattr(

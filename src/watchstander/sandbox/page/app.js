@@ -414,9 +414,11 @@
     const files = filesEl(msg);
     if (files) body.append(files);
 
+    const foot = h('div', {class: 'msg-foot'});
+    let menu = null;
     const reactions = Array.isArray(msg.reactions) ? msg.reactions.filter((r) => r && r.name) : [];
     if (scope === 'dm') {
-      if (reactions.length) body.append(h('div', {class: 'reactions'}, reactions.map((r) => reactionChip(msg, r, scope))));
+      if (reactions.length) foot.append(h('div', {class: 'reactions'}, reactions.map((r) => reactionChip(msg, r, scope))));
     } else {
       const open = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
       const row = h('div', {class: 'reactions', role: 'group', 'aria-label': 'Reactions'},
@@ -427,8 +429,8 @@
           'aria-label': 'Add reaction', title: 'Add reaction', 'aria-haspopup': 'true',
           'aria-expanded': open ? 'true' : 'false',
         }, h('span', {class: 'add-icon', 'aria-hidden': 'true'}, '☺'), h('span', {class: 'plus', 'aria-hidden': 'true'}, '+')));
-      body.append(row);
-      if (open) body.append(reactionMenu(msg, scope));
+      foot.append(row);
+      if (open) menu = reactionMenu(msg, scope);
     }
 
     if (scope === 'channel') {
@@ -436,7 +438,7 @@
       const n = replies.length;
       const label = n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'Reply';
       const last = n ? toDate(replies[n - 1].time, replies[n - 1].ts) : null;
-      body.append(h('div', {class: 'thread-row'},
+      foot.append(h('div', {class: 'thread-row'},
         h('button', {
           type: 'button', class: `thread-button${n ? ' has-replies' : ''}`, 'data-testid': 'open-thread',
           'data-ts': msg.ts, 'data-act': 'open-thread', 'data-fkey': `channel:thread:${msg.ts}`,
@@ -445,6 +447,8 @@
         }, label),
         last ? h('span', {class: 'last-reply'}, `Last reply ${hhmm(last)}`) : null));
     }
+    if (foot.childElementCount) body.append(foot);
+    if (menu) body.append(menu);
     if (isRoot) {
       const n = (msg.replies || []).length;
       body.append(h('div', {class: 'thread-divider'}, n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'No replies yet'));
