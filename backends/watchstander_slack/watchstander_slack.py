@@ -156,8 +156,8 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
 
     def _sm_generic_event_handler(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         """Ack at once; hand the event on once, and only after the plugins are active."""
+        self._forget_changed((req.payload or {}).get("event") or {})  # before the ack
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-        self._forget_changed((req.payload or {}).get("event") or {})
         event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
         with self._seen_lock:
             if event_id in self._seen:

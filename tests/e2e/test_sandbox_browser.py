@@ -136,7 +136,14 @@ def test_the_whole_mission_in_a_browser(sandbox: str, browser: Any, tmp_path: Pa
     composer.send_keys("@oncall the billing page shows a blank total", Keys.ENTER)
     root = until("the new post", lambda: message_with("blank total"))
     ts = root.get_attribute("data-ts")
-    root.find_element(By.CSS_SELECTOR, '[data-testid="open-thread"]').click()
+
+    def click(what: str, css: str) -> None:  # the page re-renders as events arrive: retry
+        until(
+            what,
+            lambda: message_with("blank total").find_element(By.CSS_SELECTOR, css).click() or True,
+        )
+
+    click("the thread opened", '[data-testid="open-thread"]')
     thread_selector = '[data-testid="thread"] [data-testid="thread-message"]'
 
     def said_in_thread(words: str) -> object:
@@ -145,20 +152,20 @@ def test_the_whole_mission_in_a_browser(sandbox: str, browser: Any, tmp_path: Pa
     until("the bot's answer in the thread", lambda: said_in_thread("Urgent"))
 
     be("U0DAVE")
-    root = until("the post again", lambda: message_with("blank total"))
-    root.find_element(By.CSS_SELECTOR, '[data-testid="add-reaction"]').click()
-    option = until(
-        "the 👀 option",
-        lambda: next(
-            (
-                o
-                for o in find('[data-testid="reaction-option"]')
-                if o.get_attribute("data-name") == "eyes" and o.is_displayed()
-            ),
-            None,
-        ),
-    )
-    option.click()
+
+    def add_eyes() -> bool:  # open the menu if it is not open (a re-render closes it)
+        options = [
+            o
+            for o in find('[data-testid="reaction-option"]')
+            if o.get_attribute("data-name") == "eyes" and o.is_displayed()
+        ]
+        if not options:
+            click("the reaction menu opened", '[data-testid="add-reaction"]')
+            return False
+        options[0].click()
+        return True
+
+    until("👀 added", add_eyes)
     until("the claim confirmed", lambda: said_in_thread("has this"))
 
     be("U0CAROL")

@@ -50,7 +50,8 @@ def test_an_answered_post_costs_the_reply_alone(
     calls = Counter(c.method for c in slack.calls[before:])
     assert calls["chat.postMessage"] == 5
     assert sum(calls.values()) - calls["chat.postMessage"] == 0, calls
-    slack.push_event({"type": "user_change", "user": {"id": POSTER, "name": "carol"}})
+    changed = slack.push_event({"type": "user_change", "user": {"id": POSTER, "name": "carol"}})
+    assert slack.wait_for(lambda s: changed in s.acks, 30)  # forgotten before it is acked
     again = slack.post(POSTER, SUPPORT, URGENT + "6")
     bot.wait_posts(again, 1)
     assert slack.calls_to("users.info")[-1].params.get("user") == POSTER

@@ -381,6 +381,8 @@ class LocalSlack:
         self._messages: dict[str, list[JSON]] = {}
         self.version = 0  # goes up with every change: the sandbox page follows it
         self.limited: list[Call] = []  # calls answered 429
+        self._inflight: dict[str, tuple[Any, JSON]] = {}  # sent, not acked: envelope id ->
+        self._acked: set[str] = set()
         self._limits: dict[str, tuple[float, float]] = {}  # method -> (per second, burst)
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
         self._files: dict[str, UploadedFile] = {}
@@ -1045,7 +1047,18 @@ class LocalSlack:
             with self._cond:
                 if ws in self._sockets:
                     self._sockets.remove(ws)
+                # as Slack: what this connection was sent but never acked goes out again,
+                # marked as a retry, on the next connection
+                lost = [e for i, (w, e) in self._inflight.items() if w is ws]
+                for envelope in lost:
+                    del self._inflight[envelope["envelope_id"]]
+                    if envelope["envelope_id"] not in self._acked:
+                        retry = copy.deepcopy(envelope)
+                        retry.update(retry_attempt=retry["retry_attempt"] + 1,
+                                     retry_reason="timeout")  # fmt: skip
+                        self._pending.append(retry)
                 self._changed()
+            self._wake_sender()
         return ws
 
     def _on_client_frame(self, data: str) -> None:
@@ -1056,6 +1069,8 @@ class LocalSlack:
         if isinstance(message, dict) and message.get("envelope_id"):
             with self._cond:
                 self._acks.append(str(message["envelope_id"]))
+                self._acked.add(str(message["envelope_id"]))
+                self._inflight.pop(str(message["envelope_id"]), None)
                 self._changed()
 
     # ----------------------------------------------------------- Socket Mode delivery
@@ -1085,6 +1100,7 @@ class LocalSlack:
                     if not self._pending or not self._sockets:
                         break
                     ws, envelope = self._sockets[-1], self._pending.popleft()
+                    self._inflight[envelope["envelope_id"]] = (ws, envelope)
                 try:
                     await ws.send_json(envelope)
                 except (ConnectionError, RuntimeError):
