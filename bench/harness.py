@@ -119,6 +119,8 @@ class Bot:
             self.data,
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="WARNING",  # DEBUG logging distorts timings
+            # the server here has no rate limits: measure the bot's own work, not Slack's pace
+            WATCHSTANDER_SLACK_PACE="off",
         )
         if self.plugins is not None:
             env["WATCHSTANDER_PLUGIN_DIR"] = str(self.plugins)

@@ -74,6 +74,19 @@ class ChannelPacer:
         return waited
 
 
+def _pacer(setting: str) -> ChannelPacer:
+    """WATCHSTANDER_SLACK_PACE: messages a second per channel and the burst, as ``1/5``
+    (Slack's pace, the default), or ``off`` for a local server that has no limits."""
+    if setting.strip().lower() == "off":
+        return ChannelPacer(rate=1e9, burst=10**9)
+    try:
+        rate, _, burst = (setting or "1/5").partition("/")
+        return ChannelPacer(rate=float(rate), burst=int(burst or 5))
+    except ValueError:
+        log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 1/5: Slack's pace is kept", setting)
+        return ChannelPacer()
+
+
 class CachedWebClient(WebClient):  # type: ignore[misc]
     """The Web API client with the lookups upstream makes for every event remembered.
 
@@ -143,7 +156,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         if not self.api_url.endswith("/"):
             self.api_url += "/"
         self._plugins_ready = threading.Event()
-        self.pacer = ChannelPacer()
+        self.pacer = _pacer(os.environ.get("WATCHSTANDER_SLACK_PACE", ""))
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
         if not self.app_token:
