@@ -167,9 +167,9 @@ def fill(store: Store, weeks: int, per_week: int, seed: int) -> int:
     events_t, issues_t = EventRow.__table__, IssueRow.__table__
     kinds = {tag.reaction: tag.kind for tag in TAGS}
     total = 0
-    with store.engine.begin() as conn:
-        next_id = 1
-        for week in range(weeks - 1, -1, -1):
+    next_id = 1
+    for week in range(weeks - 1, -1, -1):  # a transaction a week, as a live bot's are small
+        with store.engine.begin() as conn:
             rows = list(threads_of(week, per_week, seed))
             for row in rows:
                 row["id"] = next_id
