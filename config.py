@@ -16,7 +16,8 @@ DATA = Path(env("WATCHSTANDER_DATA_DIR") or HERE / "data")
 (DATA / "errbot").mkdir(parents=True, exist_ok=True)
 
 BACKEND = env("WATCHSTANDER_BACKEND") or "WatchstanderSlack"
-BOT_EXTRA_BACKEND_DIR = str(HERE / "backends")
+# the bench adds its plain SlackV3 baseline (bench/plain) here
+BOT_EXTRA_BACKEND_DIR = [str(HERE / "backends"), *_list(env("WATCHSTANDER_BACKEND_DIRS"))]
 BOT_DATA_DIR = str(DATA / "errbot")
 BOT_EXTRA_PLUGIN_DIR = env("WATCHSTANDER_PLUGIN_DIR") or str(HERE / "plugins")
 BOT_LOG_FILE = str(DATA / "errbot" / "errbot.log")

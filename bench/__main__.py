@@ -1,14 +1,16 @@
 """``python -m bench``: triage latency and burst drain, then emergency paging latency, each
 against an echo bot measured in the same run; then the weekly review, the digest and the
 weekly figures over a year of history against the same week alone (and the bot's peak memory
-while it computes the figures). Exits non-zero when a target is missed."""
+while it computes the figures); then Slack at scale, the project's backend against upstream's
+plain SlackV3. Exits non-zero when a target is missed."""
 
 import sys
 
-from bench import figures_history, paging_latency, review_history, triage_latency
+from bench import figures_history, paging_latency, review_history, slack_scale, triage_latency
 
 triage = triage_latency.main()
 paging = paging_latency.main([])
 review = review_history.main([])
 figures = figures_history.main([])
-sys.exit(triage or paging or review or figures)
+slack = slack_scale.main([])
+sys.exit(triage or paging or review or figures or slack)

@@ -34,6 +34,47 @@ log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
 LOOKUP_TTL = 600.0  # seconds a user, channel, bot or team looked up is trusted
+LOOKUPS = {"user": "users.info", "bot": "bots.info", "channel": "conversations.info",
+           "team": "team.info"}  # fmt: skip
+SAY_AGAIN = 3600.0  # the same refusal (method, subject, error) is logged once an hour
+HINTS = {
+    "not_in_channel": "invite the bot to that channel",
+    "channel_not_found": "check the channel's id and that the bot may see it",
+    "is_archived": "the channel is archived",
+    "missing_scope": "add the scope to the Slack app and reinstall it",
+    "ratelimited": "still rate limited after waiting as Slack asked",
+    "user_not_found": "a user this workspace cannot see (another organisation?)",
+    "invalid_auth": "check SLACK_BOT_TOKEN",
+    "token_revoked": "check SLACK_BOT_TOKEN",
+    "account_inactive": "check SLACK_BOT_TOKEN",
+}
+
+
+def _error(exc: Exception) -> str:
+    """Slack's error code (``missing_scope (needs x)``), or the exception's class name."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return type(exc).__name__
+    try:
+        error = str(response.get("error") or type(exc).__name__)
+        needed = response.get("needed")
+    except (AttributeError, TypeError):
+        return type(exc).__name__
+    return f"{error} (needs {needed})" if needed else error
+
+
+def _placeholder(kind: str, key: str, team: str | None) -> dict[str, Any]:
+    """What upstream needs of a user/bot/channel/team Slack would not describe: the id."""
+    if kind == "user":
+        profile = {"real_name": "", "display_name": key, "email": ""}
+        return {"ok": True, "user": {"id": key, "name": key, "team_id": team, "profile": profile}}
+    if kind == "bot":
+        return {"ok": True, "bot": {"id": key, "name": key}}
+    if kind == "channel":
+        blank = {"value": ""}
+        channel = {"id": key, "name": key, "topic": blank, "purpose": blank}
+        return {"ok": True, "channel": {**channel, "is_im": key.startswith("D"), "is_mpim": False}}
+    return {"ok": True, "team": {"id": key, "name": key, "domain": ""}}
 
 
 class ChannelPacer:
@@ -44,7 +85,7 @@ class ChannelPacer:
     def __init__(
         self,
         rate: float = 1.0,
-        burst: int = 5,
+        burst: int = 4,
         *,
         clock: Any = time.monotonic,
         sleep: Any = time.sleep,
@@ -75,15 +116,16 @@ class ChannelPacer:
 
 
 def _pacer(setting: str) -> ChannelPacer:
-    """WATCHSTANDER_SLACK_PACE: messages a second per channel and the burst, as ``1/5``
-    (Slack's pace, the default), or ``off`` for a local server that has no limits."""
+    """WATCHSTANDER_SLACK_PACE: messages a second per channel and the burst, as ``1/4``
+    (the default: Slack's pace, one short of Slack's burst of about five, so the spare token
+    absorbs up to a second of network jitter), or ``off`` for a server without limits."""
     if setting.strip().lower() == "off":
         return ChannelPacer(rate=1e9, burst=10**9)
     try:
-        rate, _, burst = (setting or "1/5").partition("/")
-        return ChannelPacer(rate=float(rate), burst=int(burst or 5))
+        rate, _, burst = (setting or "1/4").partition("/")
+        return ChannelPacer(rate=float(rate), burst=int(burst or 4))
     except ValueError:
-        log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 1/5: Slack's pace is kept", setting)
+        log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 1/4: Slack's pace is kept", setting)
         return ChannelPacer()
 
 
@@ -95,6 +137,12 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
     (``user_change``, ``channel_rename``, ``team_rename``). A 429 is waited out as Slack's
     ``Retry-After`` says (up to three times), and a dropped connection retried, by
     slack_sdk's own retry handlers.
+
+    A lookup Slack refuses (``user_not_found``, ``missing_scope``, still ``ratelimited``, no
+    network) answers what was known before, or the bare id: upstream looks names up before
+    the plugins see an event, and a name must never cost a post. A message Slack refuses
+    (``not_in_channel``, ``is_archived``, ...) answers ``ok: false``. Each refusal is one log
+    line, said again at most once an hour.
     """
 
     def __init__(self, *args: Any, ttl: float = LOOKUP_TTL, **kwargs: Any) -> None:
@@ -102,6 +150,8 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._cache_lock = threading.Lock()
+        self._said: dict[tuple[str, str, str], float] = {}
+        self.team_id: str | None = None  # the workspace's, once auth.test said it
         self.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
         if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
             self.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
@@ -134,13 +184,49 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
             for cached in [k for k in self._cache if k[0] == kind and key in (None, k[1])]:
                 del self._cache[cached]
 
+    def chat_postMessage(self, **kwargs: Any) -> Any:
+        return self._refusable("chat.postMessage", kwargs, super().chat_postMessage)
+
+    def chat_update(self, **kwargs: Any) -> Any:
+        return self._refusable("chat.update", kwargs, super().chat_update)
+
+    def chat_postEphemeral(self, **kwargs: Any) -> Any:
+        return self._refusable("chat.postEphemeral", kwargs, super().chat_postEphemeral)
+
+    def _refusable(self, method: str, kwargs: dict[str, Any], call: Any) -> Any:
+        try:
+            return call(**kwargs)
+        except SlackApiError as exc:
+            error = _error(exc)
+            self.say_once(method, str(kwargs.get("channel")), error)
+            return {"ok": False, "error": error}
+
+    def say_once(self, method: str, subject: str, error: str, doing: str = "") -> None:
+        """One warning for a refusal, repeated at most once an hour (debug in between)."""
+        now = time.monotonic()
+        with self._cache_lock:
+            said = self._said.get((method, subject, error))
+            again = said is None or now - said >= SAY_AGAIN
+            if again:
+                self._said[(method, subject, error)] = now
+        hint = HINTS.get(error.split(" ")[0], "")
+        line = f"Slack refused {method} for {subject}: {error}"
+        line += "".join(f"; {part}" for part in (hint, doing) if part)
+        log.log(logging.WARNING if again else logging.DEBUG, line)
+
     def _cached(self, kind: str, key: str, fetch: Any) -> Any:
         now = time.monotonic()
         with self._cache_lock:
             hit = self._cache.get((kind, key))
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        answer = fetch()  # a SlackApiError propagates, and nothing is kept
+        try:
+            answer = fetch()
+        except (SlackApiError, OSError) as exc:  # nothing is kept: asked again next time
+            known = hit is not None
+            doing = "going on with what it said before" if known else "going on with the id"
+            self.say_once(LOOKUPS[kind], key, _error(exc), doing)
+            return hit[1] if hit is not None else _placeholder(kind, key, self.team_id)
         with self._cache_lock:
             self._cache[(kind, key)] = (now, answer)
         return answer
@@ -245,6 +331,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
                 exc.response.get("error"),
             )
             sys.exit(2)
+        self.slack_web.team_id = self.auth.get("team_id")
         self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])
         self.update_alternate_prefixes()
         self.slack_socket_mode = SocketModeClient(
@@ -252,6 +339,16 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         )
         self.slack_socket_mode.message_listeners.append(self._sm_handle_hello)
         self.slack_socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
+        try:  # the address asked for here, so that a refusal is said in one line
+            url = self.slack_web.apps_connections_open(app_token=self.app_token)["url"]
+        except SlackApiError as exc:  # a wrong app token: no retry loop
+            log.fatal(
+                "Slack refused to open a Socket Mode connection (%s): check SLACK_APP_TOKEN and"
+                " that Socket Mode is on for the app.",
+                exc.response.get("error"),
+            )
+            sys.exit(2)
+        self.slack_socket_mode.wss_uri = url
         self.slack_socket_mode.connect()
         try:
             threading.Event().wait()

@@ -31,10 +31,20 @@ def test_lookups_are_remembered_and_errors_are_not(slack: LocalSlack) -> None:
     web.forget("user", POSTER)
     web.users_info(user=POSTER)
     assert len(slack.calls_to("users.info")) == 2
-    for _ in range(2):
-        with pytest.raises(SlackApiError):
-            web.users_info(user="U0NOBODY")  # not kept: asked again
+    for _ in range(2):  # user_not_found: the bare id, not kept (asked again)
+        assert web.users_info(user="U0NOBODY")["user"]["id"] == "U0NOBODY"
     assert len(slack.calls_to("users.info")) == 4
+
+
+def test_a_refused_lookup_answers_what_slack_said_before(slack: LocalSlack) -> None:
+    web = CachedWebClient(token=slack.bot_token, base_url=slack.api_url, ttl=0)  # always asks
+    before = web.users_info(user=POSTER)["user"]
+    slack.fail("users.info", "fatal_error")
+    assert web.users_info(user=POSTER)["user"] == before  # not the bare id
+    assert [c.method for c in slack.failed] == ["users.info"]
+    slack.heal()
+    with pytest.raises(SlackApiError):  # a message Slack refuses is not hidden from callers
+        web.reactions_add(channel="C0NOPE", timestamp="1.2", name="eyes")
 
 
 def test_an_answered_post_costs_the_reply_alone(

@@ -394,3 +394,73 @@ def test_redeliver_sends_the_same_envelope_again(
     assert (first["retry_attempt"], again["retry_attempt"]) == (0, 1)
     assert again["retry_reason"] == "timeout"
     assert again["payload"] == first["payload"]
+
+
+# ------------------------------------------------------------------- injected faults
+
+
+def test_injected_errors_answer_as_slack_does_then_heal(server: LocalSlack, web: WebClient) -> None:
+    server.fail("chat.postMessage", "not_in_channel", times=1)
+    with pytest.raises(SlackApiError) as refused:
+        web.chat_postMessage(channel="C0SUPPORT", text="hello")
+    assert refused.value.response.status_code == 200
+    assert refused.value.response["error"] == "not_in_channel"
+    assert web.chat_postMessage(channel="C0SUPPORT", text="again")["ok"]  # once only
+    assert [m["text"] for m in server.messages("C0SUPPORT")] == ["again"]  # nothing done
+    server.fail("*", "missing_scope", needed="users:read", provided="chat:write")
+    with pytest.raises(SlackApiError) as scope:
+        web.users_info(user="U0ALICE")
+    assert (scope.value.response["needed"], scope.value.response["provided"]) == (
+        "users:read",
+        "chat:write",
+    )
+    assert web.auth_test()["ok"]  # connecting is never failed by "*"
+    server.heal()
+    assert web.users_info(user="U0ALICE")["user"]["id"] == "U0ALICE"
+    assert [c.method for c in server.failed] == ["chat.postMessage", "users.info"]
+
+
+def test_every_method_rate_limited_apart(server: LocalSlack, web: WebClient) -> None:
+    server.limit("*", per_minute=1, burst=1)
+    assert web.users_info(user="U0ALICE")["ok"]
+    assert web.conversations_info(channel="C0SUPPORT")["ok"]  # a bucket per method
+    with pytest.raises(SlackApiError) as limited:
+        web.users_info(user="U0BOB")
+    assert limited.value.response.status_code == 429
+    assert int(limited.value.response.headers["Retry-After"]) >= 1
+    assert web.auth_test()["ok"]  # connecting is never limited by "*"
+    assert [c.method for c in server.limited] == ["users.info"]
+
+
+def test_deleted_and_unknown_authors(server: LocalSlack, web: WebClient) -> None:
+    dave = server.world.user("U0DAVE")
+    assert dave is not None
+    dave.deleted = True
+    assert web.users_info(user="U0DAVE")["user"]["deleted"] is True
+    ts = server.post("U0OTHERORG", "C0SUPPORT", "hi from a shared channel", stranger=True)
+    assert server.messages("C0SUPPORT")[-1]["user"] == "U0OTHERORG"
+    assert ts == server.messages("C0SUPPORT")[-1]["ts"]
+    with pytest.raises(SlackApiError, match="user_not_found"):
+        web.users_info(user="U0OTHERORG")
+
+
+def test_a_dropped_connection_is_reconnected_and_unacked_events_sent_again(
+    server: LocalSlack, web: WebClient
+) -> None:
+    inbox = Inbox()
+    client = SocketModeClient(
+        app_token=server.app_token,
+        web_client=web,
+        on_message_listeners=[inbox.on_raw],
+        ping_interval=1,
+    )
+    client.connect()
+    try:
+        assert server.wait_for(lambda s: s.connected)
+        opened = len(server.calls_to("apps.connections.open"))
+        server.drop()  # no frame, no close: the TCP stream is cut
+        pushed = server.push_event({"type": "app_home_opened", "user": "U0ALICE"})
+        assert server.wait_for(lambda s: len(s.calls_to("apps.connections.open")) > opened, 30)
+        assert inbox.wait(1) == [pushed]
+    finally:
+        client.close()

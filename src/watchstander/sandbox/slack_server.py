@@ -56,6 +56,7 @@ _URL = re.compile(r"https?://[^\s>|]+")
 
 # (method, calls a minute, burst): Slack's tiers for what the bot calls (chat.postMessage:
 # about one a second per channel, with short bursts)
+CONNECTING = ("auth.test", "apps.connections.open")  # not failed nor limited by ``*``
 SLACK_LIMITS = (
     ("chat.postMessage", 60, 5),
     ("conversations.info", 50, 5),
@@ -100,6 +101,7 @@ class Member:
     is_bot: bool = False
     bot_id: str = ""
     app_id: str = ""
+    deleted: bool = False  # deactivated: users.info still answers, with deleted true
 
     def to_api(self, team_id: str) -> JSON:
         """The user object of users.info / users.list."""
@@ -117,7 +119,7 @@ class Member:
         else:
             profile["email"] = self.email
         return {
-            "id": self.id, "team_id": team_id, "name": self.name, "deleted": False,
+            "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
             "color": "9f69e7", "real_name": self.real_name, "tz": self.tz,
             "tz_label": self.tz_label, "tz_offset": self.tz_offset, "profile": profile,
             **_false("is_admin is_owner is_primary_owner is_restricted is_ultra_restricted"),
@@ -384,11 +386,14 @@ class LocalSlack:
         self._inflight: dict[str, tuple[Any, JSON]] = {}  # sent, not acked: envelope id ->
         self._acked: set[str] = set()
         self._limits: dict[str, tuple[float, float]] = {}  # method -> (per second, burst)
+        self._failures: dict[str, tuple[str, int | None, JSON]] = {}  # method -> error, times
+        self.failed: list[Call] = []  # calls answered with an injected error
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
         self._files: dict[str, UploadedFile] = {}
         self._envelopes: dict[str, JSON] = {}
         self._pending: deque[JSON] = deque()
         self._sockets: list[web.WebSocketResponse] = []
+        self._transports: dict[int, Any] = {}  # id(socket) -> its TCP transport
         self._tickets: set[str] = set()
         self._file_ids = itertools.count(1)
         self._last_us = 0
@@ -500,11 +505,21 @@ class LocalSlack:
 
     # ---------------------------------------------------------- acting as people
 
-    def post(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+    def post(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        stranger: bool = False,
+    ) -> str:
+        """A person's post. ``stranger``: from a user id users.info will not know
+        (``user_not_found``), as a member of another organisation in a shared channel."""
         with self._cond:
-            who, chan = self._member(user), self._channel(channel)
+            uid, chan = user if stranger else self._member(user).id, self._channel(channel)
             msg: JSON = {"client_msg_id": str(uuid.uuid4()), "type": "message", "text": text}
-            msg.update(user=who.id, ts=self._next_ts(), team=self._team)
+            msg.update(user=uid, ts=self._next_ts(), team=self._team)
             self._store(chan, msg, thread_ts)
             return str(msg["ts"])
 
@@ -932,6 +947,9 @@ class LocalSlack:
         form_token = params.pop("token", None)  # the legacy way, still accepted by Slack
         token = header[7:].strip() if header.startswith("Bearer ") else str(form_token or "")
         wait = self._throttled(method, params)
+        failure = None if wait is not None else self._injected(method, params)
+        if failure is not None:  # as Slack: HTTP 200, ok false, the error code
+            return web.json_response({"ok": False, **failure})
         if wait is not None:  # as Slack: HTTP 429, Retry-After in whole seconds, nothing done
             with self._cond:
                 self.limited.append(Call(method, params, time.time()))
@@ -949,9 +967,42 @@ class LocalSlack:
         headers = {"x-oauth-scopes": BOT_SCOPES} if token == self.bot_token else {}
         return web.json_response(body, headers=headers)
 
+    def fail(self, method: str, error: str, times: int | None = None, **extra: Any) -> None:
+        """Answer ``method`` (``*``: every method but auth.test and apps.connections.open)
+        with Slack's error ``error`` (and ``extra`` fields, as ``needed`` and ``provided``
+        for ``missing_scope``), ``times`` times or until `heal`; nothing is done."""
+        with self._cond:
+            self._failures[method] = (error, times, dict(extra))
+
+    def heal(self, method: str | None = None) -> None:
+        """Stop the injected errors (of one method, or all)."""
+        with self._cond:
+            if method is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(method, None)
+
+    def _injected(self, method: str, params: JSON) -> JSON | None:
+        with self._cond:
+            key = method if method in self._failures else "*"
+            rule = self._failures.get(key)
+            if rule is None or (key == "*" and method in CONNECTING):
+                return None
+            error, times, extra = rule
+            if times is not None:
+                if times <= 1:
+                    del self._failures[key]
+                else:
+                    self._failures[key] = (error, times - 1, extra)
+            self.failed.append(Call(method, params, time.time()))
+            self._changed()
+            return {"error": error, **extra}
+
     def limit(self, method: str, per_minute: float, burst: int = 1) -> None:
         """Answer ``method`` with 429 past ``per_minute`` calls (``burst`` at once), as Slack's
-        tiers do; ``chat.postMessage`` is counted per channel."""
+        tiers do; ``chat.postMessage`` is counted per channel. ``*``: every method (but
+        auth.test and apps.connections.open) that has no limit of its own, each counted
+        apart."""
         with self._cond:
             self._limits[method] = (per_minute / 60.0, float(burst))
 
@@ -965,6 +1016,8 @@ class LocalSlack:
         """None if the call may go now (a token taken), else the seconds until it may."""
         with self._cond:
             rule = self._limits.get(method)
+            if rule is None and method not in CONNECTING:
+                rule = self._limits.get("*")
             if rule is None:
                 return None
             rate, burst = rule
@@ -995,6 +1048,22 @@ class LocalSlack:
                     await ws.close()
 
         asyncio.run_coroutine_threadsafe(drop(), loop).result(10)
+
+    def drop(self) -> None:
+        """Cut every Socket Mode connection's TCP stream, with no frame and no close: what a
+        network failure or a dead load balancer does."""
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def cut() -> None:
+            with self._cond:
+                transports = list(self._transports.values())
+            for transport in transports:
+                if transport is not None:
+                    transport.abort()
+
+        asyncio.run_coroutine_threadsafe(cut(), loop).result(10)
 
     def _dispatch(self, method: str, params: JSON, token: str) -> JSON:
         handler: Callable[[JSON], JSON] | None = getattr(
@@ -1035,6 +1104,7 @@ class LocalSlack:
         )  # fmt: skip
         with self._cond:
             self._sockets.append(ws)
+            self._transports[id(ws)] = request.transport
             self._changed()
         self._wake_sender()
         pinger = asyncio.get_running_loop().create_task(self._ping(ws))
@@ -1045,6 +1115,7 @@ class LocalSlack:
         finally:
             pinger.cancel()
             with self._cond:
+                self._transports.pop(id(ws), None)
                 if ws in self._sockets:
                     self._sockets.remove(ws)
                 # as Slack: what this connection was sent but never acked goes out again,

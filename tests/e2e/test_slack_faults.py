@@ -1,0 +1,163 @@
+"""Slack saying no, end to end: an author Slack will not describe, a deactivated one, a channel
+the bot is not in, a missing scope, rate limits on every method, a wrong token at start-up, and
+Socket Mode connections closed by a frame or cut. Each is handled, said once in the log, and no
+stored thread is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import POSTER, SUPPORT, Bot
+
+from watchstander.domain.levels import Level
+from watchstander.sandbox.bot_process import bot_env, start_bot, stop_bot
+from watchstander.sandbox.slack_server import LocalSlack
+from watchstander.store import Store, ThreadRow
+
+pytestmark = pytest.mark.e2e
+
+URGENT = "<!subteam^S0ONCALL|@oncall> the invoice export is empty #"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """The bot's own database, opened on demand (after the bot created it)."""
+    opened: list[Store] = []
+
+    def open_store() -> Store:
+        if not opened:
+            opened.append(Store(f"sqlite:///{tmp_path / 'watchstander.db'}"))
+        return opened[0]
+
+    yield open_store
+    for each in opened:
+        each.dispose()
+
+
+def stored(store: Store, ts: str) -> ThreadRow | None:
+    with store.transaction() as tx:
+        return tx.thread(SUPPORT, ts)
+
+
+def log_lines(bot: Bot, needle: str) -> list[str]:
+    """The log's lines at WARNING or above that hold ``needle`` (the bot logs at DEBUG here)."""
+    text = (bot.data / "errbot" / "errbot.log").read_text(encoding="utf-8", errors="replace")
+    loud = (" WARNING ", " ERROR ", " CRITICAL ")
+    return [line for line in text.splitlines() if needle in line and any(w in line for w in loud)]
+
+
+def test_an_author_slack_will_not_describe_is_answered_and_said_once(
+    slack: LocalSlack, make_bot: Callable[..., Bot], store: Callable[[], Store]
+) -> None:
+    bot = make_bot()
+    roots = [slack.post("U0OTHERORG", SUPPORT, URGENT + str(n), stranger=True) for n in range(2)]
+    for root in roots:
+        bot.wait_posts(root, 1)
+        assert stored(store(), root) is not None
+    refused = log_lines(bot, "Slack refused users.info for U0OTHERORG: user_not_found")
+    assert len(refused) == 1, refused  # asked again for the second post, said once
+    assert len(slack.failed) == 0 and len(slack.calls_to("users.info")) >= 2
+
+
+def test_a_deactivated_author_is_answered(
+    slack: LocalSlack, make_bot: Callable[..., Bot], store: Callable[[], Store]
+) -> None:
+    carol = slack.world.user(POSTER)
+    assert carol is not None
+    carol.deleted = True  # deactivated between the post and the bot's look-up
+    bot = make_bot()
+    root = slack.post(POSTER, SUPPORT, URGENT + "d")
+    bot.wait_posts(root, 1)
+    assert stored(store(), root) is not None
+
+
+def test_a_refused_reply_is_said_once_and_keeps_the_thread(
+    slack: LocalSlack, make_bot: Callable[..., Bot], store: Callable[[], Store]
+) -> None:
+    bot = make_bot()
+    slack.fail("chat.postMessage", "not_in_channel", times=2)
+    refused = [slack.post(POSTER, SUPPORT, URGENT + str(n)) for n in range(2)]
+    assert slack.wait_for(lambda s: len(s.failed) == 2, 30), bot.log_tail()
+    for root in refused:
+        thread = stored(store(), root)
+        assert thread is not None and thread.level == Level.URGENT
+    later = slack.post(POSTER, SUPPORT, URGENT + "later")
+    bot.wait_posts(later, 1)
+    assert not bot.posts(refused[0]) and not bot.posts(refused[1])  # not re-sent twice
+    lines = log_lines(bot, "Slack refused chat.postMessage for C0SUPPORT: not_in_channel")
+    assert len(lines) == 1 and "invite the bot" in lines[0], lines
+    assert "Traceback" not in (bot.data / "errbot" / "errbot.log").read_text()
+
+
+def test_missing_lookup_scopes_cost_no_post(
+    slack: LocalSlack, make_bot: Callable[..., Bot], store: Callable[[], Store]
+) -> None:
+    for method, scope in (("users.info", "users:read"), ("conversations.info", "channels:read")):
+        slack.fail(method, "missing_scope", needed=scope, provided="chat:write")
+    bot = make_bot()
+    roots = [slack.post(POSTER, SUPPORT, URGENT + str(n)) for n in range(3)]
+    for root in roots:
+        bot.wait_posts(root, 1)
+        assert stored(store(), root) is not None
+    lines = log_lines(bot, "Slack refused users.info for U0CAROL: missing_scope (needs users:read)")
+    assert len(lines) == 1 and "add the scope" in lines[0], lines
+    assert len(log_lines(bot, "Slack refused conversations.info for C0SUPPORT")) == 1
+
+
+def test_every_method_rate_limited_answers_each_post_once(
+    slack: LocalSlack, make_bot: Callable[..., Bot], store: Callable[[], Store]
+) -> None:
+    bot = make_bot()
+    warm = slack.post(POSTER, SUPPORT, URGENT + "warm")
+    bot.wait_posts(warm, 1)
+    slack.limit("*", per_minute=30, burst=1)  # one call every 2 s per method (and channel)
+    roots = [slack.post(POSTER, SUPPORT, URGENT + str(n)) for n in range(4)]
+    roots.append(slack.post("U0DAVE", SUPPORT, URGENT + "new person"))  # a look-up, limited
+    for root in roots:
+        bot.wait_posts(root, 1, timeout=60)
+        assert stored(store(), root) is not None
+    assert slack.limited, "the server never limited anything: the test proves nothing"
+    answered = [c.params.get("thread_ts") for c in bot.posts() if c.params.get("thread_ts")]
+    assert sorted(answered) == sorted([warm, *roots])  # each once
+    assert not slack.failed and "Traceback" not in (bot.data / "errbot" / "errbot.log").read_text()
+
+
+@pytest.mark.parametrize("token", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_a_wrong_token_at_start_up_exits_with_one_line(
+    slack: LocalSlack, tmp_path: Path, token: str
+) -> None:
+    env = bot_env(slack, tmp_path, **{token: "xoxb-wrong"})
+    process = start_bot(env, tmp_path / "bot-output.log")
+    try:
+        assert process.wait(timeout=90) != 0
+    finally:
+        stop_bot(process)
+    opened = "apps.connections.open" if token == "SLACK_APP_TOKEN" else "auth.test"
+    assert len(slack.calls_to(opened)) == 1  # no retry loop
+    log = (tmp_path / "errbot" / "errbot.log").read_text(encoding="utf-8")
+    lines = [line for line in log.splitlines() if "invalid_auth" in line]
+    assert len(lines) == 1 and f"check {token}" in lines[0], lines
+    assert "xoxb-wrong" not in log and "xoxb-wrong" not in (tmp_path / "bot-output.log").read_text()
+
+
+@pytest.mark.parametrize("reason", ["warning", "link_disabled", "cut"])
+def test_a_closed_connection_loses_and_repeats_nothing(
+    slack: LocalSlack, make_bot: Callable[..., Bot], reason: str
+) -> None:
+    bot = make_bot()
+    first = slack.post(POSTER, SUPPORT, URGENT + "a")
+    bot.wait_posts(first, 1)
+    opened = len(slack.calls_to("apps.connections.open"))
+    if reason == "cut":
+        slack.drop()  # the TCP stream cut, with no frame
+    else:
+        slack.disconnect(reason)
+    late = [slack.post(POSTER, SUPPORT, URGENT + f"b{n}") for n in range(3)]
+    assert slack.wait_for(lambda s: len(s.calls_to("apps.connections.open")) > opened, 60)
+    for root in late:
+        bot.wait_posts(root, 1, timeout=60)
+    marker = slack.post(POSTER, SUPPORT, URGENT + "after")  # behind any redelivered envelope
+    bot.wait_posts(marker, 1, timeout=60)
+    assert len(bot.posts(first)) == 1 and all(len(bot.posts(r)) == 1 for r in late)
