@@ -199,15 +199,15 @@ def running_bot(
     limits: bool = False,
     **env: str,
 ) -> Iterator[tuple[LocalSlack, Bot]]:
-    """A fresh server (enforcing Slack's rate limits if ``limits``) and a started bot; both
-    stopped on the way out, whatever happens."""
+    """A fresh server and a started bot (the server enforcing Slack's rate limits from then on,
+    if ``limits``); both stopped on the way out, whatever happens."""
     data.mkdir(parents=True, exist_ok=True)
     slack = LocalSlack().start()
-    if limits:
-        slack.slack_limits()
     bot = Bot(slack, data, plugins, dict(env), label=label)
     try:
         bot.start()
+        if limits:  # from here: the start-up's calls leave every bucket full
+            slack.slack_limits()
         yield slack, bot
         bot.settle()  # not stopped mid-request (on success; a failure stops it at once)
     finally:

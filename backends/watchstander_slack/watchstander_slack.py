@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NoReturn
 
 import slackv3
 from slack_sdk.errors import SlackApiError
@@ -36,7 +36,16 @@ SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember
 LOOKUP_TTL = 600.0  # seconds a user, channel, bot or team looked up is trusted
 LOOKUPS = {"user": "users.info", "bot": "bots.info", "channel": "conversations.info",
            "team": "team.info"}  # fmt: skip
-SAY_AGAIN = 3600.0  # the same refusal (method, subject, error) is logged once an hour
+SAY_AGAIN = 3600.0  # the same refusal of a setting (method, subject, error): once an hour
+SAID_KEPT = 1000  # refusals remembered for that
+REFUSED_LOOKUP_KEPT = 60.0  # seconds a refused look-up's stand-in is used before asking again
+SETTINGS_ERRORS = {  # refusals that stay until someone changes a setting
+    "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "user_not_found",
+    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
+    "not_allowed_token_type", "restricted_action", "no_permission",
+}  # fmt: skip
+AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
+               "account_inactive", "not_allowed_token_type"}  # fmt: skip
 HINTS = {
     "not_in_channel": "invite the bot to that channel",
     "channel_not_found": "check the channel's id and that the bot may see it",
@@ -133,10 +142,10 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
     """The Web API client with the lookups upstream makes for every event remembered.
 
     ``users.info``, ``bots.info``, ``conversations.info`` and ``team.info`` answers are kept
-    for ``ttl`` seconds (errors are not kept); ``forget`` drops one when Slack says it changed
-    (``user_change``, ``channel_rename``, ``team_rename``). A 429 is waited out as Slack's
-    ``Retry-After`` says (up to three times), and a dropped connection retried, by
-    slack_sdk's own retry handlers.
+    for ``ttl`` seconds (a refused look-up's stand-in for a minute); ``forget`` drops one
+    when Slack says it changed (``user_change``, ``channel_rename``, ``team_rename``). A 429
+    is waited out as Slack's ``Retry-After`` says (up to three times), and a dropped
+    connection retried, by slack_sdk's own retry handlers.
 
     A lookup Slack refuses (``user_not_found``, ``missing_scope``, still ``ratelimited``, no
     network) answers what was known before, or the bare id: upstream looks names up before
@@ -148,9 +157,10 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
     def __init__(self, *args: Any, ttl: float = LOOKUP_TTL, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}  # -> (good until, answer)
         self._cache_lock = threading.Lock()
-        self._said: dict[tuple[str, str, str], float] = {}
+        self._said: dict[tuple[str, str, str], tuple[float, int]] = {}  # -> when, not said
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.team_id: str | None = None  # the workspace's, once auth.test said it
         self.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
         if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
@@ -202,34 +212,49 @@ class CachedWebClient(WebClient):  # type: ignore[misc]
             return {"ok": False, "error": error}
 
     def say_once(self, method: str, subject: str, error: str, doing: str = "") -> None:
-        """One warning for a refusal, repeated at most once an hour (debug in between)."""
+        """A warning for a refusal. A setting's refusal (a scope, a channel the bot is not in)
+        is repeated at most once an hour, with how many were not said; a passing one
+        (``ratelimited``, a Slack outage) is said each time: a message may have been lost."""
         now = time.monotonic()
+        code = error.split(" ")[0]
+        key = (method, subject, error)
         with self._cache_lock:
-            said = self._said.get((method, subject, error))
-            again = said is None or now - said >= SAY_AGAIN
-            if again:
-                self._said[(method, subject, error)] = now
-        hint = HINTS.get(error.split(" ")[0], "")
+            said, quiet = self._said.get(key, (None, 0))
+            again = code not in SETTINGS_ERRORS or said is None or now - said >= SAY_AGAIN
+            self._said[key] = (now, 0) if again else (said, quiet + 1)
+            while len(self._said) > SAID_KEPT:
+                self._said.pop(next(iter(self._said)))
+        hint = HINTS.get(code, "")
         line = f"Slack refused {method} for {subject}: {error}"
         line += "".join(f"; {part}" for part in (hint, doing) if part)
+        if again and quiet:
+            line += f" ({quiet} more since this was last said)"
         log.log(logging.WARNING if again else logging.DEBUG, line)
 
     def _cached(self, kind: str, key: str, fetch: Any) -> Any:
-        now = time.monotonic()
         with self._cache_lock:
             hit = self._cache.get((kind, key))
-        if hit is not None and now - hit[0] < self.ttl:
+            turn = self._fetching.setdefault((kind, key), threading.Lock())
+        if hit is not None and time.monotonic() < hit[0]:
             return hit[1]
-        try:
-            answer = fetch()
-        except (SlackApiError, OSError) as exc:  # nothing is kept: asked again next time
-            known = hit is not None
-            doing = "going on with what it said before" if known else "going on with the id"
-            self.say_once(LOOKUPS[kind], key, _error(exc), doing)
-            return hit[1] if hit is not None else _placeholder(kind, key, self.team_id)
-        with self._cache_lock:
-            self._cache[(kind, key)] = (now, answer)
-        return answer
+        with turn:  # one look-up per key at a time: the others take its answer
+            with self._cache_lock:
+                hit = self._cache.get((kind, key))
+            now = time.monotonic()
+            if hit is not None and now < hit[0]:
+                return hit[1]
+            try:
+                answer, until = fetch(), now + self.ttl
+            except (SlackApiError, OSError) as exc:
+                known = hit is not None
+                doing = "going on with what it said before" if known else "going on with the id"
+                self.say_once(LOOKUPS[kind], key, _error(exc), doing)
+                # kept a short while: an outage or a 429 storm is not made worse per event
+                answer = hit[1] if hit is not None else _placeholder(kind, key, self.team_id)
+                until = now + min(self.ttl, REFUSED_LOOKUP_KEPT)
+            with self._cache_lock:
+                self._cache[(kind, key)] = (until, answer)
+            return answer
 
 
 class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-defined]
@@ -318,6 +343,17 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
             (me and message.get("user") == me) or (own_bot and message.get("bot_id") == own_bot)
         )
 
+    @staticmethod
+    def _refused_at_start(exc: SlackApiError, what: str, setting: str) -> NoReturn:
+        """A wrong token: one line, and exit (a retry would not help). Anything else (still
+        rate limited, a Slack outage) is raised for Errbot to retry, with its back-off."""
+        error = _error(exc)
+        if error not in AUTH_ERRORS:
+            log.warning("Slack refused %s at start-up (%s): trying again", what, error)
+            raise exc
+        log.fatal("Slack refused %s (%s): check %s.", what, error, setting)
+        sys.exit(2)
+
     def serve_once(self) -> bool | None:
         self.slack_web = CachedWebClient(
             token=self.token, proxy=self.proxies, base_url=self.api_url
@@ -326,29 +362,20 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         try:
             self.auth = self.slack_web.auth_test()
         except SlackApiError as exc:
-            log.fatal(
-                "Slack refused the bot token (%s): check SLACK_BOT_TOKEN.",
-                exc.response.get("error"),
-            )
-            sys.exit(2)
+            self._refused_at_start(exc, "the bot token", "SLACK_BOT_TOKEN")
         self.slack_web.team_id = self.auth.get("team_id")
         self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])
         self.update_alternate_prefixes()
+        try:  # the address asked for here, so that a refusal is said in one line
+            url = self.slack_web.apps_connections_open(app_token=self.app_token)["url"]
+        except SlackApiError as exc:
+            self._refused_at_start(exc, "a Socket Mode connection", "SLACK_APP_TOKEN")
         self.slack_socket_mode = SocketModeClient(
             app_token=self.app_token, web_client=self.slack_web
         )
         self.slack_socket_mode.message_listeners.append(self._sm_handle_hello)
         self.slack_socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
-        try:  # the address asked for here, so that a refusal is said in one line
-            url = self.slack_web.apps_connections_open(app_token=self.app_token)["url"]
-        except SlackApiError as exc:  # a wrong app token: no retry loop
-            log.fatal(
-                "Slack refused to open a Socket Mode connection (%s): check SLACK_APP_TOKEN and"
-                " that Socket Mode is on for the app.",
-                exc.response.get("error"),
-            )
-            sys.exit(2)
-        self.slack_socket_mode.wss_uri = url
+        self.slack_socket_mode.wss_uri = url  # a reconnect asks Slack for a new one
         self.slack_socket_mode.connect()
         try:
             threading.Event().wait()

@@ -31,8 +31,11 @@ def test_lookups_are_remembered_and_errors_are_not(slack: LocalSlack) -> None:
     web.forget("user", POSTER)
     web.users_info(user=POSTER)
     assert len(slack.calls_to("users.info")) == 2
-    for _ in range(2):  # user_not_found: the bare id, not kept (asked again)
+    for _ in range(2):  # user_not_found: the bare id, kept a minute (not asked per event)
         assert web.users_info(user="U0NOBODY")["user"]["id"] == "U0NOBODY"
+    assert len(slack.calls_to("users.info")) == 3
+    web.forget("user", "U0NOBODY")
+    web.users_info(user="U0NOBODY")
     assert len(slack.calls_to("users.info")) == 4
 
 

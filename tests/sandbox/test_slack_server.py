@@ -454,13 +454,20 @@ def test_a_dropped_connection_is_reconnected_and_unacked_events_sent_again(
         on_message_listeners=[inbox.on_raw],
         ping_interval=1,
     )
+    client.socket_mode_request_listeners.append(inbox.on_request)
     client.connect()
     try:
         assert server.wait_for(lambda s: s.connected)
         opened = len(server.calls_to("apps.connections.open"))
+        server.stall()  # delivered, but the ack is lost on the way
+        unacked = server.push_event({"type": "app_home_opened", "user": "U0ALICE"})
+        assert inbox.wait(1) == [unacked] and unacked not in server.acks
         server.drop()  # no frame, no close: the TCP stream is cut
-        pushed = server.push_event({"type": "app_home_opened", "user": "U0ALICE"})
+        queued = server.push_event({"type": "app_home_opened", "user": "U0BOB"})
         assert server.wait_for(lambda s: len(s.calls_to("apps.connections.open")) > opened, 30)
-        assert inbox.wait(1) == [pushed]
+        assert inbox.wait(3) == [unacked, unacked, queued]
+        again = [f for f in inbox.frames if f.get("envelope_id") == unacked][1]
+        assert (again["retry_attempt"], again["retry_reason"]) == (1, "timeout")
+        assert server.wait_for(lambda s: {unacked, queued} <= set(s.acks))
     finally:
         client.close()

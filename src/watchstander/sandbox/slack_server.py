@@ -394,6 +394,7 @@ class LocalSlack:
         self._pending: deque[JSON] = deque()
         self._sockets: list[web.WebSocketResponse] = []
         self._transports: dict[int, Any] = {}  # id(socket) -> its TCP transport
+        self._stalled = False  # acks lost on the way (see `stall`)
         self._tickets: set[str] = set()
         self._file_ids = itertools.count(1)
         self._last_us = 0
@@ -1049,9 +1050,16 @@ class LocalSlack:
 
         asyncio.run_coroutine_threadsafe(drop(), loop).result(10)
 
+    def stall(self) -> None:
+        """The link goes half-dead: envelopes still go out, but the bot's acks never arrive
+        (until `drop`), so what is sent meanwhile is sent again after the reconnect."""
+        with self._cond:
+            self._stalled = True
+
     def drop(self) -> None:
         """Cut every Socket Mode connection's TCP stream, with no frame and no close: what a
-        network failure or a dead load balancer does."""
+        network failure or a dead load balancer does. Envelopes sent on it and not acked go
+        out again, as retries, on the next connection."""
         loop = self._loop
         if loop is None:
             return
@@ -1064,6 +1072,8 @@ class LocalSlack:
                     transport.abort()
 
         asyncio.run_coroutine_threadsafe(cut(), loop).result(10)
+        with self._cond:
+            self._stalled = False
 
     def _dispatch(self, method: str, params: JSON, token: str) -> JSON:
         handler: Callable[[JSON], JSON] | None = getattr(
@@ -1139,6 +1149,8 @@ class LocalSlack:
             return
         if isinstance(message, dict) and message.get("envelope_id"):
             with self._cond:
+                if self._stalled:
+                    return
                 self._acks.append(str(message["envelope_id"]))
                 self._acked.add(str(message["envelope_id"]))
                 self._inflight.pop(str(message["envelope_id"]), None)
