@@ -4,8 +4,9 @@ The upstream backend builds its ``WebClient`` with Slack's fixed address, so it 
 GovSlack, a proxy, or the project's local Slack-compatible server. This subclass owns the
 Socket Mode connection step, remembers the lookups upstream makes for every event (users,
 channels, the team; refreshed when Slack says they changed), waits out 429s as Slack asks,
-drops redelivered envelopes, and passes real edits of posts with links; every event handler
-is otherwise upstream's.
+sends at Slack's pace per channel, says each of Slack's refusals in one log line without
+losing the event, drops redelivered envelopes, and passes real edits of posts with links;
+every event handler is otherwise upstream's.
 """
 
 from __future__ import annotations
