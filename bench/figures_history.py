@@ -17,7 +17,6 @@ at most 1.2 times at rest, plus the pictures' size.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -31,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.harness import SUPPORT, Bot, running_bot
-from bench.review_history import NOW, counting, fill, reset_postgres, reset_sqlite
+from bench.review_history import NOW, counting, databases, fill, history_args
 from watchstander.domain.figures import week_of
 from watchstander.services.figures import FiguresService
 from watchstander.services.oncall import OnCall
@@ -143,22 +142,11 @@ def _command(slack: Any, bot: Bot, text: str, done: Callable[[Any], bool]) -> bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--per-month", type=int, default=25_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (its tables are dropped)")
-    args = parser.parse_args(argv)
-    per_week = round(args.per_month * 12 / 52)
+    args = history_args(__doc__, argv)
+    per_week = args.per_week
     tmp = Path(tempfile.mkdtemp(prefix="bench-figures-"))
     try:
-        if args.postgres:
-            url_week = url_year = args.postgres
-            reset: Callable[[str], None] = reset_postgres
-        else:
-            url_week, url_year = f"sqlite:///{tmp}/week.db", f"sqlite:///{tmp}/year.db"
-            reset = reset_sqlite
+        url_week, url_year, reset = databases(args, tmp)
         week = measure(url_week, 1, per_week, args.seed, args.repeats, reset)
         year = measure(url_year, args.weeks, per_week, args.seed, args.repeats, reset)
         mem = None if args.postgres else memory(tmp / "year.db", tmp)

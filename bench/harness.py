@@ -7,12 +7,17 @@ end-to-end tests and the sandbox.
 
 from __future__ import annotations
 
+import os
+import platform
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from watchstander.sandbox.bot_process import ROOT, bot_env, log_tail, start_bot, stop_bot
 from watchstander.sandbox.slack_server import Call, LocalSlack
@@ -215,3 +220,22 @@ def running_bot(
             bot.stop()
         finally:
             slack.stop()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # run the finally blocks: bots stopped, servers stopped
+
+
+def begin(prog: str, argv: list[str] | None) -> tuple[float, float, float]:
+    """A benchmark run starts: SIGTERM stops its bots and servers, and its first line says
+    what ran, on what, under which load. The load averages at the start."""
+    signal.signal(signal.SIGTERM, _terminated)
+    load = os.getloadavg()
+    given = " ".join(argv if argv is not None else sys.argv[1:])
+    print(
+        f"# python -m {prog} {given}".rstrip()
+        + f"  | {platform.python_version()}, {os.cpu_count()} cpus,"
+        f" load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        flush=True,
+    )
+    return load

@@ -342,23 +342,33 @@ def reset_postgres(url: str) -> None:
     store.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def history_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """The options of a history bench (this one, the figures'): how much history, and where."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--per-month", type=int, default=25_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (its tables are dropped)")
     args = parser.parse_args(argv)
-    per_week = round(args.per_month * 12 / 52)
+    args.per_week = round(args.per_month * 12 / 52)
+    return args
+
+
+def databases(args: argparse.Namespace, tmp: Path) -> tuple[str, str, Callable[[str], None]]:
+    """The week's database, the year's, and how to empty one: two SQLite files in ``tmp``, or
+    the one PostgreSQL database for both (emptied between them)."""
+    if args.postgres:
+        return args.postgres, args.postgres, reset_postgres
+    return f"sqlite:///{tmp}/week.db", f"sqlite:///{tmp}/year.db", reset_sqlite
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = history_args(__doc__, argv)
+    per_week = args.per_week
     tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
     try:
-        if args.postgres:
-            url_week = url_year = args.postgres
-            reset: Callable[[str], None] = reset_postgres
-        else:
-            url_week, url_year = f"sqlite:///{tmp}/week.db", f"sqlite:///{tmp}/year.db"
-            reset = reset_sqlite
+        url_week, url_year, reset = databases(args, tmp)
         week = measure(url_week, 1, per_week, args.seed, args.repeats, reset)
         year = measure(url_year, args.weeks, per_week, args.seed, args.repeats, reset)
     finally:

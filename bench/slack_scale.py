@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
-import signal
 import sys
 import tempfile
 import time
@@ -28,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.harness import POSTER, ROOT, SUPPORT, Bot, is_reply, running_bot
+from bench.harness import POSTER, ROOT, SUPPORT, Bot, begin, is_reply, running_bot
 from bench.triage_latency import Latency, measure_latency, ms, ratio, stored, urgent_text, x
 from watchstander.sandbox.slack_server import LocalSlack
 
@@ -226,19 +223,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    signal.signal(signal.SIGTERM, _terminated)
-    load = os.getloadavg()
-    print(
-        f"# python -m bench.slack_scale {' '.join(argv if argv is not None else sys.argv[1:])}"
-        f"  | {platform.python_version()}, {os.cpu_count()} cpus, load {load[0]:.2f}",
-        flush=True,
-    )
+    load = begin("bench.slack_scale", argv)
     started = time.monotonic()
     steady: list[Steady] = []
     bursts: list[Burst] = []

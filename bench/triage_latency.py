@@ -13,7 +13,6 @@ import json
 import math
 import os
 import platform
-import signal
 import sqlite3
 import statistics
 import sys
@@ -31,6 +30,7 @@ from bench.harness import (
     SUPPORT,
     Bot,
     BotFailed,
+    begin,
     is_reply,
     running_bot,
     wait_replies,
@@ -362,20 +362,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # run the finally blocks: bots stopped, servers stopped
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    signal.signal(signal.SIGTERM, _terminated)
-    load = os.getloadavg()
-    print(
-        f"# python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip()
-        + f"  | {platform.python_version()}, {os.cpu_count()} cpus,"
-        f" load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-        flush=True,
-    )
+    load = begin("bench", argv)
     started = time.monotonic()
     lat: list[Latency] = []
     bursts: list[Burst] = []

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,24 +99,21 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_the_whole_mission_in_a_browser(sandbox: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver = browser
 
     def until(what: str, check: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            try:
-                found = check()
-            except Exception:  # stale or not there yet: the page re-renders as events arrive
-                found = None
-            if found:
-                return found
-            time.sleep(0.2)
-        driver.save_screenshot(str(tmp_path / "failed.png"))
-        raise AssertionError(f"{what}: not seen in {WAIT} s (screenshot {tmp_path})")
+        # stale or not there yet: the page re-renders as events arrive, so errors are retried
+        waiting = WebDriverWait(driver, WAIT, poll_frequency=0.2, ignored_exceptions=[Exception])
+        try:
+            return waiting.until(lambda _: check())
+        except TimeoutException:
+            driver.save_screenshot(str(tmp_path / "failed.png"))
+            raise AssertionError(f"{what}: not seen in {WAIT} s (screenshot {tmp_path})") from None
 
     def find(css: str) -> list[Any]:
         return driver.find_elements(By.CSS_SELECTOR, css)

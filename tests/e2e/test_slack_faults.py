@@ -163,7 +163,7 @@ def envelope_of(slack: LocalSlack, ts: str) -> str:
     return next(e["envelope_id"] for e in slack.envelopes if e["payload"]["event"].get("ts") == ts)
 
 
-@pytest.mark.parametrize("reason", ["warning", "link_disabled", "cut"])
+@pytest.mark.parametrize("reason", ["refresh_requested", "warning", "link_disabled", "cut"])
 def test_a_closed_connection_loses_and_repeats_nothing(
     slack: LocalSlack, make_bot: Callable[..., Bot], reason: str
 ) -> None:

@@ -102,17 +102,3 @@ def test_a_burst_under_slacks_limits_is_answered_once_each_in_order(
     answered = [c.params["thread_ts"] for c in bot.posts() if c.params.get("thread_ts")]
     assert sorted(answered) == sorted(roots) and len(set(answered)) == len(answered)
     assert not [c for c in slack.limited if c.method == "chat.postMessage"]  # paced, not refused
-
-
-def test_a_disconnect_frame_loses_nothing_and_repeats_nothing(
-    slack: LocalSlack, make_bot: Callable[..., Bot]
-) -> None:
-    bot = make_bot()
-    first = slack.post(POSTER, SUPPORT, URGENT + "a")
-    bot.wait_posts(first, 1)
-    opened = len(slack.calls_to("apps.connections.open"))
-    slack.disconnect("refresh_requested")
-    late = slack.post(POSTER, SUPPORT, URGENT + "b")  # while the bot reconnects
-    assert slack.wait_for(lambda s: len(s.calls_to("apps.connections.open")) > opened, 30)
-    bot.wait_posts(late, 1)
-    assert len(bot.posts(first)) == 1 and len(bot.posts(late)) == 1
