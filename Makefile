@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# With both Slack tokens: the bot on Slack (Socket Mode). Without: the local sandbox.
 run: $(STAMP)
-	$(BIN)/python -m watchstander.run
+	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
+	  echo "Watchstander: connecting to Slack in Socket Mode"; \
+	  $(BIN)/errbot -c config.py; \
+	else $(BIN)/python -m watchstander_sandbox; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

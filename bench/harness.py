@@ -1,7 +1,7 @@
 """The real bot (Errbot + the Watchstander Slack backend) in a subprocess against a fresh
 `LocalSlack`: start, readiness, and waits on the server's recorded Web API calls.
 
-Starting and stopping the process is `watchstander.sandbox.bot_process`, shared with the
+Starting and stopping the process is `watchstander_sandbox.bot_process`, shared with the
 end-to-end tests and the sandbox.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchstander.sandbox.bot_process import ROOT, bot_env, log_tail, start_bot, stop_bot
-from watchstander.sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.bot_process import ROOT, bot_env, log_tail, start_bot, stop_bot
+from watchstander_sandbox.slack_server import Call, LocalSlack
 
 ECHO_PLUGINS = ROOT / "bench" / "echo"
 SUPPORT = "C0SUPPORT"

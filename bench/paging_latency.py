@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.harness import POSTER, SUPPORT, running_bot
 from bench.triage_latency import ECHO_PLUGINS, RESULTS, measure_latency, percentile
-from watchstander.sandbox.pagerduty_server import LocalPagerDuty
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.slack_server import LocalSlack
 
 TARGET = 1.5
 KEY = "R0UT1NGKEY0123456789abcdefABCDEF"

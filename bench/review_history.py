@@ -29,10 +29,10 @@ from typing import Any
 from bench.harness import ROOT
 from watchstander.adapters.code_host import CodeHost
 from watchstander.domain.review import TAGS
-from watchstander.sandbox.github_server import LocalGitHub
 from watchstander.services.inbound import datetime_to_ts
 from watchstander.services.review import ReviewResult, ReviewService
 from watchstander.store import Base, EventRow, IssueRow, MessageRow, Store, ThreadRow
+from watchstander_sandbox.github_server import LocalGitHub
 
 TARGET = 1.5
 RESULTS = ROOT / "bench" / "results" / "review.json"

@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.harness import POSTER, ROOT, SUPPORT, Bot, begin, is_reply, running_bot
 from bench.triage_latency import Latency, measure_latency, ms, ratio, stored, urgent_text, x
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack_server import LocalSlack
 
 PLAIN = {
     "WATCHSTANDER_BACKEND": "PlainSlack",

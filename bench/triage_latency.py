@@ -36,7 +36,7 @@ from bench.harness import (
     wait_replies,
     wait_reply,
 )
-from watchstander.sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.slack_server import Call, LocalSlack
 
 ONCALL_TAG = "<!subteam^S0ONCALL|@oncall>"
 TARGET = 1.5  # Watchstander / echo, median latency

@@ -13,9 +13,10 @@ from pagerduty_helpers import OPEN_PAGERS
 from sqlalchemy import text
 
 from watchstander.adapters.code_host import CodeHost
-from watchstander.sandbox.github_server import LocalGitHub
-from watchstander.sandbox.pagerduty_server import LocalPagerDuty
 from watchstander.store import Base, Store
+from watchstander_sandbox.github_server import LocalGitHub
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.slack_server import LocalSlack
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
@@ -55,6 +56,14 @@ def pd() -> Iterator[LocalPagerDuty]:
     yield server
     while OPEN_PAGERS:
         OPEN_PAGERS.pop().close()
+    server.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[LocalSlack]:
+    """A local Slack-compatible server (Web API and Socket Mode)."""
+    server = LocalSlack().start()
+    yield server
     server.stop()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watchstander.adapters.pager import Pager
-from watchstander.sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 
 OPEN_PAGERS: list[Pager] = []
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty wants

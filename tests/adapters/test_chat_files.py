@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 
 from watchstander.adapters.chat import Files, UploadError
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack_server import LocalSlack
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from watchstander.adapters.code_host import CodeHost, CodeHostError
-from watchstander.sandbox.github_server import Failure, LocalGitHub
+from watchstander_sandbox.github_server import Failure, LocalGitHub
 
 SINCE = datetime.now(UTC) - timedelta(days=1)
 MARKER = "<!-- watchstander:thread=C0SUPPORT/1.0 kind=bug -->"

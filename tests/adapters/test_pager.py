@@ -8,7 +8,7 @@ from pagerduty_helpers import ROUTING_KEY as KEY
 from pagerduty_helpers import pager_for
 
 from watchstander.adapters.pager import Pager, PagerError
-from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
+from watchstander_sandbox.pagerduty_server import Failure, LocalPagerDuty
 
 
 def pager(pd: LocalPagerDuty, key: str = KEY, timeout: float = 2.0) -> Pager:

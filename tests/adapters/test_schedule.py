@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from watchstander.adapters.pager import PagerError, Schedule
-from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.settings import Settings
+from watchstander_sandbox.pagerduty_server import Failure, LocalPagerDuty
 
 TOKEN = "u+local-rest-token"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from watchstander.sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
-from watchstander.sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
+from watchstander_sandbox.slack_server import Call, LocalSlack
 
 __all__ = ["free_port"]  # the tests import it from here
 SUPPORT = "C0SUPPORT"
@@ -80,13 +80,6 @@ class Bot:
 
     def log_tail(self, lines: int = 60) -> str:
         return log_tail(self.data, lines)
-
-
-@pytest.fixture
-def slack() -> Iterator[LocalSlack]:
-    server = LocalSlack().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

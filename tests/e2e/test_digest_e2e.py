@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from conftest import DEV, POSTER, SUPPORT, Bot
 
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack_server import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

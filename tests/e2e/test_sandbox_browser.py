@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from watchstander.sandbox.bot_process import PROXIES, ROOT, free_port
+from watchstander_sandbox.bot_process import PROXIES, ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -37,7 +37,7 @@ def needs_browser() -> None:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[str]:
-    """`python -m watchstander.run` as `make run` starts it, on a port of its own."""
+    """`python -m watchstander_sandbox`, as `make run` starts it without Slack tokens."""
     needs_browser()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in PROXIES}
@@ -45,7 +45,7 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
         env.pop(name, None)
     env.update(WATCHSTANDER_DATA_DIR=str(tmp_path / "data"), WATCHSTANDER_SANDBOX_PORT=str(port))
     process = subprocess.Popen(
-        [sys.executable, "-m", "watchstander.run"],
+        [sys.executable, "-m", "watchstander_sandbox"],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

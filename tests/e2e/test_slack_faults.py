@@ -12,9 +12,9 @@ import pytest
 from conftest import POSTER, SUPPORT, Bot
 
 from watchstander.domain.levels import Level
-from watchstander.sandbox.bot_process import bot_env, start_bot, stop_bot
-from watchstander.sandbox.slack_server import LocalSlack
 from watchstander.store import Store, ThreadRow
+from watchstander_sandbox.bot_process import bot_env, start_bot, stop_bot
+from watchstander_sandbox.slack_server import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import pytest
 from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port
 
-from watchstander.sandbox.github_server import LocalGitHub
-from watchstander.sandbox.pagerduty_server import LocalPagerDuty
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.github_server import LocalGitHub
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.slack_server import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

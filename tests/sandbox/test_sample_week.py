@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from watchstander.domain.figures import week_of
-from watchstander.sandbox.sample_week import THREADS, load
 from watchstander.services.figures import FiguresService
 from watchstander.services.review import ReviewService
 from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
+from watchstander_sandbox.sample_week import THREADS, load
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday: the week before is whole
 

@@ -8,11 +8,11 @@ from pagerduty_helpers import ROUTING_KEY as KEY
 from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
 
-from watchstander.sandbox.pagerduty_server import Failure, LocalPagerDuty
 from watchstander.services.oncall import OnCall
 from watchstander.services.triage import CommandContext, Effect, TriageService
 from watchstander.settings import Settings
 from watchstander.store import PageRow, Store
+from watchstander_sandbox.pagerduty_server import Failure, LocalPagerDuty
 
 EMERGENCY = "<!subteam^S0DEVS|@devs> the app is down for everyone"
 URGENT = "<!subteam^S0ONCALL|@oncall> numbers look off"

@@ -10,9 +10,9 @@ from triage_helpers import at, harness, post, react
 
 from watchstander.adapters.code_host import CodeHost
 from watchstander.domain.review import tag_table
-from watchstander.sandbox.github_server import Failure, LocalGitHub
 from watchstander.services.review import ReviewService
 from watchstander.store import IssueRow, Store
+from watchstander_sandbox.github_server import Failure, LocalGitHub
 
 POSTER, DEV = "U0CAROL", "U0DAVE"
 

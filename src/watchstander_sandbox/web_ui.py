@@ -1,6 +1,6 @@
 """The sandbox in a browser: #support as a Slack user knows it, served on 127.0.0.1.
 
-`SandboxPage` serves the page (``sandbox/page/``, no build step) and a small JSON API over the
+`SandboxPage` serves the page (``page/``, no build step) and a small JSON API over the
 local Slack-, PagerDuty- and GitHub-compatible servers: the state (messages, threads,
 reactions, the bot's direct messages, what reached PagerDuty and GitHub), acting as a person
 (post, reply, react), closing a GitHub issue (then GitHub's signed ``issues`` webhook goes to
@@ -24,9 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
-from watchstander.sandbox.github_server import LocalGitHub
-from watchstander.sandbox.pagerduty_server import LocalPagerDuty
-from watchstander.sandbox.slack_server import LocalSlack
+from watchstander_sandbox.github_server import LocalGitHub
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.slack_server import LocalSlack
 
 PAGE = Path(__file__).with_name("page")
 ROLES = {"U0ALICE": "on call", "U0BOB": "rotation admin", "U0CAROL": "support lead"}

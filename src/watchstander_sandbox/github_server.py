@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from watchstander.sandbox.http_stub import LocalHTTPServer
+from watchstander_sandbox.http_stub import LocalHTTPServer
 
 
 @dataclass

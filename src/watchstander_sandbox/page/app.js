@@ -56,7 +56,7 @@
     ['palm_tree', '🌴'], ['house', '🏠'], ['heavy_plus_sign', '➕'], ['heavy_minus_sign', '➖'],
   ]);
 
-  const WHO_KEY = 'watchstander.sandbox.who';
+  const WHO_KEY = 'watchstander_sandbox.who';
   const POLL_MS = 2000;
   const IMAGE_RE = /\.(png|jpe?g|gif|webp|svg|bmp|avif)(\?.*)?$/i;
 

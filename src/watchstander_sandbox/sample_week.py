@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watchstander.sandbox.bot_process import ROOT
 from watchstander.services.inbound import InboundMessage, InboundReaction, datetime_to_ts
 from watchstander.services.oncall import OnCall
 from watchstander.services.triage import CommandContext, Effect, TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
+from watchstander_sandbox.bot_process import ROOT
 
 SUPPORT, TEAM, BOT, BOT_ID = "C0SUPPORT", "T0SANDBOX", "UBOT0001", "BBOT0001"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"

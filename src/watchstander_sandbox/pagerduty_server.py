@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from watchstander.sandbox.http_stub import LocalHTTPServer
+from watchstander_sandbox.http_stub import LocalHTTPServer
 
 SEVERITIES = {"critical", "error", "warning", "info"}
 ACTIONS = {"trigger", "acknowledge", "resolve"}

@@ -1,8 +1,8 @@
-"""``make run``: the bot on Slack when tokens are set, else on the local Slack sandbox.
+"""``make run`` without Slack tokens: the local sandbox.
 
-Without ``SLACK_BOT_TOKEN`` and ``SLACK_APP_TOKEN`` it starts the project's local
-Slack-compatible server on 127.0.0.1, points the real SlackV3 backend at it, and reads
-commands on standard input to act as people in #support (type ``help``).
+It starts the project's local Slack-, PagerDuty- and GitHub-compatible servers on 127.0.0.1,
+points the real bot (the project's SlackV3-based backend) at them, serves the sandbox page,
+and reads commands on standard input to act as people in #support (type ``help``).
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from watchstander.sandbox.bot_process import (
+from watchstander_sandbox.bot_process import (
     ROOT,
     bot_env,
-    errbot_command,
     free_port,
     start_bot,
     stop_bot,
@@ -37,9 +35,6 @@ Act as someone in #support (people: alice (on call), bob, carol, dave, erin):
 
 
 def main() -> int:
-    if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
-        print("Watchstander: connecting to Slack in Socket Mode", flush=True)
-        return subprocess.call(errbot_command(), cwd=ROOT)
     return sandbox(sys.stdin, sys.stdout)
 
 
@@ -50,13 +45,13 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     import time
     from datetime import UTC, datetime
 
-    from watchstander.sandbox import sample_week
-    from watchstander.sandbox.github_server import LocalGitHub
-    from watchstander.sandbox.pagerduty_server import LocalPagerDuty
-    from watchstander.sandbox.slack_server import LocalSlack
-    from watchstander.sandbox.web_ui import SandboxPage
     from watchstander.settings import Settings
     from watchstander.store import Store
+    from watchstander_sandbox import sample_week
+    from watchstander_sandbox.github_server import LocalGitHub
+    from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+    from watchstander_sandbox.slack_server import LocalSlack
+    from watchstander_sandbox.web_ui import SandboxPage
 
     data = Path(os.environ.get("WATCHSTANDER_DATA_DIR") or ROOT / "data")
     data.mkdir(parents=True, exist_ok=True)
@@ -160,7 +155,7 @@ def _reset(data: Path, database: str, saved_file: Path) -> None:
 
 def console(server: object, stdin: TextIO, stdout: TextIO, stop: threading.Event) -> None:
     """A line-at-a-time stand-in for the Slack client; returns at EOF only when stopped."""
-    from watchstander.sandbox.slack_server import LocalSlack
+    from watchstander_sandbox.slack_server import LocalSlack
 
     assert isinstance(server, LocalSlack)
     world = server.world

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the Slack mode of `make run` need not load the local server
-    from watchstander.sandbox.slack_server import LocalSlack
+if TYPE_CHECKING:
+    from watchstander_sandbox.slack_server import LocalSlack
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 # slack_sdk's Socket Mode client ignores NO_PROXY: keep ws://127.0.0.1 direct.
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
