@@ -37,15 +37,11 @@ BOT_ADMINS_NOTIFICATIONS = ()
 BOT_PREFIX = "!"
 BOT_ALT_PREFIXES = ()
 CHATROOM_PRESENCE = ()
-CORE_PLUGINS = (
-    "ACLs",
-    "Help",
-    "Health",
-    "Plugins",
-    "Utils",
-    "CommandNotFoundFilter",
-)
-SUPPRESS_CMD_NOT_FOUND = False
+# Only Watchstander's face: Errbot's Help, Health, Plugins, Utils (``!echo``, ``!render``,
+# ``!history``...) and its command-not-found answer would let anyone make the bot say things or
+# show its internals. The Guide plugin gives ``!help`` and the unknown-command answer instead.
+CORE_PLUGINS = ("ACLs",)
+SUPPRESS_CMD_NOT_FOUND = True
 HIDE_RESTRICTED_COMMANDS = True
 DIVERT_TO_PRIVATE = ()
 DIVERT_TO_THREAD = ()

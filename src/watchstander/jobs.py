@@ -8,8 +8,8 @@ takes every action that has come due and arms the job again at the next earliest
 So a new thread whose first deadline is later than the armed one costs no job-store write,
 and the database alone decides whether an action was already taken: a job that runs twice,
 late, or after a restart does each action exactly once. APScheduler stores a *reference* to
-the job function, so it is a plain module function that finds the running services through
-:data:`_runtime` (set when the plugin activates).
+the job function, so it is a plain module function that finds the running bot through
+:data:`_host` (set by the composition root when it starts).
 """
 
 from __future__ import annotations
@@ -19,19 +19,17 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
 from watchstander.domain.durations import parse_schedule
-from watchstander.services.handoffs import HandoffService
-from watchstander.services.triage import TriageService
 
 log = logging.getLogger(__name__)
 
@@ -40,61 +38,47 @@ JOB_ID = "watchstander:due-timers"
 HANDOFF_JOB_ID = "watchstander:handoff"
 
 
-@dataclass
-class Runtime:
-    triage: TriageService
-    clock: Callable[[], datetime]
-    scheduler: Scheduler
-    handoffs: HandoffService | None = None
+class Host(Protocol):
+    """What the jobs run: the running bot (the composition root)."""
+
+    def due_timers(self) -> None: ...
+
+    def handoff_due(self) -> None: ...
+
+    def run_scheduled(self, job: str) -> None: ...
 
 
-_runtime: Runtime | None = None
-_scheduled: dict[str, Callable[[], None]] = {}  # cron jobs' work, by job id
+_host: Host | None = None
 
 
-def install(runtime: Runtime | None) -> None:
-    """Point the job functions at the running services (None when the plugin stops)."""
-    global _runtime
-    _runtime = runtime
+def install(host: Host | None) -> None:
+    """Point the job functions at the running bot (None when it stops)."""
+    global _host
+    _host = host
 
 
 def due_timers() -> None:
     """Take every timed action that has come due, then arm the job at the next one."""
-    runtime = _runtime
-    if runtime is None:
+    if _host is None:
         log.warning("the timer job ran before the bot was ready")
         return
-    runtime.scheduler.disarm()
-    try:
-        runtime.triage.run_due(runtime.clock())
-    finally:
-        runtime.scheduler.settle(runtime.triage.earliest_due())
-
-
-def install_scheduled(job: str, work: Callable[[], None] | None) -> None:
-    """The work a cron job does (the weekly review, the daily digest); None removes it."""
-    if work is None:
-        _scheduled.pop(job, None)
-    else:
-        _scheduled[job] = work
+    _host.due_timers()
 
 
 def scheduled(job: str) -> None:
-    """A cron job: run the work installed for it, if the bot is up."""
-    work = _scheduled.get(job)
-    if work is None:
+    """A cron job (the weekly review, the daily digest, the GitHub poll), if the bot is up."""
+    if _host is None:
         log.warning("scheduled job %s ran before the bot was ready", job)
         return
-    work()
+    _host.run_scheduled(job)
 
 
 def handoff_timer() -> None:
     """The person on call may have changed: announce it, then look again at the next one."""
-    runtime = _runtime
-    if runtime is None or runtime.handoffs is None:
+    if _host is None:
         log.warning("the handoff job ran before the bot was ready")
         return
-    runtime.scheduler.arm_handoff(runtime.handoffs.check(runtime.clock()))
+    _host.handoff_due()
 
 
 class Scheduler:
@@ -141,6 +125,15 @@ class Scheduler:
                 return
             self._add(at)
 
+    def take_due(self, run: Callable[[], object], earliest: Callable[[], datetime | None]) -> None:
+        """The timer job's work: ``run`` the due actions, then arm at the ``earliest`` next
+        one the database holds (also when ``run`` failed: nothing may be left unarmed)."""
+        self.disarm()
+        try:
+            run()
+        finally:
+            self.settle(earliest())
+
     def disarm(self) -> None:
         """Forget the armed time (the job is running): every ``arm`` until ``settle`` arms."""
         with self._lock:
@@ -168,7 +161,7 @@ class Scheduler:
         """Look at who is on call again at ``at`` (the next handoff or override edge)."""
         with self._writer:
             if at is None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(JobLookupError):
                     self._scheduler.remove_job(HANDOFF_JOB_ID)
                 return
             self._scheduler.add_job(

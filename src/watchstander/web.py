@@ -1,4 +1,5 @@
-"""The bot's own small web server: the iCalendar feed and the webhooks.
+"""The bot's own small web server: the iCalendar feed and the webhooks (see
+:mod:`watchstander.inbound.webhooks` for the routes).
 
 Errbot's Webserver plugin keeps its address in Errbot's own storage, set by a chat command;
 this one takes ``WATCHSTANDER_HTTP_HOST`` and ``WATCHSTANDER_HTTP_PORT`` like every other
@@ -27,8 +28,14 @@ class WebServer:
 
             def _serve(self, method: str) -> None:
                 handler = table.get((method, self.path.split("?", 1)[0]))
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = self.headers.get("Content-Length") or "0"
+                if not declared.isdigit():
+                    self.close_connection = True
+                    self._answer(400, "text/plain", b"bad Content-Length\n")
+                    return
+                length = int(declared)
                 if length > MAX_BODY:
+                    self.close_connection = True
                     self._answer(413, "text/plain", b"too large\n")
                     return
                 body = self.rfile.read(length) if length else b""
@@ -61,10 +68,7 @@ class WebServer:
         self._httpd = ThreadingHTTPServer((host, port), Request)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def add_route(self, method: str, path: str, handler: Handler) -> None:
-        """Serve ``handler`` too (another plugin's webhook)."""
-        self._routes[(method, path)] = handler
+        self._started = False
 
     @property
     def address(self) -> str:
@@ -73,8 +77,12 @@ class WebServer:
 
     def start(self) -> WebServer:
         self._thread.start()
+        self._started = True
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        """Stop serving (if it started) and free the port."""
+        if self._started:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
         self._httpd.server_close()

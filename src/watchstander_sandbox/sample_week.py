@@ -16,18 +16,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from watchstander.render import Renderer, SlackVoice
+from watchstander.render.views import views
+from watchstander.services.commands import ThreadCommands
+from watchstander.services.effects import CommandContext, Effect
 from watchstander.services.inbound import InboundMessage, InboundReaction, datetime_to_ts
 from watchstander.services.oncall import OnCall
-from watchstander.services.triage import CommandContext, Effect, TriageService
+from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
-from watchstander_sandbox.bot_process import ROOT
 
 SUPPORT, TEAM, BOT, BOT_ID = "C0SUPPORT", "T0SANDBOX", "UBOT0001", "BBOT0001"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 ONCALL = "<!subteam^S0ONCALL|@oncall>"
 DEVS = "<!subteam^S0DEVS|@devs>"
-TEMPLATES = ROOT / "plugins" / "triage" / "templates"
 
 # (day of the week, hour, minute, poster, text, [(minutes later, who, what, detail)])
 # what: "reply" (text), "react" (reaction name), "resolve" (note)
@@ -326,21 +328,22 @@ class _History:
 
 def load(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
     """Play the sample week (ending yesterday) into ``store``; the history for the server."""
-    import jinja2
-    from slackv3.markdown import slack_markdown_converter
-
-    templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True)
-    markdown = slack_markdown_converter()
+    renderer = Renderer(SlackVoice(), views(settings))
     history = _History()
     pending: list[Effect] = []
+
+    def remember(effect: Effect) -> None:
+        pending.append(effect)
+
     service = TriageService(
         store,
         settings,
         channel_id=SUPPORT,
-        emit=pending.append,
+        emit=remember,
         oncall=lambda at: OnCall(ALICE, BOB, None, BOB),
         group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
     )
+    commands = ThreadCommands(service)
     tz = ZoneInfo(settings.timezone)
     monday = (now.astimezone(tz) - timedelta(days=7)).date()
     monday -= timedelta(days=monday.weekday())
@@ -355,10 +358,9 @@ def load(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
         for effect in pending:
             if effect.channel != SUPPORT:
                 continue  # direct messages: not part of the channel's history
-            text = templates.get_template(f"{effect.template}.md").render(**effect.data).strip()
-            when = at + timedelta(seconds=2)
-            bot_ts = ts_at(when)
-            history.add(BOT, markdown.convert(text), bot_ts, effect.thread_ts, bot=True)
+            text = renderer.render(effect.template, effect.data)
+            bot_ts = ts_at(at + timedelta(seconds=2))
+            history.add(BOT, text, bot_ts, effect.thread_ts, bot=True)
         pending.clear()
 
     for day, hour, minute, poster, text, steps in THREADS:
@@ -385,7 +387,7 @@ def load(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
                 service.handle_reaction(reaction, at)
             elif what == "resolve":
                 history.add(who, f"!resolve {detail}", ts, root)
-                service.resolve(CommandContext(SUPPORT, who, ts, root), detail, at)
+                commands.resolve(CommandContext(SUPPORT, who, ts, root), detail, at)
             said(at)
     history.messages.sort(key=lambda m: float(m["ts"]))
     return {"messages": {SUPPORT: copy.deepcopy(history.messages)}}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from watchstander.services.effects import Effect
 from watchstander.services.handoffs import HandoffService
 from watchstander.services.oncall import RotationService
-from watchstander.services.triage import Effect
 from watchstander.settings import Settings
 from watchstander.store import HandoffRow, Store
 
@@ -31,7 +31,12 @@ def make(store: Store, group: Group) -> tuple[RotationService, HandoffService, l
     rotation = RotationService(store, settings)
     said: list[Effect] = []
     handoffs = HandoffService(
-        store, settings, rotation, channel_id="C0SUPPORT", emit=said.append, group=group
+        store,
+        settings,
+        rotation,
+        channel_id="C0SUPPORT",
+        emit=lambda effect: said.append(effect),
+        group=group,
     )
     return rotation, handoffs, said
 
@@ -50,7 +55,7 @@ def test_each_handoff_is_announced_once_with_a_direct_message(store: Store) -> N
     rotation.set_rotation(ADMIN, f"<@{A}> <@{B}> every 1w handoff mon 10:00", NOW)
     nxt = handoffs.check(NOW)
     assert [e.template for e in said] == ["handoff", "handoff_dm"]
-    assert said[0].channel == "C0SUPPORT" and said[1].channel == f"@{A}"
+    assert said[0].channel == "C0SUPPORT" and said[1].person == A
     assert said[0].data["previous"] == ADMIN and said[0].data["person"] == A
     assert group.users == [A]
     assert handoffs.check(NOW + timedelta(minutes=1)) == nxt  # nothing new: nothing said

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from triage_helpers import CHANNEL, ONCALL, SECONDARY
 
 from watchstander import jobs
+from watchstander.services.effects import Effect
 from watchstander.services.inbound import InboundMessage, datetime_to_ts
 from watchstander.services.oncall import OnCall
-from watchstander.services.triage import Effect, TriageService
+from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
 
@@ -41,7 +43,7 @@ class Said:
         self.effects: list[Effect] = []
         self.changed = threading.Condition()
 
-    def __call__(self, effect: Effect) -> None:
+    def __call__(self, effect: Effect, /) -> None:
         with self.changed:
             self.effects.append(effect)
             self.changed.notify_all()
@@ -64,13 +66,33 @@ def service_on(store: Store, scheduler: jobs.Scheduler, said: Said) -> TriageSer
     )
 
 
+@dataclass
+class Host:
+    """The bot as the jobs see it (as the composition root runs them), on a fixed clock."""
+
+    service: TriageService
+    scheduler: jobs.Scheduler
+    clock: list[datetime]
+
+    def due_timers(self) -> None:
+        self.scheduler.take_due(
+            lambda: self.service.run_due(self.clock[0]), self.service.earliest_due
+        )
+
+    def handoff_due(self) -> None:
+        raise AssertionError("no handoff job in these tests")
+
+    def run_scheduled(self, job: str) -> None:
+        raise AssertionError(f"no scheduled job in these tests: {job}")
+
+
 @pytest.fixture
 def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said, list]]:
     said = Said()
     clock = [at(0)]
     scheduler = jobs.Scheduler(store.engine, writer=store.writer)
     service = service_on(store, scheduler, said)
-    jobs.install(jobs.Runtime(service, lambda: clock[0], scheduler))
+    jobs.install(Host(service, scheduler, clock))
     scheduler.start()
     yield service, scheduler, said, clock
     jobs.install(None)

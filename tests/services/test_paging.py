@@ -8,8 +8,10 @@ from pagerduty_helpers import ROUTING_KEY as KEY
 from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
 
+from watchstander.services.commands import ThreadCommands
+from watchstander.services.effects import CommandContext, Effect
 from watchstander.services.oncall import OnCall
-from watchstander.services.triage import CommandContext, Effect, TriageService
+from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import PageRow, Store
 from watchstander_sandbox.pagerduty_server import Failure, LocalPagerDuty
@@ -26,7 +28,7 @@ def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> Tria
         store,
         Settings.from_env({}),
         channel_id=CHANNEL,
-        emit=said.append,
+        emit=lambda effect: said.append(effect),
         oncall=lambda now: OnCall(ONCALL, "U0BOB"),
         group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
         pager=pager,
@@ -49,7 +51,7 @@ def test_emergency_pages_once_claim_acknowledges_resolve_resolves(
     assert event["links"][0]["href"].startswith("https://sandbox.slack.com/archives/")
     assert [e.template for e in said] == ["announce", "paged"]
     triage.handle_reaction(react(2, 0, DEV, "eyes"), at(2))
-    triage.resolve(CommandContext(CHANNEL, DEV, ts(3), ts(0)), "rolled back", at(3))
+    ThreadCommands(triage).resolve(CommandContext(CHANNEL, DEV, ts(3), ts(0)), "rolled back", at(3))
     assert pd.actions(DEDUP) == ["trigger", "acknowledge", "resolve"]
     assert pd.incidents[DEDUP].status == "resolved"
     with store.transaction() as tx:

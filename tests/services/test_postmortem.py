@@ -6,8 +6,8 @@ from pathlib import Path
 
 from triage_helpers import CHANNEL, at, harness, post, react, reply, ts
 
+from watchstander.services.effects import CommandContext
 from watchstander.services.postmortem import PostmortemService
-from watchstander.services.triage import CommandContext
 from watchstander.settings import Settings
 from watchstander.store import Store
 
@@ -19,11 +19,11 @@ def test_the_draft_holds_the_timeline_with_durations(store: Store, tmp_path: Pat
     h.service.handle_message(post(0, "U0CAROL", "<!here> checkout fails for everyone"), at(0))
     h.service.handle_reaction(react(4, 0, "U0DAVE", "eyes"), at(4))
     h.service.handle_message(reply(9, 0, "U0DAVE", "rolled back, need 30 minutes"), at(9))
-    h.service.resolve(CommandContext(CHANNEL, "U0DAVE", ts(40), ts(0)), "fixed", at(40))
+    h.commands.resolve(CommandContext(CHANNEL, "U0DAVE", ts(40), ts(0)), "fixed", at(40))
     settings = Settings.from_env(
         {"POSTMORTEM_DIR": str(tmp_path), "WATCHSTANDER_TEMPLATES": str(ROOT / "data/templates")}
     )
-    path = PostmortemService(settings, h.service, lambda c, t: f"https://slack/{c}/{t}").write(
+    path = PostmortemService(store, settings, lambda c, t: f"https://slack/{c}/{t}").write(
         CHANNEL, ts(0), at(60)
     )
     assert path is not None and path.parent == tmp_path and path.suffix == ".md"
@@ -38,10 +38,10 @@ def test_the_draft_holds_the_timeline_with_durations(store: Store, tmp_path: Pat
     ):
         assert f"| {what} | {offset} |" in text
     assert "> &lt;!here&gt; checkout fails" in text  # quoted, cannot mention
-    again = PostmortemService(settings, h.service, lambda c, t: "x").write(CHANNEL, ts(0), at(61))
+    again = PostmortemService(store, settings, lambda c, t: "x").write(CHANNEL, ts(0), at(61))
     assert again == path  # rewritten in place, not a second file
     assert (
-        PostmortemService(settings, h.service, lambda c, t: f"{c}/{t}").write(CHANNEL, "9.9", at(1))
+        PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, "9.9", at(1))
         is None
     )
 
@@ -57,7 +57,5 @@ def test_the_team_can_edit_the_template(store: Store, tmp_path: Path) -> None:
             "WATCHSTANDER_TEMPLATES": str(tmp_path / "templates"),
         }
     )
-    path = PostmortemService(settings, h.service, lambda c, t: f"{c}/{t}").write(
-        CHANNEL, ts(0), at(1)
-    )
+    path = PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, ts(0), at(1))
     assert path is not None and path.read_text() == "PM report is wrong (general)\n"

@@ -18,7 +18,7 @@ from triage_helpers import (
     ts,
 )
 
-from watchstander.services.triage import CommandContext, CommandError
+from watchstander.services.effects import CommandContext, CommandError
 from watchstander.store import Store
 
 URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
@@ -34,7 +34,7 @@ def test_general_post_is_recorded_silently(store: Store) -> None:
     assert h.service.handle_message(post(0, POSTER, "where is the export button?"), at(0))
     assert h.said == []
     assert h.timers.due == {}
-    info = h.service.thread_info(ctx(POSTER, 1), at(1))
+    info = h.commands.thread_info(ctx(POSTER, 1), at(1))
     assert info["level"] == "general" and info["poster"] == POSTER
 
 
@@ -61,16 +61,38 @@ def test_eyes_claims_and_confirms_once_watchers_follow(store: Store) -> None:
     h.service.handle_reaction(react(2.5, 0, DEV2, "eyes"), at(2.5))
     h.service.handle_reaction(react(2, 0, DEV, "eyes"), at(3))  # redelivered
     assert h.templates() == ["announce", "claimed"]
-    info = h.service.thread_info(ctx(POSTER, 4), at(4))
+    info = h.commands.thread_info(ctx(POSTER, 4), at(4))
     assert info["assignee"] == DEV and info["watchers"] == [DEV2]
     assert h.timers.due[(CHANNEL, ts(0))] == at(32)  # claimed at 2 + 30m
+
+
+def test_a_late_eyes_with_an_earlier_ts_cannot_take_a_confirmed_claim(store: Store) -> None:
+    h = harness(store)
+    h.service.handle_message(post(0, POSTER, URGENT), at(0))
+    h.service.handle_reaction(react(2, 0, DEV2, "eyes"), at(2))  # recorded first
+    h.service.handle_reaction(react(1, 0, DEV, "eyes"), at(2))  # earlier in Slack, arrives late
+    assert h.templates() == ["announce", "claimed"] and h.said[1].data["assignee"] == DEV2
+    info = h.commands.thread_info(ctx(POSTER, 3), at(3))
+    assert info["assignee"] == DEV2 and info["watchers"] == [DEV]
+    assert info["first_response"] == h.service.clock(at(1), at(3))  # the earliest, still
+
+
+def test_a_late_eyes_after_a_release_takes_the_thread(store: Store) -> None:
+    h = harness(store)
+    h.service.handle_message(post(0, POSTER, URGENT), at(0))
+    h.service.handle_reaction(react(2, 0, DEV2, "eyes"), at(2))
+    h.service.handle_reaction(react(3, 0, DEV2, "eyes", added=False), at(3))
+    h.service.handle_reaction(react(1, 0, DEV, "eyes"), at(4))  # sent at 1, seen after the release
+    assert h.templates() == ["announce", "claimed", "released", "claimed"]
+    assert h.said[-1].data["assignee"] == DEV
+    assert h.commands.thread_info(ctx(POSTER, 5), at(5))["assignee"] == DEV
 
 
 def test_poster_eyes_does_not_claim(store: Store) -> None:
     h = harness(store)
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     h.service.handle_reaction(react(1, 0, POSTER, "eyes"), at(1))
-    assert h.service.thread_info(ctx(POSTER, 2), at(2))["assignee"] is None
+    assert h.commands.thread_info(ctx(POSTER, 2), at(2))["assignee"] is None
 
 
 def test_reply_by_someone_else_claims(store: Store) -> None:
@@ -79,7 +101,7 @@ def test_reply_by_someone_else_claims(store: Store) -> None:
     h.service.handle_message(reply(1, 0, POSTER, "more detail from me"), at(1))
     h.service.handle_message(reply(3, 0, DEV, "looking"), at(3))
     assert h.said == []  # general claims are silent
-    assert h.service.thread_info(ctx(POSTER, 4), at(4))["assignee"] == DEV
+    assert h.commands.thread_info(ctx(POSTER, 4), at(4))["assignee"] == DEV
 
 
 def test_checkins_commitments_and_escalation(store: Store) -> None:
@@ -121,7 +143,7 @@ def test_unclaimed_reminder_then_breach(store: Store) -> None:
     assert [e.template for e in h.service.on_timer(CHANNEL, ts(0), at(15))] == ["claim_reminder"]
     assert h.timers.due[(CHANNEL, ts(0))] == at(60)
     assert [e.template for e in h.service.on_timer(CHANNEL, ts(0), at(61))] == ["breach"]
-    assert h.service.list_threads("breached", POSTER, at(62))["threads"][0]["breached"]
+    assert h.commands.list_threads("breached", POSTER, at(62))["threads"][0]["breached"]
     assert (CHANNEL, ts(0)) not in h.timers.due
 
 
@@ -141,7 +163,7 @@ def test_edit_adding_oncall_raises_once(store: Store) -> None:
     assert h.templates() == ["announce"]
     # removing the tag again never lowers the level
     h.service.handle_message(edit(3, 0, POSTER, "never mind"), at(3))
-    assert h.service.thread_info(ctx(POSTER, 4), at(4))["level"] == "urgent"
+    assert h.commands.thread_info(ctx(POSTER, 4), at(4))["level"] == "urgent"
 
 
 def test_reply_with_emergency_tag_raises_to_emergency(store: Store) -> None:
@@ -157,18 +179,18 @@ def test_reply_with_emergency_tag_raises_to_emergency(store: Store) -> None:
 def test_commands_in_a_thread(store: Store) -> None:
     h = harness(store)
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
-    h.service.claim(ctx(DEV, 1), at(1))
+    h.commands.claim(ctx(DEV, 1), at(1))
     with pytest.raises(CommandError, match="has this thread"):
-        h.service.claim(ctx(DEV2, 2), at(2))
-    h.service.eta(ctx(DEV, 3), "1h", at(3))
+        h.commands.claim(ctx(DEV2, 2), at(2))
+    h.commands.eta(ctx(DEV, 3), "1h", at(3))
     assert h.timers.due[(CHANNEL, ts(0))] == at(63)
-    h.service.handoff(ctx(DEV, 4), f"<@{DEV2}>", at(4))
-    assert h.service.thread_info(ctx(POSTER, 5), at(5))["assignee"] == DEV2
+    h.commands.handoff(ctx(DEV, 4), f"<@{DEV2}>", at(4))
+    assert h.commands.thread_info(ctx(POSTER, 5), at(5))["assignee"] == DEV2
     with pytest.raises(CommandError, match="do not hold"):
-        h.service.unclaim(ctx(DEV, 6), at(6))
-    h.service.unclaim(ctx(DEV2, 7), at(7))
-    h.service.claim(ctx(DEV, 8), at(8))
-    h.service.resolve(ctx(DEV, 9), "restarted the worker", at(9))
+        h.commands.unclaim(ctx(DEV, 6), at(6))
+    h.commands.unclaim(ctx(DEV2, 7), at(7))
+    h.commands.claim(ctx(DEV, 8), at(8))
+    h.commands.resolve(ctx(DEV, 9), "restarted the worker", at(9))
     assert h.templates() == [
         "announce",
         "claimed",
@@ -181,7 +203,7 @@ def test_commands_in_a_thread(store: Store) -> None:
     assert h.said[-1].data["note"] == "restarted the worker"
     assert (CHANNEL, ts(0)) not in h.timers.due
     with pytest.raises(CommandError, match="resolved already"):
-        h.service.claim(ctx(DEV2, 10), at(10))
+        h.commands.claim(ctx(DEV2, 10), at(10))
 
 
 def test_resolve_with_check_mark_by_poster(store: Store) -> None:
@@ -189,7 +211,7 @@ def test_resolve_with_check_mark_by_poster(store: Store) -> None:
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     h.service.handle_reaction(react(1, 0, DEV, "eyes"), at(1))
     h.service.handle_reaction(react(2, 0, DEV2, "white_check_mark"), at(2))  # not theirs to close
-    assert h.service.thread_info(ctx(POSTER, 3), at(3))["resolved"] is None
+    assert h.commands.thread_info(ctx(POSTER, 3), at(3))["resolved"] is None
     h.service.handle_reaction(react(4, 0, POSTER, "white_check_mark"), at(4))
     assert h.templates()[-1] == "resolved"
 
@@ -219,11 +241,11 @@ def test_removing_eyes_releases(store: Store) -> None:
 def test_bad_commands_get_one_line_and_change_nothing(store: Store, call, match: str) -> None:  # type: ignore[no-untyped-def]
     h = harness(store)
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
-    before = h.service.thread_info(ctx(POSTER, 0.5), at(0.5))
+    before = h.commands.thread_info(ctx(POSTER, 0.5), at(0.5))
     with pytest.raises(CommandError, match=match) as error:
-        call(h.service)
+        call(h.commands)
     assert "\n" not in str(error.value)
-    assert h.service.thread_info(ctx(POSTER, 0.5), at(0.5)) == before
+    assert h.commands.thread_info(ctx(POSTER, 0.5), at(0.5)) == before
     assert h.templates() == ["announce"]
 
 
@@ -232,7 +254,7 @@ def test_out_of_order_reply_and_reaction_before_root(store: Store) -> None:
     h.service.handle_reaction(react(2, 0, DEV, "eyes"), at(2))
     h.service.handle_message(reply(3, 0, DEV, "on it"), at(3))
     h.service.handle_message(post(0, POSTER, URGENT), at(4))
-    info = h.service.thread_info(ctx(POSTER, 5), at(5))
+    info = h.commands.thread_info(ctx(POSTER, 5), at(5))
     assert info["assignee"] == DEV and info["poster"] == POSTER and info["level"] == "urgent"
 
 
@@ -275,9 +297,11 @@ def test_concurrent_claims_end_with_one_assignee(store: Store) -> None:
         w.start()
     for w in workers:
         w.join(timeout=30)
-    info = h.service.thread_info(ctx(POSTER, 2), at(2))
-    assert info["assignee"] == people[0]  # Slack's order decides: the earliest 👀
-    assert sorted(info["watchers"]) == sorted(people[1:])
+    info = h.commands.thread_info(ctx(POSTER, 2), at(2))
+    # the first 👀 recorded wins; the bot confirms it once and never takes it back
     confirmations = [e for e in h.said if e.template in ("claimed", "handed_off")]
-    assert confirmations and confirmations[-1].data["assignee"] == people[0]
+    assert [e.template for e in confirmations] == ["claimed"]
+    winner = confirmations[0].data["assignee"]
+    assert info["assignee"] == winner
+    assert sorted(info["watchers"]) == sorted(p for p in people if p != winner)
     assert timedelta(0) < h.timers.due[(CHANNEL, ts(0))] - at(1) <= timedelta(minutes=31)

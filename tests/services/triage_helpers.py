@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from watchstander.services.commands import ThreadCommands
+from watchstander.services.effects import Effect
 from watchstander.services.inbound import InboundMessage, InboundReaction, datetime_to_ts
 from watchstander.services.oncall import OnCall
-from watchstander.services.triage import Effect, TriageService
+from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
 
@@ -33,6 +35,7 @@ class Harness:
     service: TriageService
     said: list[Effect]
     timers: Timers
+    commands: ThreadCommands
 
     def templates(self) -> list[str]:
         return [e.template for e in self.said]
@@ -40,18 +43,22 @@ class Harness:
 
 def harness(store: Store, **env: str) -> Harness:
     said: list[Effect] = []
+
+    def say(effect: Effect) -> None:
+        said.append(effect)
+
     timers = Timers()
     settings = Settings.from_env({"ROTATION_ADMINS": f"{ONCALL},{SECONDARY}", **env})
     service = TriageService(
         store,
         settings,
         channel_id=CHANNEL,
-        emit=said.append,
+        emit=say,
         oncall=lambda now: OnCall(ONCALL, SECONDARY),
         timers=timers,
         group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
     )
-    return Harness(service, said, timers)
+    return Harness(service, said, timers, ThreadCommands(service))
 
 
 def ts(minutes: float) -> str:

@@ -1,10 +1,17 @@
 """A support thread as a fold over its events, and what the bot must do about it.
 
-The state of a thread is a pure function of the *set* of its events: they are replayed in
-Slack's own order (the ``ts``), so a duplicated or reordered delivery ends in the same state as
-the ordered one. Effects come from comparing what the bot already said (``Said``) with the new
-state, so nothing is said twice. Timed work (check-ins, reminders, breaches, escalations) is
-recorded as events of the bot's own, and :func:`due` says which one falls due next.
+The state of a thread is a pure function of the *set* of its recorded events, so a duplicated
+delivery changes nothing. They are replayed in Slack's own order (the ``ts``), with one
+exception that keeps what the bot said true: an event whose effect depends on who holds the
+thread (a reply, a reaction, a command) never goes before one the bot recorded earlier (see
+:func:`ordered`). So when two 👀 arrive at once, the one the bot recorded first claims the
+thread, and a 👀 that reaches the bot late, with an earlier ``ts``, cannot take back a claim
+the bot has already confirmed. Everything else (the poster, the level, the first response)
+is the same in whatever order the events arrive.
+
+Effects come from comparing what the bot already said (``Said``) with the new state, so
+nothing is said twice. Timed work (check-ins, reminders, breaches, escalations) is recorded as
+events of the bot's own, and :func:`due` says which one falls due next.
 """
 
 from __future__ import annotations
@@ -41,11 +48,15 @@ class Kind(StrEnum):
 
 BOT_ACTIONS = frozenset({Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH})
 COMMANDS = frozenset({Kind.CLAIM, Kind.UNCLAIM, Kind.HANDOFF, Kind.RESOLVE, Kind.ETA})
+# What these do depends on who holds the thread: they are replayed in the order recorded.
+HOLDER_KINDS = COMMANDS | {Kind.REPLY, Kind.REACTION_ADDED, Kind.REACTION_REMOVED}
 
 
 @dataclass(frozen=True)
 class Event:
-    """One thing that happened in a thread. ``level`` and ``until`` are read at ingest."""
+    """One thing that happened in a thread. ``level`` and ``until`` are read at ingest;
+    ``item_ts`` is the message it is about (a reaction's message), ``seq`` the order in which
+    the bot recorded it (0: not recorded, such as the bot's own timed actions)."""
 
     kind: Kind
     ts: str
@@ -57,8 +68,11 @@ class Event:
     target: str = ""
     on_root: bool = False
     until: datetime | None = None
+    item_ts: str = ""
+    seq: int = 0
 
     def sort_key(self) -> tuple[Decimal, int, str, str]:
+        """Slack's order, then a fixed order for events of the same ts."""
         return (ts_decimal(self.ts), _RANK[self.kind], self.actor or "", self.reaction)
 
 
@@ -128,10 +142,38 @@ def ts_decimal(ts: str) -> Decimal:
         return Decimal(0)
 
 
+def ordered(events: Iterable[Event]) -> list[Event]:
+    """The order of replay: Slack's ``ts``, except that the events whose effect depends on who
+    holds the thread (:data:`HOLDER_KINDS`) keep the order in which the bot recorded them; one
+    recorded after another that is later in Slack's order is placed just after it.
+
+    A reaction that came before its message was seen counts as recorded with that message.
+    """
+    events = list(events)
+    message_seq = {e.ts: e.seq for e in events if e.kind in (Kind.POST, Kind.REPLY)}
+
+    def recorded(e: Event) -> int:
+        if e.kind in (Kind.REACTION_ADDED, Kind.REACTION_REMOVED):
+            return max(e.seq, message_seq.get(e.item_ts, 0))
+        return e.seq
+
+    held = sorted(
+        (e for e in events if e.kind in HOLDER_KINDS), key=lambda e: (recorded(e), e.sort_key())
+    )
+    keyed: list[tuple[Decimal, int, tuple[object, ...], Event]] = []
+    latest = Decimal("-Infinity")
+    for n, e in enumerate(held):  # each at its own ts, or just after what was recorded before
+        latest = max(latest, ts_decimal(e.ts))
+        keyed.append((latest, 1, (n,), e))
+    keyed += [(ts_decimal(e.ts), 0, e.sort_key(), e) for e in events if e.kind not in HOLDER_KINDS]
+    keyed.sort(key=lambda k: k[:3])
+    return [k[-1] for k in keyed]
+
+
 def replay(events: Iterable[Event], policy: Policy) -> ThreadState:
-    """Fold the events, in Slack's order, into the thread's state."""
+    """Fold the events, in :func:`ordered` order, into the thread's state."""
     state = ThreadState()
-    for event in sorted(events, key=Event.sort_key):
+    for event in ordered(events):
         _apply(state, event, policy)
     return state
 
@@ -144,8 +186,8 @@ def _apply(s: ThreadState, e: Event, policy: Policy) -> None:
     elif e.kind is Kind.EDIT and e.on_root:
         s.root_text = e.text
     elif e.kind is Kind.REPLY and e.actor:
-        if e.actor != s.poster:
-            s.first_response_at = s.first_response_at or e.at
+        if s.poster is not None and e.actor != s.poster:  # the post seen: someone else
+            _responded(s, e.at)
             if s.assignee is None and s.is_open:
                 _claim(s, e.actor, e.at, policy)
         if e.actor == s.assignee:
@@ -176,8 +218,8 @@ def _raise_level(s: ThreadState, level: Level, at: datetime, policy: Policy) -> 
 
 def _reaction_added(s: ThreadState, e: Event, policy: Policy) -> None:
     actor = e.actor or ""
-    if e.reaction == EYES and actor != s.poster:
-        s.first_response_at = s.first_response_at or e.at
+    if e.reaction == EYES and s.poster is not None and actor != s.poster:
+        _responded(s, e.at)
         if s.assignee is None and s.is_open:
             _claim(s, actor, e.at, policy)
         elif actor != s.assignee and actor not in s.watchers:
@@ -185,6 +227,12 @@ def _reaction_added(s: ThreadState, e: Event, policy: Policy) -> None:
     elif e.reaction == DONE and e.on_root and s.is_open and actor in (s.assignee, s.poster):
         _resolve(s, actor, e.at, "")
         s.resolved_by_reaction = True
+
+
+def _responded(s: ThreadState, at: datetime) -> None:
+    """The first response is the earliest, whatever order the responses were recorded in."""
+    if s.first_response_at is None or at < s.first_response_at:
+        s.first_response_at = at
 
 
 def _reaction_removed(s: ThreadState, e: Event) -> None:

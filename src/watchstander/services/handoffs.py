@@ -8,13 +8,12 @@ learns who is on call is not a handoff: it is recorded silently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from watchstander.domain.levels import Level, first_line
+from watchstander.services.effects import ChatError, Effect, Speaker
 from watchstander.services.oncall import RotationService
-from watchstander.services.triage import Effect
 from watchstander.settings import Settings
 from watchstander.store import Store
 
@@ -35,14 +34,14 @@ class HandoffService:
         rotation: RotationService,
         *,
         channel_id: str,
-        emit: Callable[[Effect], None],
+        emit: Speaker,
         group: GroupPort | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.rotation = rotation
         self.channel_id = channel_id
-        self.emit = emit
+        self.say = emit
         self.group = group
 
     def check(self, now: datetime, *, sync_group: bool = False) -> datetime | None:
@@ -78,8 +77,8 @@ class HandoffService:
                 "threads": open_threads,
                 "channel": self.channel_id,
             }
-            self._say(Effect("handoff", self.channel_id, None, data))
-            self._say(Effect("handoff_dm", f"@{current.primary}", None, data))
+            self.say(Effect("handoff", self.channel_id, None, data))
+            self.say(Effect.direct("handoff_dm", current.primary, data))
         if self.group is not None and (made or sync_group):
             self._sync_group(current.primary)
         return current.until
@@ -90,11 +89,5 @@ class HandoffService:
             if self.group.members() != [person]:
                 self.group.set_members([person])
                 log.info("@%s now holds exactly the person on call", self.settings.oncall_handle)
-        except Exception as exc:  # Slack's errors: not_in_channel, missing_scope, ratelimited
+        except ChatError as exc:  # not_in_channel, missing_scope, a free plan, ratelimited
             log.warning("could not update the on-call user group: %s", exc)
-
-    def _say(self, effect: Effect) -> None:
-        try:
-            self.emit(effect)
-        except Exception:
-            log.exception("could not post the %s message", effect.template)

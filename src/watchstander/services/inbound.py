@@ -1,20 +1,15 @@
-"""Turn what a chat backend delivers into plain, typed inbound records.
-
-Slack's raw event (``msg.extras["slack_event"]``) is the source of truth: it keeps user-group
-ids that the backend strips from the message body, and it carries ``thread_ts``. Other backends
-(Errbot's test and text backends) hand over only a body, a sender and a room.
-"""
+"""What the services accept from a chat platform: plain, typed inbound records (a message, a
+reaction), whatever platform they came from. Each platform's translation is in
+:mod:`watchstander.inbound`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from watchstander.domain.thread import ts_decimal
 
-MAX_TEXT = 40_000
+MAX_TEXT = 40_000  # longer texts are cut here (Slack's own limit for a message)
 
 
 @dataclass(frozen=True)
@@ -57,91 +52,9 @@ class InboundReaction:
         return f"react:{verb}:{self.channel}:{self.item_ts}:{self.user}:{self.name}:{self.event_ts}"
 
 
-class Ignored(Exception):
-    """An event the triage has nothing to do with (the reason is for the debug log)."""
-
-
-_IGNORED_SUBTYPES = {
-    "message_deleted",
-    "channel_join",
-    "channel_leave",
-    "channel_topic",
-    "channel_purpose",
-    "channel_name",
-    "message_replied",
-    "bot_message",
-    "group_join",
-    "group_leave",
-    "pinned_item",
-    "reminder_add",
-}
-
-
 def ts_to_datetime(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts_decimal(ts)), UTC)
 
 
 def datetime_to_ts(at: datetime) -> str:
     return f"{at.timestamp():.6f}"
-
-
-def message_from_slack(event: Mapping[str, Any], bot_user_id: str | None) -> InboundMessage:
-    """A Slack ``message`` event (plain, reply or ``message_changed``) -> InboundMessage."""
-    subtype = event.get("subtype")
-    channel = str(event.get("channel") or "")
-    if not channel:
-        raise Ignored("no channel")
-    if subtype in _IGNORED_SUBTYPES:
-        raise Ignored(f"subtype {subtype}")
-    if subtype == "message_changed":
-        inner = event.get("message") or {}
-        previous = event.get("previous_message") or {}
-        edited = (inner.get("edited") or {}).get("ts")
-        if not edited or inner.get("text", "") == previous.get("text", ""):
-            raise Ignored("message_changed without a real edit (an unfurl)")
-        user = inner.get("user")
-        bot = bool(inner.get("bot_id")) or (bot_user_id is not None and user == bot_user_id)
-        return InboundMessage(
-            channel=channel,
-            ts=str(inner.get("ts") or ""),
-            thread_ts=_thread_ts(inner),
-            user=user,
-            text=str(inner.get("text") or "")[:MAX_TEXT],
-            edited_ts=str(edited),
-            from_bot=bot,
-        )
-    user = event.get("user")
-    bot = bool(event.get("bot_id")) or (bot_user_id is not None and user == bot_user_id)
-    ts = str(event.get("ts") or "")
-    if not ts:
-        raise Ignored("no ts")
-    return InboundMessage(
-        channel=channel,
-        ts=ts,
-        thread_ts=_thread_ts(event),
-        user=user,
-        text=str(event.get("text") or "")[:MAX_TEXT],
-        from_bot=bot,
-    )
-
-
-def reaction_from_slack(
-    item: Mapping[str, Any], user: str, name: str, added: bool, event_ts: str
-) -> InboundReaction:
-    if item.get("type", "message") != "message" or not item.get("ts") or not item.get("channel"):
-        raise Ignored("reaction on something that is not a channel message")
-    return InboundReaction(
-        channel=str(item["channel"]),
-        item_ts=str(item["ts"]),
-        user=user,
-        name=name,
-        added=added,
-        event_ts=str(event_ts),
-    )
-
-
-def _thread_ts(message: Mapping[str, Any]) -> str | None:
-    thread_ts = message.get("thread_ts")
-    if thread_ts and thread_ts != message.get("ts"):
-        return str(thread_ts)
-    return None

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from icalendar import Calendar, Event
 
+from watchstander.adapters.pager import PagerError
 from watchstander.domain.durations import DurationError, format_duration, parse_duration
 from watchstander.domain.rotation import (
     WEEKDAYS,
@@ -29,6 +30,7 @@ from watchstander.domain.rotation import (
     swap,
     timeline,
 )
+from watchstander.services.effects import Refusal
 from watchstander.settings import Settings
 from watchstander.store import OverrideRow, RotationRow, Store
 
@@ -39,8 +41,8 @@ _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 CACHE_SECONDS = 60.0
 
 
-class OnCallError(ValueError):
-    """A rotation command that cannot be done; the message is the one line to show."""
+class OnCallError(Refusal):
+    """A rotation command that cannot be done, and why (one line)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ class ScheduleOnCall:
             raise OnCallError("I cannot find that person's e-mail address to match PagerDuty.")
         try:
             self._schedule.add_override(self._schedule.user_id(email), start, end)
-        except Exception as exc:  # the adapter's PagerError, one line
-            raise OnCallError(f"{exc}.") from None
+        except PagerError as exc:
+            raise OnCallError("{why}.", why=exc) from None
         with self._lock:
             self._read_at = None  # read the schedule again
 
@@ -127,7 +129,7 @@ class ScheduleOnCall:
                 return self._shifts
         try:
             shifts = self._schedule.on_call(now, now + timedelta(weeks=8))
-        except Exception as exc:  # the adapter's PagerError
+        except PagerError as exc:
             log.warning("keeping the last PagerDuty schedule: %s", exc)
             shifts = None
         with self._lock:
@@ -176,8 +178,14 @@ class RotationService:
         current = on_call(rotation, overrides, now)
         return OnCall(current.primary, current.secondary, current.until, current.next_person)
 
-    def summary(self, now: datetime) -> dict[str, Any]:
-        """What ``!oncall`` shows."""
+    def summary(self, now: datetime, args: str = "") -> dict[str, Any]:
+        """What ``!oncall`` shows (it takes no words: a mistyped sub-command is said so)."""
+        if args.strip():
+            raise OnCallError(
+                "`!oncall` takes nothing after it; '{words}' is not one of "
+                "`!oncall override @person 2h` or `!oncall swap @a @b`.",
+                words=args.strip()[:30],
+            )
         current = self(now)
         return {
             "primary": current.primary,
@@ -187,8 +195,14 @@ class RotationService:
             "source": current.source,
         }
 
-    def show(self, now: datetime, weeks: int = 4) -> dict[str, Any]:
+    def show(self, now: datetime, args: str = "", weeks: int = 4) -> dict[str, Any]:
         """What ``!rotation`` shows: the order, the rule, and who is on call when."""
+        if args.strip():
+            raise OnCallError(
+                "`!rotation` takes nothing after it; '{words}' is not "
+                "`!rotation set @a @b @c every 1w handoff mon 10:00`.",
+                words=args.strip()[:30],
+            )
         rotation, overrides = self._load(now)
         if self.external is not None:
             current = self(now)
@@ -250,7 +264,7 @@ class RotationService:
         try:
             length = parse_duration(_weeks(every))
         except DurationError as exc:
-            raise OnCallError(f"every: {exc}") from None
+            raise OnCallError("every: {why}", why=exc) from None
         if length.total_seconds() % 86400:
             raise OnCallError("A shift lasts whole days: write every 1d, every 1w or every 2w.")
         days = int(length.total_seconds() // 86400)
@@ -266,7 +280,7 @@ class RotationService:
                 self.settings.timezone,
             )
         except RotationError as exc:
-            raise OnCallError(str(exc)) from None
+            raise OnCallError("{why}", why=exc) from None
         with self.store.transaction() as tx:
             tx.set_rotation(
                 RotationRow(
@@ -330,7 +344,7 @@ class RotationService:
         try:
             made = swap(rotation, people[0], people[1], now)
         except RotationError as exc:
-            raise OnCallError(str(exc)) from None
+            raise OnCallError("{why}", why=exc) from None
         with self.store.transaction() as tx:
             for o in made:
                 tx.add_override(
@@ -377,7 +391,8 @@ class RotationService:
                 start, end = now, now + parse_duration(text)
             except DurationError:
                 raise OnCallError(
-                    f"'{text[:40]}' is not a duration or a span: try 2h, or from 18:00 to 22:00"
+                    "'{text}' is not a duration or a span: try 2h, or from 18:00 to 22:00",
+                    text=text[:40],
                 ) from None
         if end <= start:
             raise OnCallError("The override must end after it starts.")
@@ -394,13 +409,14 @@ class RotationService:
             try:
                 naive = datetime.fromisoformat(f"{iso.group(1)} {iso.group(2).zfill(5)}")
             except ValueError:
-                raise OnCallError(f"'{text[:30]}' is not a date and time") from None
+                raise OnCallError("'{text}' is not a date and time", text=text[:30]) from None
             return naive.replace(tzinfo=tz).astimezone(after.tzinfo)
         try:
             weekday, clock = parse_handoff(text)
         except RotationError:
             raise OnCallError(
-                f"'{text[:30]}' is not a time: write 18:00, fri 18:00 or 2026-12-24 18:00"
+                "'{text}' is not a time: write 18:00, fri 18:00 or 2026-12-24 18:00",
+                text=text[:30],
             ) from None
         local = after.astimezone(tz)
         for days in range(0, 8):
@@ -410,7 +426,7 @@ class RotationService:
             moment = datetime.combine(day, clock).replace(tzinfo=tz)
             if moment > local:
                 return moment.astimezone(after.tzinfo)
-        raise OnCallError(f"'{text[:30]}' is not a time I can place")
+        raise OnCallError("'{text}' is not a time I can place", text=text[:30])
 
     def _load(self, now: datetime) -> tuple[Rotation | None, list[Override]]:
         with self._lock:

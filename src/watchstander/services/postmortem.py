@@ -5,24 +5,37 @@ thread's timeline (posted, level changes, paged, acknowledged, claimed, updates,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watchstander.domain.durations import format_duration
 from watchstander.domain.levels import escape_slack, first_line
-from watchstander.services.triage import TriageService
+from watchstander.domain.thread import ThreadState
+from watchstander.services.thread_state import load_state
 from watchstander.settings import Settings
+from watchstander.store import Store
 
 TEMPLATE = "postmortem.md"
 
 
+@dataclass(frozen=True)
+class Story:
+    """What a post-mortem tells: the thread's state, its page, the bugs made from it."""
+
+    state: ThreadState
+    paged_at: datetime | None
+    acknowledged_at: datetime | None
+    bugs: list[tuple[str, str]]
+
+
 class PostmortemService:
-    def __init__(self, settings: Settings, triage: TriageService, link: Any) -> None:
+    def __init__(self, store: Store, settings: Settings, link: Callable[[str, str], str]) -> None:
+        self.store = store
         self.settings = settings
-        self.triage = triage
         self.link = link
         self.out = Path(settings.postmortem_dir)
         loader = FileSystemLoader(settings.templates_dir)
@@ -33,12 +46,34 @@ class PostmortemService:
             keep_trailing_newline=True,
         )
 
+    def story(self, channel: str, root_ts: str) -> Story | None:
+        """The thread's state, when it was paged and acknowledged, and its bug issues."""
+        with self.store.transaction() as tx:
+            thread = tx.thread(channel, root_ts)
+            if thread is None:
+                return None
+            state = load_state(tx, thread, self.settings.policy)
+            page = tx.page(thread)
+            bugs = [
+                (first_line(state.root_text, 60), row.url)
+                for row in tx.issues_for([thread.id])
+                if row.kind == "bug" and row.status == "made"
+            ]
+        paged = page.created_at if page is not None else None
+        acked = page.updated_at if page is not None and page.status == "acknowledged" else None
+        return Story(state, paged, acked, bugs)
+
     def write(self, channel: str, root_ts: str, now: datetime) -> Path | None:
         """Write (or rewrite) the draft for one thread; None when the thread is unknown."""
-        facts = self.triage.story(channel, root_ts)
-        if facts is None:
+        story = self.story(channel, root_ts)
+        if story is None:
             return None
-        state, paged_at, acknowledged_at, bugs = facts
+        state, paged_at, acknowledged_at, bugs = (
+            story.state,
+            story.paged_at,
+            story.acknowledged_at,
+            story.bugs,
+        )
         tz = self.settings.tz
         posted = state.posted_at
         rows: list[tuple[datetime, str]] = []

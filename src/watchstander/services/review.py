@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from watchstander.adapters.code_host import CodeHostError
 from watchstander.domain.levels import Level
 from watchstander.domain.review import (
     BY_REACTION,
@@ -153,7 +154,7 @@ class ReviewService:
         for number in numbers:
             try:
                 state = self.code_host.state(number)
-            except Exception as exc:  # one line; the next poll asks again
+            except CodeHostError as exc:  # one line; the next poll asks again
                 log.warning("could not read issue %s: %s", number, exc)
                 continue
             if state == "closed":
@@ -192,7 +193,7 @@ class ReviewService:
                 posted - timedelta(minutes=1),
                 look_first=taken == "again",  # a first try cannot have made anything yet
             )
-        except Exception as exc:  # the adapter's CodeHostError: one line
+        except CodeHostError as exc:  # one line, safe for the digest
             with self.store.transaction() as tx:
                 tx.issue_failed(thread_id, draft.kind, now)
             result.failed.append((draft, str(exc)))

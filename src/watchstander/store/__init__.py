@@ -46,11 +46,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+StoreError = SQLAlchemyError  # what the store raises when the database fails a statement
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,0 +1,102 @@
+"""The chat port on Slack against the local Slack server: text posted as rendered (no
+mention linked by Slack, no unfurl), long texts in parts cut between lines, direct messages,
+pictures into a thread by the channel's id, and every refusal one line with no token."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+
+from watchstander.adapters.slack_chat import PART, SlackChat, parts
+from watchstander.adapters.slack_web import ChannelPacer
+from watchstander.services.effects import ChatError
+from watchstander_sandbox.slack_server import LocalSlack
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+SUPPORT, POSTER = "C0SUPPORT", "U0CAROL"
+
+
+def chat(slack: LocalSlack) -> SlackChat:
+    web = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    return SlackChat(web, workspace_url="https://sandbox.slack.com/")
+
+
+def test_a_post_goes_as_rendered_in_its_thread(slack: LocalSlack) -> None:
+    root = slack.post(POSTER, SUPPORT, "help")
+    ts = chat(slack).post(SUPPORT, root, "line one\n• line two")
+    (call,) = slack.calls_to("chat.postMessage")
+    assert call.params["text"] == "line one\n• line two" and call.params["thread_ts"] == root
+    assert str(call.params["link_names"]).lower() in ("0", "false")
+    assert str(call.params["unfurl_links"]).lower() in ("0", "false")
+    assert ts == slack.messages(SUPPORT, root)[-1]["ts"]
+
+
+def test_a_long_text_goes_in_parts_cut_between_lines(slack: LocalSlack) -> None:
+    lines = [f"{n:04d} " + "x" * 95 for n in range(100)]  # 10,000 characters
+    first = chat(slack).post(SUPPORT, None, "\n".join(lines))
+    texts = [str(c.params["text"]) for c in slack.calls_to("chat.postMessage")]
+    assert len(texts) == 3 and all(len(t) <= PART for t in texts)
+    assert "\n".join(texts).split("\n") == lines  # nothing lost, no line cut
+    assert first == slack.messages(SUPPORT)[0]["ts"]
+
+
+def test_parts_of_a_line_longer_than_a_part() -> None:
+    assert parts("a" * 10, limit=4) == ["aaaa", "aaaa", "aa"]
+    assert parts("ab\n" + "c" * 5 + "\nd", limit=4) == ["ab", "cccc", "c\nd"]
+    assert parts("") == [""]
+
+
+def test_a_refused_post_is_one_line_without_the_token(slack: LocalSlack) -> None:
+    with pytest.raises(ChatError, match="channel_not_found") as error:
+        chat(slack).post("C0NOWHERE", None, "hello")
+    assert slack.bot_token not in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_direct_message_opens_the_conversation_once(slack: LocalSlack) -> None:
+    port = chat(slack)
+    port.direct("U0DAVE", "you are on call")
+    port.direct("U0DAVE", "still you")
+    assert len(slack.calls_to("conversations.open")) == 1
+    channels = {c.params["channel"] for c in slack.calls_to("chat.postMessage")}
+    assert len(channels) == 1 and next(iter(channels)).startswith("D")
+
+
+def test_posts_keep_the_pace_given(slack: LocalSlack) -> None:
+    slept: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = ChannelPacer(rate=1.0, burst=2, clock=lambda: now[0], sleep=sleep)
+    port = SlackChat(WebClient(token=slack.bot_token, base_url=slack.api_url), pacer)
+    for n in range(4):
+        port.post(SUPPORT, None, f"message {n}")
+    assert slept == [1.0, 1.0] and len(slack.calls_to("chat.postMessage")) == 4
+
+
+def test_pictures_land_in_the_thread(slack: LocalSlack) -> None:
+    root = slack.post(POSTER, SUPPORT, "figures")
+    taken = chat(slack).upload(SUPPORT, root, [("a.png", PNG, "A"), ("b.png", PNG + b"1", "B")])
+    assert taken == 2
+    assert [(f.filename, f.channel, f.thread_ts, f.content) for f in slack.files] == [
+        ("a.png", SUPPORT, root, PNG),
+        ("b.png", SUPPORT, root, PNG + b"1"),
+    ]
+
+
+def test_a_refused_upload_is_one_line_without_the_token(slack: LocalSlack) -> None:
+    with pytest.raises(ChatError) as error:
+        chat(slack).upload("<#C0SUPPORT|support>", None, [("a.png", PNG, "A")])
+    text = str(error.value)
+    assert "channel_not_found" in text and slack.bot_token not in text and "\n" not in text
+    assert slack.files == []
+
+
+def test_links_and_channel_ids() -> None:
+    port = SlackChat(None, workspace_url="https://acme.slack.com/", channel_lookup=lambda n: "C9")
+    assert port.link("C0SUPPORT", "1700000000.000100") == (
+        "https://acme.slack.com/archives/C0SUPPORT/p1700000000000100"
+    )
+    assert port.channel_id("C0SUPPORT") == "C0SUPPORT" and port.channel_id("support") == "C9"
