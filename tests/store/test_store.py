@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.exc import StatementError
 
 from watchstander.store import Base, EventRow, Store, ThreadRow
 
@@ -46,8 +47,12 @@ def test_times_come_back_aware_and_in_utc(store: Store) -> None:
 
 
 def test_naive_times_are_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="naive"), store.transaction() as tx:
+    with pytest.raises(StatementError, match="naive") as refused, store.transaction() as tx:
         tx.ensure_thread("C1", "1.0", NOW.replace(tzinfo=None))
+    # SQLAlchemy wraps the ValueError of UTCDateTime.process_bind_param; a database's own
+    # error (DBAPIError, a subclass of StatementError) would be some other failure
+    assert type(refused.value) is StatementError
+    assert isinstance(refused.value.orig, ValueError)
 
 
 def test_an_event_key_is_recorded_once(store: Store) -> None:

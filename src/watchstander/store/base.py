@@ -1,0 +1,45 @@
+"""What every part of a ``Tx`` stands on: its session, and inserting a row once."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from watchstander.store.models import Base
+
+_INSERT_ONCE: dict[tuple[str, str], Any] = {}
+
+
+def _insert_once_statement(model: type[Base], dialect: str, keys: tuple[str, ...]) -> Any:
+    cached = _INSERT_ONCE.get((model.__tablename__, dialect))
+    if cached is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = cast(Table, model.__table__)
+        cached = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        _INSERT_ONCE[(model.__tablename__, dialect)] = cached
+    return cached
+
+
+class TxBase:
+    """The session a transaction's reads and writes go through, and what they share."""
+
+    session: Session
+
+    def _insert_once(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
+        """INSERT unless a row with the same unique ``keys`` exists: True when it was new.
+
+        One statement (``ON CONFLICT DO NOTHING``) on SQLite and PostgreSQL, so a duplicate
+        costs no savepoint and no exception.
+        """
+        values = {key: value for key, value in values.items() if value is not None}
+        dialect = self.session.get_bind().dialect.name
+        statement = _insert_once_statement(model, dialect, tuple(keys))
+        result = self.session.execute(statement, values)
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def count(self, table: type[Base]) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(table)) or 0)

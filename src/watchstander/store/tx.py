@@ -1,0 +1,21 @@
+"""``Tx``: one transaction's reads and writes, made of one part per aggregate."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from watchstander.store.figures import FiguresTx
+from watchstander.store.paging import PagesTx
+from watchstander.store.review import ReviewTx
+from watchstander.store.rotation import RotationTx
+from watchstander.store.search import SearchTx
+from watchstander.store.threads import ThreadsTx
+
+
+class Tx(ThreadsTx, PagesTx, ReviewTx, SearchTx, FiguresTx, RotationTx):
+    """One unit of work: typed reads and writes inside a single transaction."""
+
+    def __init__(self, session: Session, *, lock_rows: bool, orphans: set[tuple[str, str]]) -> None:
+        self.session = session
+        self._lock_rows = lock_rows
+        self._orphans = orphans
