@@ -14,7 +14,7 @@ parts, a module each:
 
 from watchstander_sandbox.slack.faults import CONNECTING, SLACK_LIMITS
 from watchstander_sandbox.slack.server import LocalSlack
-from watchstander_sandbox.slack.socket_mode import PING_SECONDS
+from watchstander_sandbox.slack.socket_mode import PING_SECONDS, Held
 from watchstander_sandbox.slack.web_api import BOT_SCOPES, MAX_MESSAGE_CHARS
 from watchstander_sandbox.slack.world import (
     JSON,
@@ -36,6 +36,7 @@ __all__ = [
     "SLACK_LIMITS",
     "Call",
     "Channel",
+    "Held",
     "LocalSlack",
     "Member",
     "SlackError",

@@ -11,7 +11,8 @@ posts is stored and echoed back as a ``message`` event, the way Slack echoes a b
 messages. Test code acts as people in the workspace (``post``, ``edit``, ``unfurl``,
 ``react``, ``unreact``, ``push_event``); each pushes the matching Events API envelope over
 Socket Mode. Envelopes pushed while no client is connected wait, in order, for the next
-connection, and are sent after its ``hello``.
+connection, and are sent after its ``hello``; a test can hold them back and send them in
+another order (``held``).
 
 The workspace itself (team, bot user, people, channels, user groups) is the `World`
 dataclass. Everything public is thread-safe; state lives behind one ``threading.Condition``

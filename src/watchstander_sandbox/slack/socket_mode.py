@@ -6,7 +6,8 @@ order they were pushed. Envelopes pushed while no client is connected wait, in o
 next connection, and are sent after its ``hello``. The bot acks each by its ``envelope_id``;
 what a connection was sent but never acked goes out again, as a retry, on the next one. Tests
 can also make Slack send an envelope again (`redeliver`), say goodbye (`disconnect`), lose the
-acks (`stall`) or cut the stream (`drop`).
+acks (`stall`) or cut the stream (`drop`), and hold back the envelopes they cause to send them
+later in another order (`held`): Slack does not promise to deliver events in ``ts`` order.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import string
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -47,6 +49,7 @@ class SocketMode(Core):
         self._stopping = False
         self._wakeup: asyncio.Event | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._holding: Held | None = None  # see `held`
 
     # -------------------------------------------------------------- observing the bot
 
@@ -87,7 +90,7 @@ class SocketMode(Core):
         envelope.update(accepts_response_payload=False, retry_attempt=0, retry_reason="")
         with self._cond:
             self._envelopes[envelope_id] = envelope
-            self._pending.append(copy.deepcopy(envelope))
+            self._queue(copy.deepcopy(envelope))
         self._wake_sender()
         return envelope_id
 
@@ -96,8 +99,39 @@ class SocketMode(Core):
         with self._cond:
             envelope = self._envelopes[envelope_id]
             envelope.update(retry_attempt=envelope["retry_attempt"] + 1, retry_reason="timeout")
-            self._pending.append(copy.deepcopy(envelope))
+            self._queue(copy.deepcopy(envelope))
         self._wake_sender()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[Held]:
+        """Hold back every envelope pushed in the block (the events of `post`, `react`, ...,
+        `push_event`, `redeliver`, and the echoes of the bot's own posts) until the test
+        sends them with `Held.release`, in the order it likes. What they record happens at
+        once: messages and reactions are stored with increasing ``ts``, and `envelopes` lists
+        them; only their delivery waits. Envelopes stay held after the block until released;
+        one hold at a time.
+
+            with slack.held() as held:
+                slack.react(BOB, SUPPORT, root, "eyes")   # ts t1, not sent
+                slack.react(DAVE, SUPPORT, root, "eyes")  # ts t2 > t1, not sent
+            held.release(order=[1, 0])  # Dave's envelope, then Bob's
+        """
+        with self._cond:
+            if self._holding is not None:
+                raise RuntimeError("already holding envelopes: one hold at a time")
+            holding = self._holding = Held(self)
+        try:
+            yield holding
+        finally:
+            with self._cond:
+                self._holding = None
+
+    def _queue(self, envelope: JSON) -> None:
+        """Queue an envelope for the sender, or for the hold (held under ``_cond``)."""
+        if self._holding is not None:
+            self._holding._envelopes.append(envelope)
+        else:
+            self._pending.append(envelope)
 
     def disconnect(self, reason: str = "refresh_requested") -> None:
         """Send Slack's ``disconnect`` frame to every connection and close them, as Slack does
@@ -254,3 +288,42 @@ class SocketMode(Core):
                         if ws in self._sockets:
                             self._sockets.remove(ws)
                         self._changed()
+
+
+class Held:
+    """The envelopes kept back by `SocketMode.held`, in the order they were pushed."""
+
+    def __init__(self, link: SocketMode) -> None:
+        self._link = link
+        self._envelopes: list[JSON] = []
+        self._released: set[int] = set()
+
+    @property
+    def envelopes(self) -> list[JSON]:
+        """Every envelope held, released or not, in the order pushed: `release` takes
+        positions in this list."""
+        with self._link._cond:
+            return copy.deepcopy(self._envelopes)
+
+    def __len__(self) -> int:
+        with self._link._cond:
+            return len(self._envelopes)
+
+    def release(self, order: Sequence[int] | None = None) -> list[str]:
+        """Send the held envelopes at the positions in ``order``, in that order, after
+        whatever is already queued; the others stay held for a later release. With no
+        ``order``: every envelope still held, in the order pushed. Returns their ids."""
+        link = self._link
+        with link._cond:
+            waiting = [i for i in range(len(self._envelopes)) if i not in self._released]
+            picked = waiting if order is None else list(order)
+            if len(set(picked)) != len(picked) or not set(picked) <= set(waiting):
+                raise ValueError(
+                    f"release takes positions of envelopes still held, each once: {waiting}"
+                )
+            for i in picked:
+                self._released.add(i)
+                link._pending.append(self._envelopes[i])
+            sent = [str(self._envelopes[i]["envelope_id"]) for i in picked]
+        link._wake_sender()
+        return sent
