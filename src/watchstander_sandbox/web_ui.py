@@ -29,6 +29,7 @@ from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack_server import LocalSlack
 
 PAGE = Path(__file__).with_name("page")
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 ROLES = {"U0ALICE": "on call", "U0BOB": "rotation admin", "U0CAROL": "support lead"}
 _MENTION = re.compile(r"(?<![\w<@!|/.-])@([A-Za-z][\w.-]*)")
 
@@ -202,8 +203,7 @@ class SandboxPage:
         self._loop = loop
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_get("/", self._index)
-        app.router.add_get("/app.js", self._static)
-        app.router.add_get("/app.css", self._static)
+        app.router.add_get(r"/{name:[a-z][a-z0-9_-]*\.(?:js|css)}", self._static)
         app.router.add_get("/api/state", self._get_state)
         app.router.add_get("/api/events", self._events)
         app.router.add_post("/api/post", self._post)
@@ -225,7 +225,14 @@ class SandboxPage:
         return web.FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-store"})
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(PAGE / request.path.lstrip("/"))
+        """The page's script modules and style sheet, named as ``page/`` has them; browsers
+        run a module only if it comes as JavaScript. Checked again on every load (an ETag),
+        so an updated sandbox never runs modules of two versions."""
+        path = PAGE / request.match_info["name"]
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        headers = {"Content-Type": STATIC_TYPES[path.suffix], "Cache-Control": "no-cache"}
+        return web.FileResponse(path, headers=headers)
 
     async def _get_state(self, request: web.Request) -> web.Response:
         return web.json_response(self.state())

@@ -396,6 +396,55 @@ def test_redeliver_sends_the_same_envelope_again(
     assert again["payload"] == first["payload"]
 
 
+def test_held_envelopes_go_out_in_the_order_released(
+    server: LocalSlack, connect: Callable[[], Inbox]
+) -> None:
+    inbox = connect()
+    root = server.post("U0ALICE", "C0SUPPORT", "prod is down")
+    [posted] = inbox.wait(1)
+    with server.held() as held:
+        bob = server.react("U0BOB", "C0SUPPORT", root, "eyes")
+        dave = server.react("U0DAVE", "C0SUPPORT", root, "eyes")
+    assert float(bob) < float(dave)
+    [top] = server.messages("C0SUPPORT")  # in the world at once, in ts order
+    assert top["reactions"] == [{"name": "eyes", "users": ["U0BOB", "U0DAVE"], "count": 2}]
+    assert [e["payload"]["event"]["user"] for e in held.envelopes] == ["U0BOB", "U0DAVE"]
+    assert len(server.envelopes) == 3
+    after = server.push_event({"type": "app_home_opened", "user": "U0ERIN"})  # not held
+    assert inbox.wait(2) == [posted, after]  # one sender, in queue order: nothing held went
+
+    sent = held.release(order=[1, 0])
+    assert inbox.wait(4)[2:] == sent
+    events = [inbox.event(e) for e in sent]
+    assert [(e["type"], e["user"], e["event_ts"]) for e in events] == [
+        ("reaction_added", "U0DAVE", dave),
+        ("reaction_added", "U0BOB", bob),
+    ]
+    assert server.wait_for(lambda s: set(sent) <= set(s.acks))
+
+
+def test_release_sends_what_is_still_held_and_refuses_bad_orders(
+    server: LocalSlack, connect: Callable[[], Inbox]
+) -> None:
+    inbox = connect()
+    with server.held() as held:
+        for text in ("one", "two", "three"):
+            server.post("U0BOB", "C0GENERAL", text)
+        with pytest.raises(RuntimeError), server.held():
+            pass  # one hold at a time
+    assert [m["text"] for m in server.messages("C0GENERAL")] == ["one", "two", "three"]
+    for wrong in ([0, 0], [3], [-1]):
+        with pytest.raises(ValueError):
+            held.release(order=wrong)
+    held.release(order=[2])  # the rest stay held
+    assert [inbox.event(e)["text"] for e in inbox.wait(1)] == ["three"]
+    assert len(held.release()) == 2  # what is still held, in the order pushed
+    assert [inbox.event(e)["text"] for e in inbox.wait(3)] == ["three", "one", "two"]
+    with pytest.raises(ValueError):
+        held.release(order=[0])  # sent already
+    assert held.release() == [] and len(held) == 3
+
+
 # ------------------------------------------------------------------- injected faults
 
 
