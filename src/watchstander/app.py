@@ -28,10 +28,11 @@ from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
-from watchstander.services.oncall import AdminsOnCall, RotationService, ScheduleOnCall
+from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
 from watchstander.services.review import ReviewService
+from watchstander.services.rotation import RotationService
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store

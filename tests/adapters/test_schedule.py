@@ -85,7 +85,8 @@ def test_on_call_from_pagerduty_with_the_last_good_answer_kept(pd: LocalPagerDut
 
 
 def test_an_override_goes_into_the_pagerduty_schedule(pd: LocalPagerDuty) -> None:
-    from watchstander.services.oncall import OnCallError, RotationService
+    from watchstander.services.oncall import OnCallError
+    from watchstander.services.rotation import RotationService
     from watchstander.store import Store
 
     reader = schedule(pd)

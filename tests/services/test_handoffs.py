@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from watchstander.services.effects import Effect
 from watchstander.services.handoffs import HandoffService
-from watchstander.services.oncall import RotationService
+from watchstander.services.rotation import RotationService
 from watchstander.settings import Settings
 from watchstander.store import HandoffRow, Store
 

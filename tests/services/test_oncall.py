@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watchstander.services.oncall import OnCallError, RotationService
+from watchstander.services.oncall import OnCallError
+from watchstander.services.rotation import RotationService
 from watchstander.settings import Settings
 from watchstander.store import AuditRow, OverrideRow, RotationRow, Store
 

@@ -180,7 +180,7 @@ class ThreadCommands:
             if not tx.add_event(row):
                 return
             tx.audit(now, ctx.user, kind.value, thread, target or text)
-            outcome = triage.refresh(tx, thread, [event_of(row, thread)], now)
+            outcome = triage.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
         triage.after(outcome, now)
 
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from watchstander.domain.levels import Level, first_line
 from watchstander.services.effects import ChatError, Effect, Speaker
-from watchstander.services.oncall import RotationService
+from watchstander.services.rotation import RotationService
 from watchstander.settings import Settings
 from watchstander.store import Store
 

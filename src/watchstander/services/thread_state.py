@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from watchstander.domain.levels import Level
 from watchstander.domain.thread import (
@@ -21,8 +22,8 @@ from watchstander.services.inbound import datetime_to_ts
 from watchstander.store import EventRow, ThreadRow, Tx
 
 
-def event_of(row: EventRow, thread: ThreadRow) -> Event:
-    """The domain's view of one recorded event."""
+def event_of(row: EventRow, root_ts: str) -> Event:
+    """The domain's view of one recorded event of the thread whose root is ``root_ts``."""
     return Event(
         kind=Kind(row.kind),
         ts=row.ts,
@@ -32,7 +33,7 @@ def event_of(row: EventRow, thread: ThreadRow) -> Event:
         level=Level(row.level or 0),
         reaction=row.reaction or "",
         target=row.target or "",
-        on_root=row.item_ts == thread.root_ts,
+        on_root=row.item_ts == root_ts,
         until=row.until,
         item_ts=row.item_ts,
         seq=row.id or 0,
@@ -46,7 +47,7 @@ def load_state(
     those (nothing else can be stored for it yet, so nothing is read)."""
     if events is not None:
         return replay(events, policy)
-    found = [event_of(row, thread) for row in tx.events(thread)]
+    found = [event_of(row, thread.root_ts) for row in tx.events(thread)]
     found += [
         Event(kind=Kind(a.kind), ts=datetime_to_ts(a.sent_at), actor=None, at=a.sent_at)
         for a in tx.actions(thread)
@@ -58,32 +59,34 @@ def store_state(
     tx: Tx, thread: ThreadRow, state: ThreadState, policy: Policy, now: datetime
 ) -> None:
     """Write what the replay derived (and what the bot has now said) to the thread's row."""
+    tx.save_thread(thread, state_values(state, policy, now))
+
+
+def state_values(state: ThreadState, policy: Policy, now: datetime) -> dict[str, Any]:
+    """A thread row's derived columns: the state, its next timed action, what was said."""
     upcoming = next_due(state, policy)
     said = said_after(state)
-    tx.save_thread(
-        thread,
-        {
-            "poster": state.poster,
-            "root_text": state.root_text,
-            "level": int(state.level),
-            "posted_at": state.posted_at,
-            "raised_at": state.raised_at,
-            "assignee": state.assignee,
-            "claimed_at": state.claimed_at,
-            "watchers": json.dumps(state.watchers),
-            "first_response_at": state.first_response_at,
-            "last_update_at": state.last_update_at,
-            "next_checkin_at": state.next_checkin_at,
-            "breached": state.breached,
-            "resolved_at": state.resolved_at,
-            "resolved_by": state.resolved_by,
-            "resolve_note": state.resolve_note,
-            "next_due_at": upcoming.at if upcoming else None,
-            "next_due_kind": upcoming.kind.value if upcoming else None,
-            "said_level": int(said.level),
-            "said_assignee": said.assignee,
-            "said_resolved": said.resolved,
-            "said_next_checkin_at": said.next_checkin_at,
-            "updated_at": now,
-        },
-    )
+    return {
+        "poster": state.poster,
+        "root_text": state.root_text,
+        "level": int(state.level),
+        "posted_at": state.posted_at,
+        "raised_at": state.raised_at,
+        "assignee": state.assignee,
+        "claimed_at": state.claimed_at,
+        "watchers": json.dumps(state.watchers),
+        "first_response_at": state.first_response_at,
+        "last_update_at": state.last_update_at,
+        "next_checkin_at": state.next_checkin_at,
+        "breached": state.breached,
+        "resolved_at": state.resolved_at,
+        "resolved_by": state.resolved_by,
+        "resolve_note": state.resolve_note,
+        "next_due_at": upcoming.at if upcoming else None,
+        "next_due_kind": upcoming.kind.value if upcoming else None,
+        "said_level": int(said.level),
+        "said_assignee": said.assignee,
+        "said_resolved": said.resolved,
+        "said_next_checkin_at": said.next_checkin_at,
+        "updated_at": now,
+    }

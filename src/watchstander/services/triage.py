@@ -18,12 +18,22 @@ from typing import Any
 
 from watchstander.domain.durations import format_duration, parse_commitment
 from watchstander.domain.levels import Level, parse_level
-from watchstander.domain.thread import Change, Due, Event, Kind, Said, ThreadState, changes, due
+from watchstander.domain.thread import (
+    Change,
+    Due,
+    Event,
+    Kind,
+    Said,
+    ThreadState,
+    changes,
+    due,
+    replay,
+)
 from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
-from watchstander.services.thread_state import event_of, load_state, store_state
+from watchstander.services.thread_state import event_of, load_state, state_values, store_state
 from watchstander.settings import Settings
 from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
 
@@ -85,12 +95,9 @@ class TriageService:
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
         with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
-            thread, made = tx.ensure_thread(
-                msg.channel, msg.root_ts, now, likely_new=kind is Kind.POST
-            )
             row = EventRow(
                 event_key=msg.key,
-                thread_id=thread.id,
+                thread_id=None,
                 channel=msg.channel,
                 item_ts=msg.ts,
                 kind=kind.value,
@@ -101,20 +108,50 @@ class TriageService:
                 level=int(level),
                 until=until,
             )
-            if not tx.add_event(row):
-                return False
-            event = event_of(row, thread)
-            adopted = 0
-            if msg.is_edit:
-                tx.update_message_text(msg.channel, msg.ts, msg.text)
-            else:
-                tx.add_message(thread, msg.ts, msg.user, msg.text, at)
-                adopted = tx.adopt_orphans(thread, msg.ts)
-            # A thread this call made holds only this event (and what it adopted).
-            known = [event] if made and not adopted else None
-            outcome = self.refresh(tx, thread, [event], now, events=known)
+            outcome = self._open(tx, row, now) if kind is Kind.POST else None
+            if outcome is None:
+                outcome = self._record(tx, msg, row, now)
+        if outcome is None:
+            return False
         self.after(outcome, now)
         return True
+
+    def _open(self, tx: Tx, row: EventRow, now: datetime) -> Outcome | None:
+        """A new thread from its root post: its state is that post's alone, so it is written
+        whole, in one statement, before anything is read (the common case of a post in
+        #support). None when the thread exists already, or reactions wait for the post."""
+        if tx.awaited(row.channel, row.item_ts):
+            return None
+        event = event_of(row, row.item_ts)
+        state = replay([event], self.policy)
+        values = {"channel": row.channel, "root_ts": row.item_ts, "created_at": now}
+        thread = tx.open_thread(values | state_values(state, self.policy, now))
+        if thread is None:
+            return None
+        row.thread_id = thread.id
+        tx.add_event(row)  # new: no thread held it before
+        return self._outcome(
+            tx, thread, state, Said(), [event], now, moved=thread.next_due_at is not None
+        )
+
+    def _record(self, tx: Tx, msg: InboundMessage, row: EventRow, now: datetime) -> Outcome | None:
+        """A message of a thread that may hold other events: recorded, then the thread replayed."""
+        kind = Kind(row.kind)
+        thread, made = tx.ensure_thread(msg.channel, msg.root_ts, now, likely_new=kind is Kind.POST)
+        row.thread_id = thread.id
+        if not tx.add_event(row):
+            return None
+        event = event_of(row, thread.root_ts)
+        adopted = 0
+        if msg.is_edit:
+            tx.update_message_text(msg.channel, msg.ts, msg.text)
+        elif kind is Kind.REPLY:  # a root needs no row of its own: it is its thread's key
+            tx.add_message(thread, msg.ts, msg.user, msg.text, row.at)
+        if not msg.is_edit:
+            adopted = tx.adopt_orphans(thread, msg.ts)
+        # A thread this call made holds only this event (and what it adopted).
+        known = [event] if made and not adopted else None
+        return self.refresh(tx, thread, [event], now, events=known)
 
     def handle_reaction(self, reaction: InboundReaction, now: datetime) -> bool:
         if reaction.channel != self.channel_id:
@@ -147,7 +184,7 @@ class TriageService:
             if thread is None:
                 log.debug("reaction on a message not seen yet; kept until it arrives")
                 return True
-            outcome = self.refresh(tx, thread, [event_of(row, thread)], now)
+            outcome = self.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
         self.after(outcome, now)
         return True
 
@@ -233,11 +270,27 @@ class TriageService:
             resolved=thread.said_resolved,
             next_checkin_at=thread.said_next_checkin_at,
         )
-        found = changes(said, state, list(new))
         holder = (thread.assignee, thread.claimed_at, thread.resolved_at)
         store_state(tx, thread, state, self.policy, now)
         if holder != (thread.assignee, thread.claimed_at, thread.resolved_at):
             tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
+        moved = reschedule or thread.next_due_at != due_before
+        return self._outcome(tx, thread, state, said, new, now, moved=moved)
+
+    def _outcome(
+        self,
+        tx: Tx,
+        thread: ThreadRow,
+        state: ThreadState,
+        said: Said,
+        new: Iterable[Event],
+        now: datetime,
+        *,
+        moved: bool,
+    ) -> Outcome:
+        """What the thread must be told (audited), the pages to send, and its timer if it
+        ``moved``; all decided in ``tx``, done after it commits."""
+        found = changes(said, state, list(new))
         effects = [self._change_effect(thread, state, change, now) for change in found]
         for change in found:
             tx.audit(now, change.assignee, f"said:{change.kind}", thread, change.level.label)
@@ -246,9 +299,8 @@ class TriageService:
             if self.paging is not None
             else []
         )
-        if not reschedule and thread.next_due_at == due_before:
-            return Outcome(effects, None, pages)
-        return Outcome(effects, (thread.channel, thread.root_ts, thread.next_due_at), pages)
+        timer = (thread.channel, thread.root_ts, thread.next_due_at) if moved else None
+        return Outcome(effects, timer, pages)
 
     def after(self, outcome: Outcome, now: datetime) -> None:
         """Page first (for an emergency that is what matters most), then say what was

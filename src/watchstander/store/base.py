@@ -11,16 +11,20 @@ from sqlalchemy.orm import Session
 
 from watchstander.store.models import Base
 
-_INSERT_ONCE: dict[tuple[str, str], Any] = {}
+_INSERT_ONCE: dict[tuple[str, str, bool], Any] = {}
 
 
-def _insert_once_statement(model: type[Base], dialect: str, keys: tuple[str, ...]) -> Any:
-    cached = _INSERT_ONCE.get((model.__tablename__, dialect))
+def _insert_once_statement(
+    model: type[Base], dialect: str, keys: tuple[str, ...], returning: bool = False
+) -> Any:
+    cached = _INSERT_ONCE.get((model.__tablename__, dialect, returning))
     if cached is None:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         table = cast(Table, model.__table__)
         cached = insert(table).on_conflict_do_nothing(index_elements=list(keys))
-        _INSERT_ONCE[(model.__tablename__, dialect)] = cached
+        if returning:
+            cached = cached.returning(table.c.id)
+        _INSERT_ONCE[(model.__tablename__, dialect, returning)] = cached
     return cached
 
 
@@ -36,10 +40,20 @@ class TxBase:
         costs no savepoint and no exception.
         """
         values = {key: value for key, value in values.items() if value is not None}
-        dialect = self.session.get_bind().dialect.name
-        statement = _insert_once_statement(model, dialect, tuple(keys))
-        result = self.session.execute(statement, values)
+        statement = _insert_once_statement(model, self._dialect_name, tuple(keys))
+        result = self.session.connection().execute(statement, values)
         return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def _insert_new(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> int | None:
+        """INSERT unless a row with the same unique ``keys`` exists: the new row's id, or None
+        (one statement, ``ON CONFLICT DO NOTHING RETURNING id``)."""
+        statement = _insert_once_statement(model, self._dialect_name, tuple(keys), True)
+        found = self.session.connection().execute(statement, values).scalar()
+        return None if found is None else int(found)
+
+    @property
+    def _dialect_name(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def count(self, table: type[Base]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(table)) or 0)

@@ -81,9 +81,19 @@ class ThreadsTx(TxBase):
         and keep the loaded row in step without marking it dirty."""
         params = {f"v_{c.key}": values.get(c.key, getattr(thread, c.key)) for c in _STATE_COLUMNS}
         params["row_id"] = thread.id
-        self.session.execute(_SAVE_THREAD, params)
+        self.session.connection().execute(_SAVE_THREAD, params)
         for key, value in values.items():
             set_committed_value(thread, key, value)
+
+    def open_thread(self, values: dict[str, Any]) -> ThreadRow | None:
+        """A new thread with its whole state in one statement: the row (not loaded in the
+        session: nothing else is stored for it yet), or None when the thread exists already."""
+        row_id = self._insert_new(ThreadRow, values, ["channel", "root_ts"])
+        return None if row_id is None else ThreadRow(id=row_id, **values)
+
+    def awaited(self, channel: str, ts: str) -> bool:
+        """Whether reactions that came first wait for the message ``ts``."""
+        return (channel, ts) in self._orphans
 
     def thread_by_id(self, thread_id: int) -> ThreadRow | None:
         return self.session.get(ThreadRow, thread_id)
@@ -224,7 +234,7 @@ class ThreadsTx(TxBase):
     def audit(
         self, at: datetime, actor: str | None, action: str, thread: ThreadRow | None, detail: str
     ) -> None:
-        self.session.execute(
+        self.session.connection().execute(
             _ADD_AUDIT,
             {
                 "at": at,
