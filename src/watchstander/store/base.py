@@ -47,6 +47,7 @@ class TxBase:
     def _insert_new(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> int | None:
         """INSERT unless a row with the same unique ``keys`` exists: the new row's id, or None
         (one statement, ``ON CONFLICT DO NOTHING RETURNING id``)."""
+        values = {key: value for key, value in values.items() if value is not None}
         statement = _insert_once_statement(model, self._dialect_name, tuple(keys), True)
         found = self.session.connection().execute(statement, values).scalar()
         return None if found is None else int(found)

@@ -35,6 +35,10 @@ class Store:
                 kwargs["poolclass"] = StaticPool
             else:
                 _ensure_parent(url)
+                # The warmest connection first: one transaction at a time takes the writer lock,
+                # so one connection serves nearly all of them and keeps its page cache (a
+                # connection whose file another one changed reads its pages again).
+                kwargs["pool_use_lifo"] = True
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
