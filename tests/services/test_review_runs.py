@@ -92,6 +92,7 @@ def test_two_reviews_at_once_make_one_issue_each(
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
+        assert not worker.is_alive(), "a review hung"
     assert len(gh.issues) == 3
     assert sum(len(r.made) for r in results) == 3
 
@@ -99,8 +100,23 @@ def test_two_reviews_at_once_make_one_issue_each(
 def test_without_github_the_review_says_so(store: Store) -> None:
     week(store)
     result = review(store, None).run(at(60), since=at(-1))
-    assert len(result.failed) == 3 and "GITHUB_TOKEN" in result.failed[0][1]
-    assert timedelta(0) < at(60) - result.since
+    assert result.since == at(-1)  # the week asked for, not the default one
+    assert sorted(d.kind for d, _ in result.failed) == ["bug", "bug", "postmortem"]
+    off = "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"
+    assert [reason for _, reason in result.failed] == [off] * 3
+    assert result.made == [] and result.skipped == 0
+    with store.transaction() as tx:
+        assert tx.count(IssueRow) == 0  # nothing taken: the next review with GitHub makes all
+
+
+def test_a_review_looks_back_one_week_by_default(store: Store) -> None:
+    week(store)
+    result = review(store, None).run(at(60), dry_run=True)
+    assert result.since == at(60) - timedelta(days=7)
+    # the threads of the week are all in it (posted at 0..20 minutes)
+    assert result.plan.counts == {"bug": 2, "coffin": 1, "necktie": 1}
+    later = review(store, None).run(at(24) + timedelta(days=7), dry_run=True)
+    assert later.plan.counts == {}  # a week after the last tag (23 minutes): none is in
 
 
 def test_a_post_mortem_issue_links_its_draft(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
