@@ -41,7 +41,9 @@ def test_429_and_5xx_are_retried_a_bounded_number_of_times(pd: LocalPagerDuty) -
     pd.fail_next(*[Failure(500)] * 10)
     with pytest.raises(PagerError, match="answered 500"):
         pager(pd).trigger("k2", "down", "#support")
-    assert len(pd.requests) <= 3 + 4  # gave up after a few attempts
+    # three attempts (attempts=3: two retries of the 500), then it gave up: seven still queued
+    assert [r["body"]["dedup_key"] for r in pd.requests] == ["k1"] * 3 + ["k2"] * 3
+    assert pd.actions("k2") == []
 
 
 def test_a_slow_pagerduty_times_out(pd: LocalPagerDuty) -> None:
