@@ -96,5 +96,6 @@ def test_threads_made_at_once_end_as_one(store: Store) -> None:
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
+        assert not worker.is_alive(), "a transaction hung"
     assert len(ids) == 6 and len(set(ids)) == 1
     assert made.count(True) == 1
