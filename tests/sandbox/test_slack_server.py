@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,6 +260,31 @@ def test_ts_values_are_unique_and_increasing(server: LocalSlack) -> None:
     stamps = [server.post("U0BOB", "C0GENERAL", f"n{i}") for i in range(200)]
     assert all(len(ts.split(".")[1]) == 6 for ts in stamps)
     assert [float(t) for t in stamps] == sorted({float(t) for t in stamps})
+
+
+def test_posts_and_reactions_dated_in_the_past(
+    server: LocalSlack, connect: Callable[[], Inbox]
+) -> None:
+    now = server.post("U0BOB", "C0SUPPORT", "now")
+    then = datetime(2026, 11, 24, 9, 0, 0, 123456, tzinfo=UTC)
+    old = server.post("U0ALICE", "C0SUPPORT", "an hour ago", at=then)
+    again = server.post("U0BOB", "C0SUPPORT", "the same instant", at=then)
+    eyes = server.react("U0BOB", "C0SUPPORT", old, "eyes", at=then + timedelta(minutes=1))
+    later = server.post("U0BOB", "C0SUPPORT", "after")
+    assert (old, again, eyes) == ("1795510800.123456", "1795510800.123457", "1795510860.123456")
+    assert float(later) > float(now) > float(eyes)  # undated stamps keep increasing
+    with pytest.raises(ValueError, match="naive"):
+        server.post("U0BOB", "C0SUPPORT", "when?", at=then.replace(tzinfo=None))
+    inbox = connect()
+    events = [inbox.event(e) for e in inbox.wait(5)]
+    assert [(e.get("ts"), e.get("event_ts")) for e in events] == [
+        (now, now),
+        (old, old),
+        (again, again),
+        (None, eyes),
+        (later, later),
+    ]
+    assert events[3]["item"] == {"type": "message", "channel": "C0SUPPORT", "ts": old}
 
 
 def test_world_mentions() -> None:
