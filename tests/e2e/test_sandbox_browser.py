@@ -76,6 +76,7 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         reader.join(10)
+        assert not reader.is_alive(), "the sandbox's output was not closed"
         if process.stdout is not None:
             process.stdout.close()
 

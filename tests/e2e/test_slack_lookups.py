@@ -36,8 +36,11 @@ def test_an_answered_post_costs_the_reply_alone(
     bot.wait_posts(again, 1)
     assert slack.calls_to("users.info")[-1].params.get("user") == POSTER
     assert any(c.method == "users.info" for c in slack.calls[before:])
+    answered = len(bot.top_level())
     slack.post(DEV, SUPPORT, "!threads")  # a command still works, and is answered
-    assert slack.wait_for(lambda s: len(bot.top_level()) >= 1, 30)
+    assert slack.wait_for(lambda s: len(bot.top_level()) > answered, 30), bot.log_tail()
+    listed = bot.top_level()[answered].params["text"]
+    assert listed.count("• urgent") == 7, listed  # the first, five more, and the last
 
 
 def test_a_burst_under_slacks_limits_is_answered_once_each_in_order(
