@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, POSTER, SUPPORT, Bot
+from e2e_helpers import DEV, POSTER, SUPPORT, Bot
 
 from watchstander_sandbox.slack_server import LocalSlack
 

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
+from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
 
 from watchstander_sandbox.slack_server import LocalSlack
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import POSTER, SUPPORT, Bot
+from e2e_helpers import POSTER, SUPPORT, Bot
 
 from watchstander.domain.levels import Level
 from watchstander.store import Store, ThreadRow

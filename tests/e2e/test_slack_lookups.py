@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, POSTER, SUPPORT, Bot
+from e2e_helpers import DEV, POSTER, SUPPORT, Bot
 
 from watchstander_sandbox.slack_server import LocalSlack
 

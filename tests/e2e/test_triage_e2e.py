@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port, wait_until
+from e2e_helpers import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port, wait_until
 
 from watchstander.services.inbound import ts_to_datetime
 from watchstander.store import ActionRow, ThreadRow

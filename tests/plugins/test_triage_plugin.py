@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from errbot.backends.test import TestBot as Bot
-from errbot_helpers import extra_config, extra_plugin_dir  # noqa: F401 (read by testbot)
+from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -1,5 +1,7 @@
 """End to end: the real bot (Errbot + the SlackV3-based backend + the plugins) in a
-subprocess, against the local Slack-compatible server in this process."""
+subprocess, against the local Slack-compatible server in this process. The tests import what
+they use from here; the ``make_bot`` fixture is registered by tests/conftest.py
+(``pytest_plugins``), so that no second module is named ``conftest`` (mypy checks them all)."""
 
 from __future__ import annotations
 
