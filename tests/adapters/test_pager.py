@@ -58,6 +58,12 @@ def test_an_unreadable_answer_is_an_error(pd: LocalPagerDuty) -> None:
         pager(pd).trigger("k4", "down", "#support")
 
 
+def test_an_answer_the_transport_cannot_decode_is_an_error(pd: LocalPagerDuty) -> None:
+    pd.fail_next(Failure(202, body="not gzip at all", headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(PagerError, match=r"could not be reached for the trigger \(DecodingError\)"):
+        pager(pd).trigger("k6", "down", "#support")
+
+
 def test_an_invalid_key_is_refused_and_never_shown(pd: LocalPagerDuty) -> None:
     secret = "short-secret-key"
     with pytest.raises(PagerError, match="answered 400") as error:
