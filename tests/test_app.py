@@ -98,11 +98,14 @@ def test_start_then_close_leaves_nothing_running(database_url: str, store: Store
     app = App(settings(database_url, port), platform(chat), clock=lambda: NOW)
     try:
         assert app.start() is app
-        assert jobs._host is app and app.scheduler._scheduler.running
+        assert jobs._host is app
+        assert app.scheduler._scheduler.running
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/oncall.ics", timeout=5) as feed:
-            assert feed.status == 200 and feed.read().startswith(b"BEGIN:VCALENDAR")
+            assert feed.status == 200
+            assert feed.read().startswith(b"BEGIN:VCALENDAR")
         assert app.calendar_url() == f"http://127.0.0.1:{port}/oncall.ics"
-        assert chat.posts == [] and chat.directs == []  # the first look at who is on call
+        assert chat.posts == []
+        assert chat.directs == []
         with store.transaction() as tx:
             assert tx.count(HandoffRow) == 1  # ...is recorded, not said
     finally:
@@ -125,7 +128,8 @@ def test_a_port_in_use_leaves_the_bot_without_its_web_server(
         app = App(settings(database_url, port), platform(Chat()), clock=lambda: NOW)
         try:
             app.start()
-            assert app.web is None and app.calendar_url() is None
+            assert app.web is None
+            assert app.calendar_url() is None
             assert jobs._host is app
         finally:
             app.close()
@@ -143,12 +147,15 @@ def test_a_rotation_change_that_hands_off_is_said_through_the_platform(
     assert said.startswith(f"📟 Handoff: <@{BOB}> is on call now, until ")
     assert f"(taking over from <@{ALICE}>). No urgent threads are open." in said
     ((person, told),) = chat.directs
-    assert person == BOB and told.startswith("📟 You are on call now, until ")
+    assert person == BOB
+    assert told.startswith("📟 You are on call now, until ")
     # and the root looks again at the next handoff the rotation names
     until = app.rotation(NOW).until
-    assert until is not None and until > NOW
+    assert until is not None
+    assert until > NOW
     handoff = app.scheduler._scheduler.get_job(jobs.HANDOFF_JOB_ID)
-    assert handoff is not None and handoff.next_run_time == until
+    assert handoff is not None
+    assert handoff.next_run_time == until
 
 
 def test_the_scheduled_digest_is_posted_in_the_digest_channel(running: tuple[App, Chat]) -> None:
@@ -159,7 +166,8 @@ def test_the_scheduled_digest_is_posted_in_the_digest_channel(running: tuple[App
     app.run_scheduled("digest")
     channel, thread_ts, digest = chat.posts[-1]
     assert (channel, thread_ts, len(chat.posts)) == ("C0DIGEST", None, 2)
-    assert digest.startswith("☀️ *#support, ") and f"On call: <@{ALICE}>" in digest
+    assert digest.startswith("☀️ *#support, ")
+    assert f"On call: <@{ALICE}>" in digest
     assert "Open urgent and emergency threads: *1* (1 unclaimed, 1 with no answer" in digest
     assert (
         f"<https://slack.test/C0SUPPORT/{root}|urgent> 2h 00m old, *unclaimed*, ⏰ no answer yet"
@@ -178,4 +186,5 @@ def test_an_unknown_job_is_logged_not_raised(
     assert record.getMessage() == (
         "no work for the scheduled job weekly-party (from an older version?)"
     )
-    assert chat.posts == [] and chat.directs == []
+    assert chat.posts == []
+    assert chat.directs == []

@@ -78,7 +78,8 @@ def request(
 
 def test_the_address_is_where_it_listens(server: WebServer) -> None:
     assert server.address == f"http://127.0.0.1:{port_of(server)}"
-    assert port_of(server) > 0 and not free(port_of(server))
+    assert port_of(server) > 0
+    assert not free(port_of(server))
 
 
 def test_routes_by_method_and_path(server: WebServer, seen: Seen) -> None:
@@ -87,7 +88,8 @@ def test_routes_by_method_and_path(server: WebServer, seen: Seen) -> None:
     status, kind, body = request(server, "POST", "/hook", b'{"event": 1}', X_Signature="v1=ab")
     assert (status, kind, body) == (202, "text/plain", b'taken {"eve')
     assert [b for _, b in seen] == [b"", b"", b'{"event": 1}']
-    assert seen[2][0]["X-Signature"] == "v1=ab" and seen[2][0]["Content-Length"] == "12"
+    assert seen[2][0]["X-Signature"] == "v1=ab"
+    assert seen[2][0]["Content-Length"] == "12"
 
 
 @pytest.mark.parametrize(
@@ -101,9 +103,11 @@ def test_anything_else_is_404(server: WebServer, seen: Seen, method: str, path: 
 
 def test_a_body_over_the_limit_is_413_and_never_read(server: WebServer, seen: Seen) -> None:
     status, _, body = request(server, "POST", "/hook", Content_Length=str(MAX_BODY + 1))
-    assert (status, body) == (413, b"too large\n") and seen == []
+    assert (status, body) == (413, b"too large\n")
+    assert seen == []
     just = b"x" * MAX_BODY
-    assert request(server, "POST", "/hook", just)[0] == 202 and seen[0][1] == just
+    assert request(server, "POST", "/hook", just)[0] == 202
+    assert seen[0][1] == just
 
 
 @pytest.mark.parametrize("length", ["abc", "-1", "1e3", "0x10"])
@@ -111,7 +115,8 @@ def test_a_content_length_that_is_no_number_is_400(
     server: WebServer, seen: Seen, length: str
 ) -> None:
     status, _, body = request(server, "POST", "/hook", b"{}", Content_Length=length)
-    assert (status, body) == (400, b"bad Content-Length\n") and seen == []
+    assert (status, body) == (400, b"bad Content-Length\n")
+    assert seen == []
 
 
 def test_a_handler_that_raises_is_500_and_one_log_line(
@@ -124,8 +129,10 @@ def test_a_handler_that_raises_is_500_and_one_log_line(
             b"internal error\n",
         )
     (record,) = [r for r in caplog.records if r.name == "watchstander.web"]
-    assert record.getMessage() == "POST /boom?x=1 failed" and record.levelno == logging.ERROR
-    assert record.exc_info is not None and record.exc_info[0] is KeyError
+    assert record.getMessage() == "POST /boom?x=1 failed"
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert record.exc_info[0] is KeyError
     assert request(server, "GET", "/feed.ics")[0] == 200  # it goes on serving
 
 

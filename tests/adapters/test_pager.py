@@ -37,7 +37,8 @@ def test_trigger_acknowledge_resolve(pd: LocalPagerDuty) -> None:
 def test_429_and_5xx_are_retried_a_bounded_number_of_times(pd: LocalPagerDuty) -> None:
     pd.fail_next(Failure(429, headers={"Retry-After": "1"}), Failure(503))
     pager(pd).trigger("k1", "down", "#support")
-    assert pd.actions("k1") == ["trigger"] and len(pd.requests) == 3
+    assert pd.actions("k1") == ["trigger"]
+    assert len(pd.requests) == 3
     pd.fail_next(*[Failure(500)] * 10)
     with pytest.raises(PagerError, match="answered 500"):
         pager(pd).trigger("k2", "down", "#support")

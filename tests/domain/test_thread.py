@@ -94,7 +94,10 @@ def test_an_urgent_post_waits_for_a_claim() -> None:
     s = state(post(0, text="the report is wrong"))
     assert (s.poster, s.posted_at, s.root_text) == (POSTER, at(0), "the report is wrong")
     assert (s.level, s.raised_at, s.level_changes) == (Level.URGENT, at(0), [(at(0), Level.URGENT)])
-    assert s.is_open and s.watched and s.assignee is None and s.first_response_at is None
+    assert s.is_open
+    assert s.watched
+    assert s.assignee is None
+    assert s.first_response_at is None
     assert next_due(s, POLICY) == Due(Kind.CLAIM_REMINDER, at(15))
     assert due(s, POLICY, at(14.99)) is None
     assert due(s, POLICY, at(15)) == Due(Kind.CLAIM_REMINDER, at(15))
@@ -102,9 +105,14 @@ def test_an_urgent_post_waits_for_a_claim() -> None:
 
 def test_a_general_post_is_not_watched() -> None:
     s = state(post(0, Level.GENERAL), reply(3, DEV))
-    assert s.level is Level.GENERAL and s.raised_at is None and s.level_changes == []
-    assert not s.watched and s.assignee == DEV and s.next_checkin_at is None
-    assert next_due(s, POLICY) is None and due(s, POLICY, at(1000)) is None
+    assert s.level is Level.GENERAL
+    assert s.raised_at is None
+    assert s.level_changes == []
+    assert not s.watched
+    assert s.assignee == DEV
+    assert s.next_checkin_at is None
+    assert next_due(s, POLICY) is None
+    assert due(s, POLICY, at(1000)) is None
 
 
 def test_the_first_eyes_claims_and_later_ones_watch() -> None:
@@ -113,12 +121,15 @@ def test_the_first_eyes_claims_and_later_ones_watch() -> None:
     assert (s.last_update_at, s.unanswered) == (at(2), 0)  # the claim counts as an answer
     assert s.watchers == [DEV2]  # once, though it reacted twice
     assert s.first_response_at == at(2)
-    assert s.next_checkin_at == at(32) and next_due(s, POLICY) == Due(Kind.CHECKIN, at(32))
+    assert s.next_checkin_at == at(32)
+    assert next_due(s, POLICY) == Due(Kind.CHECKIN, at(32))
 
 
 def test_the_posters_own_eyes_and_replies_claim_nothing() -> None:
     s = state(post(), react(1, POSTER), reply(2, POSTER, until=at(50)))
-    assert s.assignee is None and s.watchers == [] and s.first_response_at is None
+    assert s.assignee is None
+    assert s.watchers == []
+    assert s.first_response_at is None
     assert next_due(s, POLICY) == Due(Kind.CLAIM_REMINDER, at(15))
 
 
@@ -126,13 +137,17 @@ def test_a_reply_by_someone_else_claims_and_is_the_first_response() -> None:
     s = state(post(), reply(4, DEV), reply(6, DEV2))
     assert (s.assignee, s.claimed_at, s.first_response_at) == (DEV, at(4), at(4))
     assert s.watchers == []  # a reply does not make a watcher
-    assert s.updates == [at(4)] and s.next_checkin_at == at(34)
+    assert s.updates == [at(4)]
+    assert s.next_checkin_at == at(34)
 
 
 def test_a_reply_or_eyes_without_the_post_claim_nothing() -> None:
     s = replay(recorded(reply(1, DEV), react(2, DEV2)), POLICY)  # the post never arrived
-    assert s.poster is None and s.assignee is None and s.first_response_at is None
-    assert s.watchers == [] and s.claims == []
+    assert s.poster is None
+    assert s.assignee is None
+    assert s.first_response_at is None
+    assert s.watchers == []
+    assert s.claims == []
 
 
 # ------------------------------------------------------------- releases and handoffs
@@ -140,38 +155,48 @@ def test_a_reply_or_eyes_without_the_post_claim_nothing() -> None:
 
 def test_removing_the_eyes_lets_go_and_no_reminder_follows() -> None:
     s = state(post(), react(1, DEV), react(2, DEV2), react(3, DEV, added=False))
-    assert s.assignee is None and s.claimed_at is None and s.next_checkin_at is None
+    assert s.assignee is None
+    assert s.claimed_at is None
+    assert s.next_checkin_at is None
     assert s.claims == [Claim(DEV, at(1), released_at=at(3))]
     assert s.watchers == [DEV2]  # a watcher does not take it over
     assert next_due(s, POLICY) is None  # it was claimed once: no "unclaimed" reminder
     watcher_gone = state(post(), react(1, DEV), react(2, DEV2), react(3, DEV2, added=False))
-    assert watcher_gone.assignee == DEV and watcher_gone.watchers == []
+    assert watcher_gone.assignee == DEV
+    assert watcher_gone.watchers == []
 
 
 def test_unclaim_is_for_the_holder_only() -> None:
     s = state(post(), react(1, DEV), command(Kind.UNCLAIM, 2, DEV2))
-    assert s.assignee == DEV and s.claims == [Claim(DEV, at(1))]
+    assert s.assignee == DEV
+    assert s.claims == [Claim(DEV, at(1))]
     s = state(post(), react(1, DEV), command(Kind.UNCLAIM, 2, DEV), command(Kind.CLAIM, 3, DEV2))
-    assert s.claims == [Claim(DEV, at(1), at(2)), Claim(DEV2, at(3))] and s.assignee == DEV2
+    assert s.claims == [Claim(DEV, at(1), at(2)), Claim(DEV2, at(3))]
+    assert s.assignee == DEV2
     assert s.next_checkin_at == at(33)
 
 
 def test_a_claim_command_takes_only_a_free_thread() -> None:
     s = state(post(), command(Kind.CLAIM, 1, DEV), command(Kind.CLAIM, 2, DEV2))
-    assert s.assignee == DEV and s.claims == [Claim(DEV, at(1))]
+    assert s.assignee == DEV
+    assert s.claims == [Claim(DEV, at(1))]
 
 
 def test_a_handoff_by_the_holder_or_by_anyone_while_nobody_holds() -> None:
     passed = state(
         post(), react(1, DEV), react(2, DEV2), command(Kind.HANDOFF, 3, DEV, target=DEV2)
     )
-    assert passed.assignee == DEV2 and passed.watchers == []  # the watcher now holds it
+    assert passed.assignee == DEV2
+    assert passed.watchers == []
     assert passed.claims == [Claim(DEV, at(1), at(3)), Claim(DEV2, at(3))]
-    assert passed.next_checkin_at == at(33) and passed.unanswered == 0
+    assert passed.next_checkin_at == at(33)
+    assert passed.unanswered == 0
     refused = state(post(), react(1, DEV), command(Kind.HANDOFF, 3, DEV2, target=DEV3))
-    assert refused.assignee == DEV and refused.claims == [Claim(DEV, at(1))]
+    assert refused.assignee == DEV
+    assert refused.claims == [Claim(DEV, at(1))]
     free = state(post(), command(Kind.HANDOFF, 3, DEV2, target=DEV3))
-    assert free.assignee == DEV3 and free.claims == [Claim(DEV3, at(3))]
+    assert free.assignee == DEV3
+    assert free.claims == [Claim(DEV3, at(3))]
     no_one = state(post(), react(1, DEV), command(Kind.HANDOFF, 3, DEV))  # no target
     assert no_one.assignee == DEV
 
@@ -183,9 +208,12 @@ def test_a_handoff_by_the_holder_or_by_anyone_while_nobody_holds() -> None:
 def test_a_check_mark_on_the_post_by_the_assignee_or_the_poster_resolves(who: str) -> None:
     s = state(post(), react(1, DEV), react(5, who, "white_check_mark"))
     assert (s.resolved_at, s.resolved_by, s.resolved_by_reaction) == (at(5), who, True)
-    assert not s.is_open and not s.watched and s.next_checkin_at is None
+    assert not s.is_open
+    assert not s.watched
+    assert s.next_checkin_at is None
     assert s.claims == [Claim(DEV, at(1), released_at=at(5))]
-    assert next_due(s, POLICY) is None and due(s, POLICY, at(1000)) is None
+    assert next_due(s, POLICY) is None
+    assert due(s, POLICY, at(1000)) is None
 
 
 def test_a_check_mark_by_anyone_else_or_on_a_reply_does_not_resolve() -> None:
@@ -196,7 +224,8 @@ def test_a_check_mark_by_anyone_else_or_on_a_reply_does_not_resolve() -> None:
         react(3, DEV2, "white_check_mark"),  # a watcher's
         react(4, DEV, "white_check_mark", on=2),  # the assignee's, on a reply
     )
-    assert s.is_open and s.resolved_by is None
+    assert s.is_open
+    assert s.resolved_by is None
 
 
 def test_taking_back_the_check_mark_reopens_only_for_who_set_it() -> None:
@@ -206,7 +235,8 @@ def test_taking_back_the_check_mark_reopens_only_for_who_set_it() -> None:
         react(5, POSTER, "white_check_mark"),
         react(6, POSTER, "white_check_mark", added=False),
     )
-    assert reopened.is_open and reopened.resolved_by is None
+    assert reopened.is_open
+    assert reopened.resolved_by is None
     assert not reopened.resolved_by_reaction
     kept = state(
         post(),
@@ -214,7 +244,8 @@ def test_taking_back_the_check_mark_reopens_only_for_who_set_it() -> None:
         react(5, POSTER, "white_check_mark"),
         react(6, DEV, "white_check_mark", added=False),  # never set it
     )
-    assert kept.resolved_at == at(5) and kept.resolved_by == POSTER
+    assert kept.resolved_at == at(5)
+    assert kept.resolved_by == POSTER
     by_command = state(
         post(),
         react(1, DEV),
@@ -222,7 +253,8 @@ def test_taking_back_the_check_mark_reopens_only_for_who_set_it() -> None:
         react(6, DEV, "white_check_mark"),
         react(7, DEV, "white_check_mark", added=False),
     )
-    assert by_command.resolved_at == at(5) and by_command.resolve_note == "note"
+    assert by_command.resolved_at == at(5)
+    assert by_command.resolve_note == "note"
 
 
 def test_a_resolved_thread_takes_no_more_commands() -> None:
@@ -233,7 +265,9 @@ def test_a_resolved_thread_takes_no_more_commands() -> None:
         command(Kind.HANDOFF, 3, DEV2, target=DEV3),
         react(4, DEV),
     )
-    assert s.resolved_by == DEV2 and s.assignee is None and s.claims == []
+    assert s.resolved_by == DEV2
+    assert s.assignee is None
+    assert s.claims == []
     assert s.first_response_at == at(4)  # an answer still counts as one
 
 
@@ -242,11 +276,14 @@ def test_a_resolved_thread_takes_no_more_commands() -> None:
 
 def test_an_eta_from_the_assignee_moves_the_next_check_in() -> None:
     s = state(post(), react(1, DEV), reply(5, DEV, until=at(50)))
-    assert s.next_checkin_at == at(50) and s.updates == [at(5)] and s.last_update_at == at(5)
+    assert s.next_checkin_at == at(50)
+    assert s.updates == [at(5)]
+    assert s.last_update_at == at(5)
     s = state(post(), react(1, DEV), command(Kind.ETA, 5, DEV, until=at(65)))
     assert s.next_checkin_at == at(65)
     ignored = state(post(), react(1, DEV), command(Kind.ETA, 5, DEV2, until=at(65)))
-    assert ignored.next_checkin_at == at(31) and ignored.updates == []
+    assert ignored.next_checkin_at == at(31)
+    assert ignored.updates == []
     plain = state(post(), react(1, DEV), reply(12, DEV))  # any answer restarts the clock
     assert plain.next_checkin_at == at(42)
 
@@ -258,7 +295,8 @@ def test_unanswered_check_ins_escalate_once_then_go_on() -> None:
     assert next_due(s, POLICY) == Due(Kind.CHECKIN, at(61))
     events.append(bot(Kind.CHECKIN, 61))
     s = state(*events)
-    assert s.unanswered == 2 and next_due(s, POLICY) == Due(Kind.ESCALATION, at(91))
+    assert s.unanswered == 2
+    assert next_due(s, POLICY) == Due(Kind.ESCALATION, at(91))
     events.append(bot(Kind.ESCALATION, 91))
     s = state(*events)
     assert (s.unanswered, s.escalated) == (3, True)
@@ -279,18 +317,22 @@ def test_unanswered_check_ins_escalate_once_then_go_on() -> None:
 
 def test_a_check_in_of_a_thread_nobody_holds_counts_nothing() -> None:
     s = state(post(), react(1, DEV), react(2, DEV, added=False), bot(Kind.CHECKIN, 31))
-    assert s.unanswered == 0 and s.next_checkin_at is None
+    assert s.unanswered == 0
+    assert s.next_checkin_at is None
 
 
 def test_the_unclaimed_reminder_then_the_breach() -> None:
     reminded = state(post(), bot(Kind.CLAIM_REMINDER, 15))
-    assert reminded.claim_reminded and not reminded.breached
+    assert reminded.claim_reminded
+    assert not reminded.breached
     assert next_due(reminded, POLICY) == Due(Kind.BREACH, at(60))
     assert due(reminded, POLICY, at(59)) is None
     breached = state(post(), bot(Kind.CLAIM_REMINDER, 15), bot(Kind.BREACH, 60))
-    assert breached.breached and next_due(breached, POLICY) is None
+    assert breached.breached
+    assert next_due(breached, POLICY) is None
     late = state(post(), bot(Kind.CLAIM_REMINDER, 15), bot(Kind.BREACH, 60), react(70, DEV))
-    assert late.assignee == DEV and next_due(late, POLICY) == Due(Kind.CHECKIN, at(100))
+    assert late.assignee == DEV
+    assert next_due(late, POLICY) == Due(Kind.CHECKIN, at(100))
 
 
 def test_a_custom_policy() -> None:
@@ -313,7 +355,8 @@ def test_a_custom_policy() -> None:
 
 def test_a_raise_to_emergency_brings_the_check_in_forward() -> None:
     s = state(post(), react(1, DEV), reply(5, POSTER, Level.EMERGENCY))
-    assert s.level is Level.EMERGENCY and s.raised_at == at(0)
+    assert s.level is Level.EMERGENCY
+    assert s.raised_at == at(0)
     assert s.level_changes == [(at(0), Level.URGENT), (at(5), Level.EMERGENCY)]
     assert s.next_checkin_at == at(20)  # 15 minutes from the raise, before the 31 it was
 
@@ -323,7 +366,8 @@ def test_a_raise_recorded_late_counts_from_the_last_answer() -> None:
     # after the update, and the emergency interval runs from the update, not from ts 5
     late = [post(), react(1, DEV), reply(10, DEV), reply(5, POSTER, Level.EMERGENCY)]
     s = state(*late)
-    assert s.level is Level.EMERGENCY and s.next_checkin_at == at(25)
+    assert s.level is Level.EMERGENCY
+    assert s.next_checkin_at == at(25)
     claim_only = state(post(), react(10, DEV), reply(5, POSTER, Level.EMERGENCY))
     assert claim_only.next_checkin_at == at(25)  # from the claim (ts 10)
 
@@ -335,14 +379,17 @@ def test_a_raise_never_puts_the_check_in_later() -> None:
 
 def test_an_edit_raises_the_level_and_nothing_lowers_it() -> None:
     s = state(post(0, Level.GENERAL, "numbers look odd"), reply(2, DEV))
-    assert s.assignee == DEV and s.next_checkin_at is None
+    assert s.assignee == DEV
+    assert s.next_checkin_at is None
     s = state(
         post(0, Level.GENERAL, "numbers look odd"),
         reply(2, DEV),
         edit(4, "numbers look odd @oncall", Level.URGENT),
         edit(6, "never mind", Level.GENERAL),
     )
-    assert s.level is Level.URGENT and s.raised_at == at(4) and s.root_text == "never mind"
+    assert s.level is Level.URGENT
+    assert s.raised_at == at(4)
+    assert s.root_text == "never mind"
     assert s.next_checkin_at == at(34)  # the assignee now owes check-ins, from the raise
     assert s.level_changes == [(at(4), Level.URGENT)]
 
@@ -358,12 +405,15 @@ def test_an_edit_of_a_reply_does_not_change_the_post() -> None:
 def test_the_eyes_recorded_first_claims_whatever_their_ts() -> None:
     earlier, later = react(1, DEV), react(2, DEV2)
     s = replay([replace(post(), seq=1), replace(later, seq=2), replace(earlier, seq=3)], POLICY)
-    assert s.assignee == DEV2 and s.watchers == [DEV] and s.claimed_at == at(2)
+    assert s.assignee == DEV2
+    assert s.watchers == [DEV]
+    assert s.claimed_at == at(2)
     assert s.first_response_at == at(1)  # the earliest response, whatever the order
     in_order = replay(
         [replace(post(), seq=1), replace(earlier, seq=2), replace(later, seq=3)], POLICY
     )
-    assert in_order.assignee == DEV and in_order.watchers == [DEV2]
+    assert in_order.assignee == DEV
+    assert in_order.watchers == [DEV2]
     assert in_order.first_response_at == at(1)
 
 
@@ -380,15 +430,19 @@ def test_a_late_eyes_with_an_earlier_ts_goes_just_after_what_was_recorded_before
 def test_a_reply_keeps_the_order_it_was_recorded_in() -> None:
     # Erin's 👀 (ts 3) was recorded before Dave's reply (ts 2): Erin holds the thread
     s = state(post(), react(3, DEV2), reply(2, DEV))
-    assert s.assignee == DEV2 and s.claims == [Claim(DEV2, at(3))]
-    assert s.first_response_at == at(2) and s.updates == []  # Dave's reply is no update
+    assert s.assignee == DEV2
+    assert s.claims == [Claim(DEV2, at(3))]
+    assert s.first_response_at == at(2)
+    assert s.updates == []
     assert state(post(), reply(2, DEV), react(3, DEV2)).assignee == DEV
 
 
 def test_what_does_not_depend_on_the_holder_goes_by_ts() -> None:
     # the reply reached the bot before its thread's post: the post still comes first
     s = replay([replace(reply(1, DEV), seq=1), replace(post(0), seq=2)], POLICY)
-    assert s.poster == POSTER and s.assignee == DEV and s.first_response_at == at(1)
+    assert s.poster == POSTER
+    assert s.assignee == DEV
+    assert s.first_response_at == at(1)
     # an edit recorded late, with an earlier ts, raised the level before the reply
     raised = [replace(post(0, Level.GENERAL), seq=1), replace(reply(5, DEV), seq=2)]
     raised.append(replace(edit(2, "@oncall", Level.URGENT), seq=3))
@@ -403,7 +457,8 @@ def test_a_reaction_seen_before_its_message_counts_as_recorded_with_it() -> None
     events = [root, eyes_on_reply, the_reply]
     assert ordered(events) == [root, the_reply, eyes_on_reply]
     s = replay(events, POLICY)
-    assert s.assignee == DEV and s.watchers == [DEV2]
+    assert s.assignee == DEV
+    assert s.watchers == [DEV2]
 
 
 def test_events_of_the_same_ts_have_a_fixed_order() -> None:

@@ -52,5 +52,6 @@ def test_a_burst_under_slacks_limits_is_answered_once_each_in_order(
     for root in roots:
         bot.wait_posts(root, 1, timeout=60)
     answered = [c.params["thread_ts"] for c in bot.posts() if c.params.get("thread_ts")]
-    assert sorted(answered) == sorted(roots) and len(set(answered)) == len(answered)
+    assert sorted(answered) == sorted(roots)
+    assert len(set(answered)) == len(answered)
     assert not [c for c in slack.limited if c.method == "chat.postMessage"]  # paced, not refused

@@ -66,7 +66,8 @@ def test_urgent_post_claim_and_checkin(slack: LocalSlack, make_bot: Callable[...
 
     # the check-in that is due comes at once, in the root's thread
     checkin = bot.wait_posts(root, 3)[2]
-    assert CHECKIN in checkin.params["text"] and f"<@{DEV}>" in checkin.params["text"]
+    assert CHECKIN in checkin.params["text"]
+    assert f"<@{DEV}>" in checkin.params["text"]
 
     # a command given in a reply is answered in the root's thread
     reply = slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
@@ -101,7 +102,8 @@ def test_edit_raises_once_and_duplicates_change_nothing(
     texts = [c.params["text"] for c in posts]
     assert sum("Urgent" in t and "on call" in t for t in texts) == 1, texts
     assert sum("has this" in t for t in texts) == 1, texts
-    assert "Urgent" in texts[-1] and f"<@{DEV}>" in texts[-1]
+    assert "Urgent" in texts[-1]
+    assert f"<@{DEV}>" in texts[-1]
 
 
 def test_restart_sends_a_due_checkin_exactly_once(
@@ -119,7 +121,8 @@ def test_restart_sends_a_due_checkin_exactly_once(
     bot.start(**PAST)
     posts = bot.wait_posts(root, 3)
     assert f"<@{DEV}> has this" in posts[1].params["text"]
-    assert CHECKIN in posts[2].params["text"] and f"<@{DEV}>" in posts[2].params["text"]
+    assert CHECKIN in posts[2].params["text"]
+    assert f"<@{DEV}>" in posts[2].params["text"]
     # Once: the database took the check-in due then, once, on this run, and the next one is
     # an interval after it was sent, so no second copy can fall due for half an hour.
     found = stored_thread(bot, root)
@@ -186,7 +189,8 @@ def test_emergency_pages_once_eyes_acknowledge_check_mark_resolves(
         )
         root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> checkout is down")
         texts = [c.params["text"] for c in bot.wait_posts(root, 2)]
-        assert "Emergency" in texts[0] and "Paged the on-call" in texts[1]
+        assert "Emergency" in texts[0]
+        assert "Paged the on-call" in texts[1]
         key = f"watchstander/{SUPPORT}/{root}"
         (envelope,) = [
             e
@@ -221,9 +225,11 @@ def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_user_group(
     assert any("revenue report" in t for t in texts)  # the open urgent thread is listed
     assert slack.wait_for(lambda s: bool(s.calls_to("usergroups.users.update")), 30)
     update = slack.calls_to("usergroups.users.update")[-1]
-    assert update.params["usergroup"] == "S0ONCALL" and update.params["users"] == "U0DAVE"
+    assert update.params["usergroup"] == "S0ONCALL"
+    assert update.params["users"] == "U0DAVE"
     dms = [c for c in bot.posts() if str(c.params.get("channel", "")).startswith("D")]
-    assert dms and "You are on call now" in dms[-1].params["text"]
+    assert dms
+    assert "You are on call now" in dms[-1].params["text"]
 
 
 def _http(
@@ -261,8 +267,10 @@ def test_calendar_feed_and_signed_pagerduty_webhooks(
         said = " ".join(c.params["text"] for c in bot.top_level()[before:])
         assert f"Calendar: http://127.0.0.1:{port}/oncall.ics" in said
         status, feed = _http("GET", f"http://127.0.0.1:{port}/oncall.ics")
-        assert status == 200 and b"BEGIN:VCALENDAR" in feed
-        assert b"On call: U0BOB" in feed and b"On call: U0CAROL" in feed
+        assert status == 200
+        assert b"BEGIN:VCALENDAR" in feed
+        assert b"On call: U0BOB" in feed
+        assert b"On call: U0CAROL" in feed
 
         root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> payments are failing")
         bot.wait_posts(root, 2)
@@ -323,15 +331,19 @@ def test_review_turns_a_bug_tag_into_one_github_issue(
         slack.post(DEV, SUPPORT, "!review --dry-run")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30), bot.log_tail()
         dry = bot.top_level()[-1].params["text"]
-        assert "dry run" in dry and "would make a bug issue" in dry and gh.issues == []
+        assert "dry run" in dry
+        assert "would make a bug issue" in dry
+        assert gh.issues == []
         slack.post(DEV, SUPPORT, "!review")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before + 1, 30)
         digest = bot.top_level()[-1].params["text"]
-        assert "made bug" in digest and "https://github.com/acme/app/issues/1" in digest
+        assert "made bug" in digest
+        assert "https://github.com/acme/app/issues/1" in digest
         assert "“csv export”: 2 threads, 2 this week" in digest  # a repeat topic
         (issue,) = gh.issues
         assert [label["name"] for label in issue["labels"]] == ["bug", "support"]
-        assert "<!channel>" not in issue["body"] and root.replace(".", "") in issue["body"]
+        assert "<!channel>" not in issue["body"]
+        assert root.replace(".", "") in issue["body"]
         slack.post(DEV, SUPPORT, "!review")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before + 2, 30)
         assert len(gh.issues) == 1
@@ -360,7 +372,8 @@ def test_a_signed_github_webhook_closes_the_loop_once(
         slack.post(DEV, SUPPORT, "!review")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30), bot.log_tail()
         (issue,) = gh.issues
-        assert issue["number"] == 1 and "made bug" in bot.top_level()[-1].params["text"]
+        assert issue["number"] == 1
+        assert "made bug" in bot.top_level()[-1].params["text"]
         body = json.dumps({"action": "closed", "issue": {"number": 1}}).encode()
         url = f"http://127.0.0.1:{port}/github"
         headers = {"X-GitHub-Event": "issues"}
@@ -370,7 +383,8 @@ def test_a_signed_github_webhook_closes_the_loop_once(
         assert _http("POST", url, body, signed)[0] == 202
         assert _http("POST", url, body, signed)[0] == 202  # redelivered
         (told,) = bot.wait_posts(root, 1)
-        assert f"<@{POSTER}>" in told.params["text"] and "issues/1" in told.params["text"]
+        assert f"<@{POSTER}>" in told.params["text"]
+        assert "issues/1" in told.params["text"]
         slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
         posts = bot.wait_posts(root, 2)
         assert sum("is closed" in c.params["text"] for c in posts) == 1

@@ -98,7 +98,8 @@ def test_a_real_edit_is_the_message_as_it_reads_now() -> None:
     assert edit == InboundMessage(
         SUPPORT, ROOT, None, CAROL, "numbers look odd @oncall", edited_ts=EDITED
     )
-    assert edit.is_edit and edit.key == f"edit:{SUPPORT}:{ROOT}:{EDITED}"
+    assert edit.is_edit
+    assert edit.key == f"edit:{SUPPORT}:{ROOT}:{EDITED}"
 
 
 def test_an_edited_reply_keeps_its_thread() -> None:

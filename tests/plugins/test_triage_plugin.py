@@ -11,7 +11,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 def one_line(answer: str) -> str:
-    assert answer and "\n" not in answer.strip(), answer
+    assert answer, answer
+    assert "\n" not in answer.strip(), answer
     return answer
 
 

@@ -36,7 +36,8 @@ def test_general_post_is_recorded_silently(store: Store) -> None:
     assert h.said == []
     assert h.timers.due == {}
     info = h.commands.thread_info(ctx(POSTER, 1), at(1))
-    assert info["level"] == "general" and info["poster"] == POSTER
+    assert info["level"] == "general"
+    assert info["poster"] == POSTER
 
 
 def test_urgent_post_gets_one_announcement_naming_oncall(store: Store) -> None:
@@ -44,7 +45,8 @@ def test_urgent_post_gets_one_announcement_naming_oncall(store: Store) -> None:
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     assert h.templates() == ["announce"]
     effect = h.said[0]
-    assert effect.thread_ts == ts(0) and effect.data["oncall"] == ONCALL
+    assert effect.thread_ts == ts(0)
+    assert effect.data["oncall"] == ONCALL
     assert h.timers.due[(CHANNEL, ts(0))] == at(15)  # claim target
 
 
@@ -63,7 +65,8 @@ def test_eyes_claims_and_confirms_once_watchers_follow(store: Store) -> None:
     h.service.handle_reaction(react(2, 0, DEV, "eyes"), at(3))  # redelivered
     assert h.templates() == ["announce", "claimed"]
     info = h.commands.thread_info(ctx(POSTER, 4), at(4))
-    assert info["assignee"] == DEV and info["watchers"] == [DEV2]
+    assert info["assignee"] == DEV
+    assert info["watchers"] == [DEV2]
     assert h.timers.due[(CHANNEL, ts(0))] == at(32)  # claimed at 2 + 30m
 
 
@@ -72,9 +75,11 @@ def test_a_late_eyes_with_an_earlier_ts_cannot_take_a_confirmed_claim(store: Sto
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     h.service.handle_reaction(react(2, 0, DEV2, "eyes"), at(2))  # recorded first
     h.service.handle_reaction(react(1, 0, DEV, "eyes"), at(2))  # earlier in Slack, arrives late
-    assert h.templates() == ["announce", "claimed"] and h.said[1].data["assignee"] == DEV2
+    assert h.templates() == ["announce", "claimed"]
+    assert h.said[1].data["assignee"] == DEV2
     info = h.commands.thread_info(ctx(POSTER, 3), at(3))
-    assert info["assignee"] == DEV2 and info["watchers"] == [DEV]
+    assert info["assignee"] == DEV2
+    assert info["watchers"] == [DEV]
     assert info["first_response"] == h.service.clock(at(1), at(3))  # the earliest, still
 
 
@@ -115,7 +120,8 @@ def test_checkins_commitments_and_escalation(store: Store) -> None:
     assert h.timers.due[key] == at(50)
     assert h.service.on_timer(CHANNEL, ts(0), at(49)) == []  # not yet
     first = h.service.on_timer(CHANNEL, ts(0), at(50))
-    assert [e.template for e in first] == ["checkin"] and first[0].data["assignee"] == DEV
+    assert [e.template for e in first] == ["checkin"]
+    assert first[0].data["assignee"] == DEV
     assert h.service.on_timer(CHANNEL, ts(0), at(50)) == []  # the same job twice: once
     assert h.timers.due[key] == at(80)
     second = h.service.on_timer(CHANNEL, ts(0), at(80))
@@ -135,7 +141,8 @@ def test_escalation_goes_to_secondary_when_assignee_is_oncall(store: Store) -> N
     for minute in (31, 61):
         h.service.on_timer(CHANNEL, ts(0), at(minute))
     escalation = h.service.on_timer(CHANNEL, ts(0), at(91))
-    assert escalation[0].template == "escalation" and escalation[0].data["escalate_to"] == SECONDARY
+    assert escalation[0].template == "escalation"
+    assert escalation[0].data["escalate_to"] == SECONDARY
 
 
 def test_unclaimed_reminder_then_breach(store: Store) -> None:
@@ -256,7 +263,9 @@ def test_out_of_order_reply_and_reaction_before_root(store: Store) -> None:
     h.service.handle_message(reply(3, 0, DEV, "on it"), at(3))
     h.service.handle_message(post(0, POSTER, URGENT), at(4))
     info = h.commands.thread_info(ctx(POSTER, 5), at(5))
-    assert info["assignee"] == DEV and info["poster"] == POSTER and info["level"] == "urgent"
+    assert info["assignee"] == DEV
+    assert info["poster"] == POSTER
+    assert info["level"] == "urgent"
 
 
 def test_huge_and_odd_posts_are_stored_whole(store: Store) -> None:
@@ -266,7 +275,8 @@ def test_huge_and_odd_posts_are_stored_whole(store: Store) -> None:
     assert h.templates() == ["announce"]
     with store.transaction() as tx:
         row = tx.thread(CHANNEL, ts(0))
-        assert row is not None and row.root_text == text
+        assert row is not None
+        assert row.root_text == text
 
 
 def test_other_channels_and_bots_are_ignored(store: Store) -> None:
