@@ -34,7 +34,7 @@ def slack_event(msg: Any) -> Mapping[str, Any]:
     return (getattr(msg, "extras", None) or {}).get("slack_event") or {}
 
 
-class WatchstanderPlugin(BotPlugin):  # type: ignore[misc]
+class WatchstanderPlugin(BotPlugin):
     app: App
 
     def activate(self) -> None:

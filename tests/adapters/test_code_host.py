@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watchstander.adapters.code_host import CodeHost, CodeHostError
+from watchstander.adapters.code_host import CodeHost, CodeHostError, Made
 from watchstander_sandbox.github_server import Failure, LocalGitHub
 
 SINCE = datetime.now(UTC) - timedelta(days=1)
 MARKER = "<!-- watchstander:thread=C0SUPPORT/1.0 kind=bug -->"
 
 
-def create(host: CodeHost, marker: str = MARKER) -> object:
+def create(host: CodeHost, marker: str = MARKER) -> Made:
     return host.create_once("Export fails", f"body\n{marker}", ("bug", "support"), marker, SINCE)
 
 

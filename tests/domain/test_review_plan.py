@@ -6,18 +6,23 @@ from watchstander.domain.review import TaggedThread, marker, plan, tag_table
 from watchstander.settings import Settings, SettingsError
 
 
-def thread(ts: str, tags: set[str], text: str = "Export is broken", **kw: object) -> TaggedThread:
-    defaults: dict[str, object] = {
-        "channel": "C0SUPPORT",
-        "root_ts": ts,
-        "link": f"https://sandbox.slack.com/archives/C0SUPPORT/p{ts.replace('.', '')}",
-        "poster": "U0CAROL",
-        "level": "urgent",
-        "root_text": text,
-        "tags": frozenset(tags),
-    }
-    defaults.update(kw)
-    return TaggedThread(**defaults)  # type: ignore[arg-type]
+def thread(
+    ts: str,
+    tags: set[str],
+    text: str = "Export is broken",
+    level: str = "urgent",
+    resolved_at: datetime | None = None,
+) -> TaggedThread:
+    return TaggedThread(
+        channel="C0SUPPORT",
+        root_ts=ts,
+        link=f"https://sandbox.slack.com/archives/C0SUPPORT/p{ts.replace('.', '')}",
+        poster="U0CAROL",
+        level=level,
+        root_text=text,
+        tags=frozenset(tags),
+        resolved_at=resolved_at,
+    )
 
 
 def test_each_kind_makes_its_issue_and_counts_are_kept() -> None:

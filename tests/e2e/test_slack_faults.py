@@ -126,7 +126,7 @@ def test_every_method_rate_limited_answers_each_post_once(
         assert stored(store(), root) is not None
     limited = {c.method for c in slack.limited}
     assert {"users.info", "chat.postMessage"} <= limited, limited  # else it proves nothing
-    answered = [c.params.get("thread_ts") for c in bot.posts() if c.params.get("thread_ts")]
+    answered = [str(c.params["thread_ts"]) for c in bot.posts() if c.params.get("thread_ts")]
     assert sorted(answered) == sorted([warm, *roots])  # each once
     assert not slack.failed
     assert "Traceback" not in (bot.data / "errbot" / "errbot.log").read_text()
@@ -167,7 +167,8 @@ def test_a_wrong_token_at_start_up_exits_with_one_line(
 
 
 def envelope_of(slack: LocalSlack, ts: str) -> str:
-    return next(e["envelope_id"] for e in slack.envelopes if e["payload"]["event"].get("ts") == ts)
+    found = (e["envelope_id"] for e in slack.envelopes if e["payload"]["event"].get("ts") == ts)
+    return str(next(found))
 
 
 @pytest.mark.parametrize("reason", ["refresh_requested", "warning", "link_disabled", "cut"])

@@ -108,13 +108,16 @@ def test_the_trend_and_the_hours_are_in_local_time(store: Store) -> None:
 def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
     week = week_of(date(2026, 10, 19), AMS)  # the clocks go back on Sun 25 Oct, 03:00 -> 02:00
     assert week.end - week.start == timedelta(hours=169)
-    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
-    thread(store, at(2026, 10, 18, 22, 5), 1, 60.0)  # Mon 00:05 CEST: in
-    thread(store, at(2026, 10, 18, 21, 55), 1, 60.0)  # Sun 23:55 CEST the week before: out
-    thread(store, at(2026, 10, 25, 0, 30), 1, 60.0, 60.0, 2 * H)  # Sun 02:30 CEST
-    thread(store, at(2026, 10, 25, 1, 30), 1, 60.0)  # Sun 02:30 CET, an hour later
-    thread(store, at(2026, 10, 25, 22, 30), 0)  # Sun 23:30 CET: in
-    thread(store, at(2026, 10, 25, 23, 10), 0)  # Mon 00:10 CET: the next week
+
+    def at(month: int, day: int, hour: int, minute: int) -> datetime:
+        return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+    thread(store, at(10, 18, 22, 5), 1, 60.0)  # Mon 00:05 CEST: in
+    thread(store, at(10, 18, 21, 55), 1, 60.0)  # Sun 23:55 CEST the week before: out
+    thread(store, at(10, 25, 0, 30), 1, 60.0, 60.0, 2 * H)  # Sun 02:30 CEST
+    thread(store, at(10, 25, 1, 30), 1, 60.0)  # Sun 02:30 CET, an hour later
+    thread(store, at(10, 25, 22, 30), 0)  # Sun 23:30 CET: in
+    thread(store, at(10, 25, 23, 10), 0)  # Mon 00:10 CET: the next week
     figures = service(store).weekly(week)
     assert figures.total == 4
     assert figures.heatmap[6][2] == 2  # 02:30 twice: once in summer time, once in winter time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,7 +84,9 @@ def test_swap_gives_each_the_others_next_shift(store: Store) -> None:
         (lambda r: r.swap(ADMIN, f"<@{A}>", NOW), "two people"),
     ],
 )
-def test_bad_rotation_commands_change_nothing(store: Store, call, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rotation_commands_change_nothing(
+    store: Store, call: Callable[[RotationService], object], match: str
+) -> None:
     rotations = service(store)
     with pytest.raises(OnCallError, match=match) as error:
         call(rotations)

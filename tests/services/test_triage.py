@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from triage_helpers import (
     ts,
 )
 
+from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import CommandContext, CommandError
 from watchstander.services.inbound import ts_to_datetime
 from watchstander.store import Store
@@ -246,7 +248,9 @@ def test_removing_eyes_releases(store: Store) -> None:
         (lambda s: s.claim(ctx(DEV, 1, root=99), at(1)), "not seen this thread"),
     ],
 )
-def test_bad_commands_get_one_line_and_change_nothing(store: Store, call, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_commands_get_one_line_and_change_nothing(
+    store: Store, call: Callable[[ThreadCommands], object], match: str
+) -> None:
     h = harness(store)
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     before = h.commands.thread_info(ctx(POSTER, 0.5), at(0.5))
