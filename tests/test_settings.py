@@ -79,7 +79,7 @@ OS_ERROR = pytest.mark.xfail(raises=OSError, strict=True, reason="settings.py le
         "Europe/",
         "utc+2",
         pytest.param("Europe", marks=OS_ERROR),
-        pytest.param("x" * 300, marks=OS_ERROR),
+        pytest.param("x" * 300, marks=OS_ERROR, id="300-characters"),
     ],
 )
 def test_an_unknown_time_zone(value: str) -> None:
