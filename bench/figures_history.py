@@ -157,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     all_ratio = (med(year["sql_s"]) + med(year["draw_s"])) / (
         med(week["sql_s"]) + med(week["draw_s"])
     )
-    ms = lambda v: f"{v * 1000:8.1f} ms"  # noqa: E731
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:8.1f} ms"
+
     db = "postgresql" if args.postgres else "sqlite"
     lines = [
         f"figures ({db}): the week alone {week['threads']} threads; a year {year['threads']}; "

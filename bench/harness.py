@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchstander_sandbox.bot_process import ROOT, bot_env, log_tail, start_bot, stop_bot
+from watchstander_sandbox.bot_process import ROOT as ROOT  # re-exported for the benchmarks
+from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
 from watchstander_sandbox.slack_server import Call, LocalSlack
 
 ECHO_PLUGINS = ROOT / "bench" / "echo"
@@ -202,13 +203,15 @@ def running_bot(
     *,
     label: str | None = None,
     limits: bool = False,
-    **env: str,
+    env: Mapping[str, str] | None = None,
+    **more: str,
 ) -> Iterator[tuple[LocalSlack, Bot]]:
     """A fresh server and a started bot (the server enforcing Slack's rate limits from then on,
-    if ``limits``); both stopped on the way out, whatever happens."""
+    if ``limits``) with ``env`` and ``more`` in its environment; both stopped on the way out,
+    whatever happens."""
     data.mkdir(parents=True, exist_ok=True)
     slack = LocalSlack().start()
-    bot = Bot(slack, data, plugins, dict(env), label=label)
+    bot = Bot(slack, data, plugins, {**(env or {}), **more}, label=label)
     try:
         bot.start()
         if limits:  # from here: the start-up's calls leave every bucket full

@@ -16,10 +16,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import POSTER, SUPPORT, running_bot
-from bench.triage_latency import ECHO_PLUGINS, RESULTS, measure_latency, percentile
+from bench.harness import ECHO_PLUGINS, POSTER, SUPPORT, running_bot
+from bench.triage_latency import RESULTS, measure_latency, percentile
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack_server import LocalSlack
 
@@ -33,6 +34,16 @@ def said(slack: LocalSlack, thread_ts: str) -> int:
     return sum(c.params.get("thread_ts") == thread_ts for c in slack.calls_to("chat.postMessage"))
 
 
+def said_twice(thread_ts: str) -> Callable[[LocalSlack], bool]:
+    """The bot said two things in the thread ``thread_ts`` (the announcement, the page)."""
+    return lambda slack: said(slack, thread_ts) >= 2
+
+
+def triggered(dedup_key: str) -> Callable[[LocalPagerDuty], bool]:
+    """The local PagerDuty received an event with ``dedup_key``."""
+    return lambda pd: any(r[2] == dedup_key for r in pd.received)
+
+
 def unstalled(values: list[float]) -> list[float]:
     """Without Socket Mode delivery stalls (≥ 1 s, slack_sdk's, with either plugin)."""
     return [v for v in values if v < 1.0] or values
@@ -42,16 +53,16 @@ def measure_paging(posts: int, warmup: int, data: Path) -> list[float]:
     pd = LocalPagerDuty().start()
     try:
         env = {"PAGERDUTY_ROUTING_KEY": KEY, "PAGERDUTY_EVENTS_URL": pd.url}
-        with running_bot(data, None, **env) as (slack, _bot):
+        with running_bot(data, None, env=env) as (slack, _bot):
             seconds = []
             for i in range(warmup + posts):
                 start = time.time()
                 ts = slack.post(POSTER, SUPPORT, EMERGENCY.format(i=i))
                 key = f"watchstander/{SUPPORT}/{ts}"
-                if not pd.wait_for(lambda p, k=key: any(r[2] == k for r in p.received), 30):
+                if not pd.wait_for(triggered(key), 30):
                     raise RuntimeError(f"no trigger for emergency {i} in 30 s")
                 arrived = next(r[0] for r in pd.received if r[2] == key)
-                if not slack.wait_for(lambda s, t=ts: said(s, t) >= 2, 30):
+                if not slack.wait_for(said_twice(ts), 30):
                     raise RuntimeError(f"emergency {i}: the bot did not say it paged")
                 if i >= warmup:
                     seconds.append(arrived - start)
@@ -72,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         with running_bot(Path(tmp) / "echo", ECHO_PLUGINS) as (slack, bot):
             echo = measure_latency(slack, bot, args.posts, args.warmup).seconds
         paging = measure_paging(args.posts, args.warmup, Path(tmp) / "paging")
-    ms = lambda v: f"{v * 1000:8.2f} ms"  # noqa: E731
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:8.2f} ms"
+
     e_med, p_med = statistics.median(echo), statistics.median(paging)
     e_99, p_99 = percentile(unstalled(echo), 99), percentile(unstalled(paging), 99)
     n = len(paging)

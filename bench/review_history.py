@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table
 
 from bench.harness import ROOT
 from watchstander.adapters.code_host import CodeHost
@@ -163,9 +165,9 @@ def threads_of(week: int, per_week: int, seed: int) -> Iterator[dict[str, Any]]:
 def fill(store: Store, weeks: int, per_week: int, seed: int) -> int:
     """Weeks ``weeks - 1`` .. 0 of threads, their root messages, events (the post, a claim,
     a tag), and for weeks before the review week the issues their tags made."""
-    threads_t, messages_t = ThreadRow.__table__, MessageRow.__table__
-    events_t, issues_t = EventRow.__table__, IssueRow.__table__
-    kinds = {tag.reaction: tag.kind for tag in TAGS}
+    threads_t, messages_t = _table(ThreadRow), _table(MessageRow)
+    events_t, issues_t = _table(EventRow), _table(IssueRow)
+    kinds = {tag.reaction: tag.kind for tag in TAGS if tag.kind}  # the tags that make issues
     total = 0
     next_id = 1
     for week in range(weeks - 1, -1, -1):  # a transaction a week, as a live bot's are small
@@ -181,7 +183,7 @@ def fill(store: Store, weeks: int, per_week: int, seed: int) -> int:
                 )
                 conn.execute(messages_t.insert(), [_message(r) for r in part])
                 conn.execute(events_t.insert(), [e for r in part for e in _events(r)])
-                made = [r for r in part if week and r["tag"] and kinds[r["tag"]]]
+                made = [r for r in part if week and r["tag"] in kinds]
                 if made:
                     conn.execute(issues_t.insert(), [_issue(r, kinds[r["tag"]]) for r in made])
             total += len(rows)
@@ -243,6 +245,11 @@ def _events(row: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table, for Core's executemany inserts."""
+    return cast(Table, model.__table__)
 
 
 def _issue(row: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -375,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     dry_ratio = statistics.median(year["dry_s"]) / statistics.median(week["dry_s"])
     full_ratio = year["full_s"] / week["full_s"]
-    ms = lambda v: f"{v * 1000:8.1f} ms"  # noqa: E731
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:8.1f} ms"
+
     db = "postgresql" if args.postgres else "sqlite"
     lines = [
         f"review ({db}) one week alone: {week['threads']} threads, {week['tagged']} tagged, "

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,11 @@ class Burst:
         return self.replied == self.posts and not (self.duplicated or self.outside_thread)
 
 
+def more_activity_than(activity: int) -> Callable[[LocalSlack], bool]:
+    """More Web API calls and 429s than ``activity`` so far."""
+    return lambda slack: len(slack.calls) + len(slack.limited) > activity
+
+
 def measure_burst(slack: LocalSlack, bot: Bot, posts: int, timeout: float) -> Burst:
     """Every post pushed at once, all urgent; waits for every reply or QUIET seconds of
     silence (a backend that lost posts will not answer them later), at most ``timeout``."""
@@ -113,7 +119,7 @@ def measure_burst(slack: LocalSlack, bot: Bot, posts: int, timeout: float) -> Bu
         if activity == seen:
             break  # QUIET seconds with no call and no 429: nothing more is coming
         seen = activity
-        slack.wait_for(lambda s, a=activity: len(s.calls) + len(s.limited) > a, QUIET)
+        slack.wait_for(more_activity_than(activity), QUIET)
     bot.settle()  # late duplicates would show
     calls = slack.calls[since:]
     posted = [c for c in calls if c.method == "chat.postMessage"]
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     bursts: list[Burst] = []
     with tempfile.TemporaryDirectory(prefix="watchstander-bench-") as tmp:
         for name, env in backends():
-            with running_bot(Path(tmp) / f"steady-{name}", None, label=name, **env) as (s, bot):
+            with running_bot(Path(tmp) / f"steady-{name}", None, label=name, env=env) as (s, bot):
                 steady.append(measure_steady(s, bot, args.posts, args.warmup))
             print(f"# steady {name} done at {time.monotonic() - started:.0f} s", flush=True)
         if args.burst:
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Slack's pace on: the server enforces Slack's limits here
                 env = {**env, "WATCHSTANDER_SLACK_PACE": ""}
                 data = Path(tmp) / f"burst-{name}"
-                with running_bot(data, None, label=name, limits=True, **env) as (s, bot):
+                with running_bot(data, None, label=name, limits=True, env=env) as (s, bot):
                     bursts.append(measure_burst(s, bot, args.burst, args.timeout))
                 print(f"# burst {name} done at {time.monotonic() - started:.0f} s", flush=True)
     lines, figures, ok = report(steady, bursts)

@@ -21,9 +21,10 @@ from typing import Any, NoReturn
 import slackv3
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
-from slack_sdk.web import WebClient
+from slack_sdk.web import SlackResponse, WebClient
 from slackv3.person import SlackPerson
 
 from watchstander.adapters.slack_web import (
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
 
 
-class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-defined]
+class WatchstanderSlackBackend(slackv3.SlackBackend):
+    auth: SlackResponse | None  # auth.test's answer, once connected (upstream's: None before)
+
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         identity = config.BOT_IDENTITY
@@ -59,7 +62,9 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
         super().connect_callback()
         self._plugins_ready.set()
 
-    def _sm_generic_event_handler(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+    def _sm_generic_event_handler(
+        self, client: BaseSocketModeClient, req: SocketModeRequest
+    ) -> None:
         """Ack at once; hand the event on once, and only after the plugins are active."""
         self._forget_changed((req.payload or {}).get("event") or {})  # before the ack
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
@@ -119,7 +124,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-
 
     def _is_own(self, message: dict[str, Any]) -> bool:
         me = getattr(self.bot_identifier, "userid", None)
-        own_bot = (self.auth or {}).get("bot_id")
+        own_bot = self.auth.get("bot_id") if self.auth is not None else None
         return bool(
             (me and message.get("user") == me) or (own_bot and message.get("bot_id") == own_bot)
         )

@@ -11,7 +11,7 @@ from errbot.backends.base import Message
 SUPPORT = "C0SUPPORT"
 
 
-class Echo(BotPlugin):  # type: ignore[misc]
+class Echo(BotPlugin):
     """Answers each person's post in #support with one message in the post's thread."""
 
     _support: Any = None

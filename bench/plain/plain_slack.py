@@ -17,7 +17,7 @@ from slackv3.person import SlackPerson
 log = logging.getLogger(__name__)
 
 
-class PlainSlackBackend(slackv3.SlackBackend):  # type: ignore[misc,name-defined]
+class PlainSlackBackend(slackv3.SlackBackend):
     def serve_once(self) -> bool | None:
         base = os.environ.get("SLACK_API_URL", "https://slack.com/api/")
         self.slack_web = WebClient(token=self.token, proxy=self.proxies, base_url=base)

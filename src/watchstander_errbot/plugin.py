@@ -34,7 +34,7 @@ def slack_event(msg: Any) -> Mapping[str, Any]:
     return (getattr(msg, "extras", None) or {}).get("slack_event") or {}
 
 
-class WatchstanderPlugin(BotPlugin):  # type: ignore[misc]
+class WatchstanderPlugin(BotPlugin):
     app: App
 
     def activate(self) -> None:
@@ -75,7 +75,7 @@ class WatchstanderPlugin(BotPlugin):  # type: ignore[misc]
         except REFUSALS as refusal:
             self.answer(ctx, self.app.renderer.refusal(refusal))
             return
-        except Exception:
+        except Exception:  # the edge: a command's own fault is logged and said, never raised
             log.exception("the command %r failed", msg.body[:100])
             self.answer(ctx, "⚠️ That did not work because of a fault of mine; it is in my log.")
             return

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack_server import LocalSlack, SlackError
 
 PAGE = Path(__file__).with_name("page")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -142,7 +142,7 @@ class SandboxPage:
         try:
             act = self.slack.react if add else self.slack.unreact
             act(person, support.id, ts, name)
-        except Exception as exc:  # SlackError: already_reacted, message_not_found...
+        except SlackError as exc:  # already_reacted, message_not_found, user_not_found...
             raise SandboxError(f"Slack says: {exc}") from None
 
     def close_issue(self, number: int) -> None:

@@ -37,11 +37,14 @@ def test_trigger_acknowledge_resolve(pd: LocalPagerDuty) -> None:
 def test_429_and_5xx_are_retried_a_bounded_number_of_times(pd: LocalPagerDuty) -> None:
     pd.fail_next(Failure(429, headers={"Retry-After": "1"}), Failure(503))
     pager(pd).trigger("k1", "down", "#support")
-    assert pd.actions("k1") == ["trigger"] and len(pd.requests) == 3
+    assert pd.actions("k1") == ["trigger"]
+    assert len(pd.requests) == 3
     pd.fail_next(*[Failure(500)] * 10)
     with pytest.raises(PagerError, match="answered 500"):
         pager(pd).trigger("k2", "down", "#support")
-    assert len(pd.requests) <= 3 + 4  # gave up after a few attempts
+    # three attempts (attempts=3: two retries of the 500), then it gave up: seven still queued
+    assert [r["body"]["dedup_key"] for r in pd.requests] == ["k1"] * 3 + ["k2"] * 3
+    assert pd.actions("k2") == []
 
 
 def test_a_slow_pagerduty_times_out(pd: LocalPagerDuty) -> None:
@@ -54,6 +57,12 @@ def test_an_unreadable_answer_is_an_error(pd: LocalPagerDuty) -> None:
     pd.fail_next(Failure(202, body="<html>gateway</html>"))
     with pytest.raises(PagerError, match="could not be read"):
         pager(pd).trigger("k4", "down", "#support")
+
+
+def test_an_answer_the_transport_cannot_decode_is_an_error(pd: LocalPagerDuty) -> None:
+    pd.fail_next(Failure(202, body="not gzip at all", headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(PagerError, match=r"could not be reached for the trigger \(DecodingError\)"):
+        pager(pd).trigger("k6", "down", "#support")
 
 
 def test_an_invalid_key_is_refused_and_never_shown(pd: LocalPagerDuty) -> None:

@@ -25,7 +25,8 @@ def test_a_post_goes_as_rendered_in_its_thread(slack: LocalSlack) -> None:
     root = slack.post(POSTER, SUPPORT, "help")
     ts = chat(slack).post(SUPPORT, root, "line one\n• line two")
     (call,) = slack.calls_to("chat.postMessage")
-    assert call.params["text"] == "line one\n• line two" and call.params["thread_ts"] == root
+    assert call.params["text"] == "line one\n• line two"
+    assert call.params["thread_ts"] == root
     assert str(call.params["link_names"]).lower() in ("0", "false")
     assert str(call.params["unfurl_links"]).lower() in ("0", "false")
     assert ts == slack.messages(SUPPORT, root)[-1]["ts"]
@@ -35,7 +36,8 @@ def test_a_long_text_goes_in_parts_cut_between_lines(slack: LocalSlack) -> None:
     lines = [f"{n:04d} " + "x" * 95 for n in range(100)]  # 10,000 characters
     first = chat(slack).post(SUPPORT, None, "\n".join(lines))
     texts = [str(c.params["text"]) for c in slack.calls_to("chat.postMessage")]
-    assert len(texts) == 3 and all(len(t) <= PART for t in texts)
+    assert len(texts) == 3
+    assert all(len(t) <= PART for t in texts)
     assert "\n".join(texts).split("\n") == lines  # nothing lost, no line cut
     assert first == slack.messages(SUPPORT)[0]["ts"]
 
@@ -49,7 +51,8 @@ def test_parts_of_a_line_longer_than_a_part() -> None:
 def test_a_refused_post_is_one_line_without_the_token(slack: LocalSlack) -> None:
     with pytest.raises(ChatError, match="channel_not_found") as error:
         chat(slack).post("C0NOWHERE", None, "hello")
-    assert slack.bot_token not in str(error.value) and "\n" not in str(error.value)
+    assert slack.bot_token not in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 def test_a_direct_message_opens_the_conversation_once(slack: LocalSlack) -> None:
@@ -58,7 +61,8 @@ def test_a_direct_message_opens_the_conversation_once(slack: LocalSlack) -> None
     port.direct("U0DAVE", "still you")
     assert len(slack.calls_to("conversations.open")) == 1
     channels = {c.params["channel"] for c in slack.calls_to("chat.postMessage")}
-    assert len(channels) == 1 and next(iter(channels)).startswith("D")
+    assert len(channels) == 1
+    assert next(iter(channels)).startswith("D")
 
 
 def test_posts_keep_the_pace_given(slack: LocalSlack) -> None:
@@ -73,7 +77,8 @@ def test_posts_keep_the_pace_given(slack: LocalSlack) -> None:
     port = SlackChat(WebClient(token=slack.bot_token, base_url=slack.api_url), pacer)
     for n in range(4):
         port.post(SUPPORT, None, f"message {n}")
-    assert slept == [1.0, 1.0] and len(slack.calls_to("chat.postMessage")) == 4
+    assert slept == [1.0, 1.0]
+    assert len(slack.calls_to("chat.postMessage")) == 4
 
 
 def test_pictures_land_in_the_thread(slack: LocalSlack) -> None:
@@ -90,7 +95,9 @@ def test_a_refused_upload_is_one_line_without_the_token(slack: LocalSlack) -> No
     with pytest.raises(ChatError) as error:
         chat(slack).upload("<#C0SUPPORT|support>", None, [("a.png", PNG, "A")])
     text = str(error.value)
-    assert "channel_not_found" in text and slack.bot_token not in text and "\n" not in text
+    assert "channel_not_found" in text
+    assert slack.bot_token not in text
+    assert "\n" not in text
     assert slack.files == []
 
 
@@ -99,4 +106,5 @@ def test_links_and_channel_ids() -> None:
     assert port.link("C0SUPPORT", "1700000000.000100") == (
         "https://acme.slack.com/archives/C0SUPPORT/p1700000000000100"
     )
-    assert port.channel_id("C0SUPPORT") == "C0SUPPORT" and port.channel_id("support") == "C9"
+    assert port.channel_id("C0SUPPORT") == "C0SUPPORT"
+    assert port.channel_id("support") == "C9"

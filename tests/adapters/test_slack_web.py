@@ -18,7 +18,8 @@ def test_lookups_are_remembered_and_errors_are_not(slack: LocalSlack) -> None:
     for _ in range(3):
         assert web.users_info(user=POSTER)["user"]["id"] == POSTER
         assert web.conversations_info(channel=SUPPORT)["channel"]["id"] == SUPPORT
-    assert len(slack.calls_to("users.info")) == 1 and len(slack.calls_to("conversations.info")) == 1
+    assert len(slack.calls_to("users.info")) == 1
+    assert len(slack.calls_to("conversations.info")) == 1
     web.forget("user", POSTER)
     web.users_info(user=POSTER)
     assert len(slack.calls_to("users.info")) == 2
@@ -51,7 +52,8 @@ def test_the_pacer_keeps_slacks_pace_per_channel() -> None:
 
     pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0], sleep=sleep)
     waits = [pacer.wait("C1") for _ in range(5)]  # a burst of three, then one a second
-    assert waits == [0.0, 0.0, 0.0, 1.0, 1.0] and slept == [1.0, 1.0]
+    assert waits == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert slept == [1.0, 1.0]
     assert pacer.wait("C2") == 0.0  # another channel is not held up
     now[0] += 10  # a quiet spell refills the burst, never beyond it
     assert [pacer.wait("C1") for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]

@@ -41,9 +41,12 @@ def test_handles_are_case_insensitive() -> None:
 
 def test_quoted_text_cannot_mention() -> None:
     quoted = escape_slack("<!channel> <@U1> & <!subteam^S1|@devs>")
-    assert "<" not in quoted and ">" not in quoted
+    assert "<" not in quoted
+    assert ">" not in quoted
     line = first_line("<!here> <@U1|bob> see <https://x.y|the page> and @channel")
-    assert "<" not in line and "@here" not in line and "@channel" not in line
+    assert "<" not in line
+    assert "@here" not in line
+    assert "@channel" not in line
     assert "the page" in line
 
 

@@ -6,18 +6,23 @@ from watchstander.domain.review import TaggedThread, marker, plan, tag_table
 from watchstander.settings import Settings, SettingsError
 
 
-def thread(ts: str, tags: set[str], text: str = "Export is broken", **kw: object) -> TaggedThread:
-    defaults: dict[str, object] = {
-        "channel": "C0SUPPORT",
-        "root_ts": ts,
-        "link": f"https://sandbox.slack.com/archives/C0SUPPORT/p{ts.replace('.', '')}",
-        "poster": "U0CAROL",
-        "level": "urgent",
-        "root_text": text,
-        "tags": frozenset(tags),
-    }
-    defaults.update(kw)
-    return TaggedThread(**defaults)  # type: ignore[arg-type]
+def thread(
+    ts: str,
+    tags: set[str],
+    text: str = "Export is broken",
+    level: str = "urgent",
+    resolved_at: datetime | None = None,
+) -> TaggedThread:
+    return TaggedThread(
+        channel="C0SUPPORT",
+        root_ts=ts,
+        link=f"https://sandbox.slack.com/archives/C0SUPPORT/p{ts.replace('.', '')}",
+        poster="U0CAROL",
+        level=level,
+        root_text=text,
+        tags=frozenset(tags),
+        resolved_at=resolved_at,
+    )
 
 
 def test_each_kind_makes_its_issue_and_counts_are_kept() -> None:
@@ -45,7 +50,8 @@ def test_each_kind_makes_its_issue_and_counts_are_kept() -> None:
     labels = {(d.thread.root_ts, d.kind): d.labels for d in result.drafts}
     assert labels[("1.0", "bug")] == ("bug", "support")
     assert labels[("4.0", "onboarding")] == ("documentation", "onboarding")
-    assert result.counts["bug"] == 2 and result.counts["necktie"] == 1
+    assert result.counts["bug"] == 2
+    assert result.counts["necktie"] == 1
     assert "unknown_emoji" not in result.counts
     assert result.levels == {"urgent": 2, "emergency": 1, "general": 1}
     assert [t.root_ts for t in result.open_threads] == ["1.0", "3.0", "4.0"]
@@ -60,10 +66,13 @@ def test_what_was_made_before_is_never_drafted_again() -> None:
 def test_issue_text_quotes_without_mentions_and_carries_the_marker() -> None:
     text = "<!channel> <@U0BOB> the <!subteam^S1|@devs> export\nfails with 500"
     (draft,) = plan([thread("1.0", {"bug"}, text=text)], made=set()).drafts
-    assert draft.marker == marker("C0SUPPORT/1.0", "bug") and draft.body.endswith(draft.marker)
+    assert draft.marker == marker("C0SUPPORT/1.0", "bug")
+    assert draft.body.endswith(draft.marker)
     quoted = [line for line in draft.body.splitlines() if line.startswith("> ")]
-    assert quoted and all("<" not in line for line in quoted)
-    assert "@channel" not in draft.title and len(draft.title) <= 80
+    assert quoted
+    assert all("<" not in line for line in quoted)
+    assert "@channel" not in draft.title
+    assert len(draft.title) <= 80
     assert "https://sandbox.slack.com/archives/C0SUPPORT/p10" in draft.body
 
 
@@ -71,16 +80,21 @@ def test_empty_and_huge_posts() -> None:
     empty, huge = plan(
         [thread("1.0", {"bug"}, text=""), thread("2.0", {"bug"}, text="x" * 50_000)], made=set()
     ).drafts
-    assert empty.title and "(empty)" in empty.body
-    assert len(huge.body) < 5_000 and len(huge.title) <= 80
+    assert empty.title
+    assert "(empty)" in empty.body
+    assert len(huge.body) < 5_000
+    assert len(huge.title) <= 80
 
 
 def test_the_team_can_rename_the_reactions() -> None:
     tags = tag_table("bug=beetle, :documentation:=memo")
-    assert tags["beetle"].kind == "bug" and tags["memo"].labels == ("documentation",)
-    assert "bug" not in tags and tags["coffin"].kind == "postmortem"
+    assert tags["beetle"].kind == "bug"
+    assert tags["memo"].labels == ("documentation",)
+    assert "bug" not in tags
+    assert tags["coffin"].kind == "postmortem"
     made = plan([thread("1.0", {"beetle", "bug"})], set(), tags)
-    assert [d.kind for d in made.drafts] == ["bug"] and made.counts == {"beetle": 1}
+    assert [d.kind for d in made.drafts] == ["bug"]
+    assert made.counts == {"beetle": 1}
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,9 @@ def weekly(people: tuple[str, ...] = ("A", "B", "C"), start: datetime = NOW) -> 
 def test_first_shift_runs_to_the_next_handoff() -> None:
     rotation = weekly()
     now = on_call(rotation, [], NOW)
-    assert now.primary == "A" and now.secondary == "B" and now.next_person == "B"
+    assert now.primary == "A"
+    assert now.secondary == "B"
+    assert now.next_person == "B"
     assert now.until == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday 10:00 local
     assert person_at(rotation, [], now.until) == "B"
     assert person_at(rotation, [], now.until + timedelta(days=7)) == "C"
@@ -45,9 +47,12 @@ def test_override_wins_and_ends() -> None:
     cover = Override("Z", NOW + timedelta(hours=1), NOW + timedelta(hours=3))
     assert person_at(rotation, [cover], NOW + timedelta(hours=2)) == "Z"
     during = on_call(rotation, [cover], NOW + timedelta(hours=2))
-    assert during.overridden and during.until == cover.end and during.next_person == "A"
+    assert during.overridden
+    assert during.until == cover.end
+    assert during.next_person == "A"
     before = on_call(rotation, [cover], NOW)
-    assert before.until == cover.start and before.next_person == "Z"
+    assert before.until == cover.start
+    assert before.next_person == "Z"
 
 
 def test_swap_exchanges_next_shifts() -> None:
@@ -69,7 +74,8 @@ def test_handoff_keeps_local_time_across_daylight_saving() -> None:
     before, after = rotation.handoff(4), rotation.handoff(6)
     assert before.astimezone(ZoneInfo(AMS)).time() == time(10, 0)
     assert after.astimezone(ZoneInfo(AMS)).time() == time(10, 0)
-    assert before.astimezone(UTC).hour == 8 and after.astimezone(UTC).hour == 9
+    assert before.astimezone(UTC).hour == 8
+    assert after.astimezone(UTC).hour == 9
 
 
 @pytest.mark.parametrize(
@@ -124,9 +130,11 @@ def test_exactly_one_person_at_any_instant(data: st.DataObject) -> None:
     end = rotation.start + timedelta(days=70)
     segments = timeline(rotation, extra, rotation.start, end)
     # contiguous, no gaps, no overlaps, each segment one person
-    assert segments[0].start == rotation.start and segments[-1].end == end
+    assert segments[0].start == rotation.start
+    assert segments[-1].end == end
     for left, right in itertools.pairwise(segments):
-        assert left.end == right.start and left.start < left.end
+        assert left.end == right.start
+        assert left.start < left.end
     # any instant: the segment's person is who is on call, and on_call agrees
     for offset in data.draw(st.lists(st.integers(0, 70 * 24 * 60 - 1), min_size=1, max_size=8)):
         at = rotation.start + timedelta(minutes=offset)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, POSTER, SUPPORT, Bot
+from e2e_helpers import DEV, POSTER, SUPPORT, Bot
 
 from watchstander_sandbox.slack_server import LocalSlack
 
@@ -33,12 +33,16 @@ def test_stats_posts_the_figures_and_two_pictures_in_their_thread(
     assert slack.wait_for(lambda s: len(bot.posts(root)) >= 1, 30), bot.log_tail()
     figures = answer(slack, bot, "!stats this", "📊")
     text = str(figures["text"])
-    assert "Threads: *1*" in text and "urgent 1" in text and "median / p90" in text
+    assert "Threads: *1*" in text
+    assert "urgent 1" in text
+    assert "median / p90" in text
     done = slack.wait_for(lambda s: len(s.files) == 2, 30)
     assert done, bot.log_tail()
     for upload in slack.files:
-        assert upload.content[:8] == b"\x89PNG\r\n\x1a\n" and upload.filename.endswith(".png")
-        assert upload.channel == SUPPORT and upload.thread_ts == figures["ts"]
+        assert upload.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert upload.filename.endswith(".png")
+        assert upload.channel == SUPPORT
+        assert upload.thread_ts == figures["ts"]
     assert not any(c.method == "files.upload" for c in slack.calls)  # the v2 flow only
 
 
@@ -49,7 +53,10 @@ def test_a_wrong_week_is_one_line_and_the_digest_lists_what_is_open(
     root = slack.post(POSTER, SUPPORT, "<!subteam^S0ONCALL|@oncall> exports fail for everyone")
     assert slack.wait_for(lambda s: len(bot.posts(root)) >= 1, 30), bot.log_tail()
     wrong = answer(slack, bot, "!stats someday", "is not a week")
-    assert "\n" not in str(wrong["text"]) and not slack.files
+    assert "\n" not in str(wrong["text"])
+    assert not slack.files
     digest = str(answer(slack, bot, "!digest", "☀️")["text"])
-    assert "Open urgent and emergency threads: *1*" in digest and "*unclaimed*" in digest
-    assert root.replace(".", "") in digest and "On call: <@" in digest
+    assert "Open urgent and emergency threads: *1*" in digest
+    assert "*unclaimed*" in digest
+    assert root.replace(".", "") in digest
+    assert "On call: <@" in digest

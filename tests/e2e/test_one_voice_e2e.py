@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
+from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
 
 from watchstander_sandbox.slack_server import LocalSlack
 
@@ -49,8 +49,10 @@ def test_hostile_commands_are_answered_in_quotes(
         before = len(bot.posts(root))
         slack.post(DEV, SUPPORT, command, thread_ts=root)
         answer = wait_answer(slack, bot, before, root)
-        assert answer.startswith("⚠️ ") and "\n" not in answer, answer
-        assert pings(answer) == [] and "&lt;!" in answer, answer
+        assert answer.startswith("⚠️ "), answer
+        assert "\n" not in answer, answer
+        assert pings(answer) == [], answer
+        assert "&lt;!" in answer, answer
     for command in ("!echo <!channel>", "!escalate <!channel> now", "!oncall <!here>"):
         before = len(bot.top_level())
         slack.post(DEV2, SUPPORT, command)
@@ -101,7 +103,8 @@ def test_a_pagerduty_agent_name_cannot_ping(
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 202
     said = bot.wait_posts(root, 3)[2].params["text"]
-    assert said.startswith("📟 PagerDuty: &lt;!channel&gt; &lt;!here&gt;") and pings(said) == []
+    assert said.startswith("📟 PagerDuty: &lt;!channel&gt; &lt;!here&gt;")
+    assert pings(said) == []
 
 
 def test_help_is_watchstanders_own_and_lines_stay_lines(
@@ -111,7 +114,8 @@ def test_help_is_watchstanders_own_and_lines_stay_lines(
     before = len(bot.top_level())
     slack.post(DEV, SUPPORT, "!help")
     lines = wait_answer(slack, bot, before).split("\n")
-    assert "*In a #support thread*" in lines and "*Review and figures*" in lines
+    assert "*In a #support thread*" in lines
+    assert "*Review and figures*" in lines
     assert all(line.startswith("• `!") for line in lines[2:] if not line.startswith("*"))
     for internal in ("!repos", "!render", "!status", "!history", "!echo", "!plugin"):
         assert not any(internal in line for line in lines)
@@ -127,7 +131,8 @@ def test_help_is_watchstanders_own_and_lines_stay_lines(
     info = bot.wait_posts(root, 3)[2].params["text"].split("\n")
     assert info[0].startswith(f"*Urgent* thread from <@{POSTER}>: ")
     assert info[1] == f"• Assignee: <@{DEV}>"
-    assert info[2].startswith("• Posted ") and info[3].startswith("• Next check-in ")
+    assert info[2].startswith("• Posted ")
+    assert info[3].startswith("• Next check-in ")
 
 
 @pytest.mark.parametrize("order", [[1, 0], [0, 1]], ids=["later-first", "earlier-first"])
@@ -143,7 +148,8 @@ def test_two_eyes_at_once_give_one_truth(
     held.release(order=order)
     confirmed = bot.wait_posts(root, 2)[1].params["text"]
     holder = re.findall(r"<@(\w+)> has this", confirmed)
-    assert len(holder) == 1 and holder[0] in (DEV, DEV2), confirmed
+    assert len(holder) == 1, confirmed
+    assert holder[0] in (DEV, DEV2), confirmed
     slack.post(POSTER, SUPPORT, "!thread", thread_ts=root)
     posts = bot.wait_posts(root, 3)
     assert f"• Assignee: <@{holder[0]}>; watching: <@" in posts[2].params["text"]

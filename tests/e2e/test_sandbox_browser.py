@@ -76,6 +76,7 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         reader.join(10)
+        assert not reader.is_alive(), "the sandbox's output was not closed"
         if process.stdout is not None:
             process.stdout.close()
 
@@ -116,7 +117,7 @@ def test_the_whole_mission_in_a_browser(sandbox: str, browser: Any, tmp_path: Pa
             raise AssertionError(f"{what}: not seen in {WAIT} s (screenshot {tmp_path})") from None
 
     def find(css: str) -> list[Any]:
-        return driver.find_elements(By.CSS_SELECTOR, css)
+        return list(driver.find_elements(By.CSS_SELECTOR, css))
 
     def be(person: str) -> None:
         picker = Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="who"]'))

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from conftest import DEV, POSTER, SUPPORT, Bot
+from e2e_helpers import DEV, POSTER, SUPPORT, Bot
 
 from watchstander_sandbox.slack_server import LocalSlack
 
@@ -36,8 +36,11 @@ def test_an_answered_post_costs_the_reply_alone(
     bot.wait_posts(again, 1)
     assert slack.calls_to("users.info")[-1].params.get("user") == POSTER
     assert any(c.method == "users.info" for c in slack.calls[before:])
+    answered = len(bot.top_level())
     slack.post(DEV, SUPPORT, "!threads")  # a command still works, and is answered
-    assert slack.wait_for(lambda s: len(bot.top_level()) >= 1, 30)
+    assert slack.wait_for(lambda s: len(bot.top_level()) > answered, 30), bot.log_tail()
+    listed = bot.top_level()[answered].params["text"]
+    assert listed.count("• urgent") == 7, listed  # the first, five more, and the last
 
 
 def test_a_burst_under_slacks_limits_is_answered_once_each_in_order(
@@ -49,5 +52,6 @@ def test_a_burst_under_slacks_limits_is_answered_once_each_in_order(
     for root in roots:
         bot.wait_posts(root, 1, timeout=60)
     answered = [c.params["thread_ts"] for c in bot.posts() if c.params.get("thread_ts")]
-    assert sorted(answered) == sorted(roots) and len(set(answered)) == len(answered)
+    assert sorted(answered) == sorted(roots)
+    assert len(set(answered)) == len(answered)
     assert not [c for c in slack.limited if c.method == "chat.postMessage"]  # paced, not refused

@@ -5,15 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port
+from e2e_helpers import DEV, DEV2, ONCALL, POSTER, SUPPORT, Bot, free_port, wait_until
 
+from watchstander.services.inbound import ts_to_datetime
+from watchstander.store import ActionRow, ThreadRow
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack_server import LocalSlack
@@ -21,24 +26,48 @@ from watchstander_sandbox.slack_server import LocalSlack
 pytestmark = pytest.mark.e2e
 
 URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
+# Threads here are posted and claimed in the past (the bot dates a claim by its Slack ts), so a
+# check-in (UPDATE_INTERVAL, 30m) is due at once; no reminder of an unclaimed thread comes first.
+PAST = {"CLAIM_TARGET": "2h", "RESPONSE_TARGET": "3h"}
+CHECKIN = "how is it going"
+
+
+def minutes_ago(minutes: float) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def stored_thread(bot: Bot, root: str) -> tuple[ThreadRow, list[ActionRow]] | None:
+    """The bot's row for the thread ``root`` and its timed actions, once it has one."""
+    with bot.store().transaction() as tx:
+        thread = tx.thread(SUPPORT, root)
+        return None if thread is None else (thread, list(tx.actions(thread)))
+
+
+def recorded_reactions(bot: Bot, root: str) -> set[str]:
+    """The reactions the bot recorded as added to the thread ``root``."""
+    with bot.store().transaction() as tx:
+        thread = tx.thread(SUPPORT, root)
+        events = [] if thread is None else tx.events(thread)
+        return {e.reaction for e in events if e.kind == "reaction_added"}
 
 
 def test_urgent_post_claim_and_checkin(slack: LocalSlack, make_bot: Callable[..., Bot]) -> None:
-    bot = make_bot(UPDATE_INTERVAL="3s")
+    bot = make_bot(**PAST)
     quiet = slack.post(POSTER, SUPPORT, "where is the export button?")
-    root = slack.post(POSTER, SUPPORT, URGENT)
+    root = slack.post(POSTER, SUPPORT, URGENT, at=minutes_ago(40))
     (announce,) = bot.wait_posts(root, 1)
     assert announce.params["channel"] == SUPPORT
     assert f"<@{ONCALL}>" in announce.params["text"]
     assert "URL" in announce.params["text"]
 
-    slack.react(DEV, SUPPORT, root, "eyes")
+    slack.react(DEV, SUPPORT, root, "eyes", at=minutes_ago(35))  # its check-in is 5 min late
     claimed = bot.wait_posts(root, 2)[1]
     assert f"<@{DEV}> has this" in claimed.params["text"]
 
-    # a check-in comes after the (short) update interval, in the root's thread
-    checkin = bot.wait_posts(root, 3, timeout=30)[2]
-    assert "how is it going" in checkin.params["text"] and f"<@{DEV}>" in checkin.params["text"]
+    # the check-in that is due comes at once, in the root's thread
+    checkin = bot.wait_posts(root, 3)[2]
+    assert CHECKIN in checkin.params["text"]
+    assert f"<@{DEV}>" in checkin.params["text"]
 
     # a command given in a reply is answered in the root's thread
     reply = slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
@@ -73,27 +102,40 @@ def test_edit_raises_once_and_duplicates_change_nothing(
     texts = [c.params["text"] for c in posts]
     assert sum("Urgent" in t and "on call" in t for t in texts) == 1, texts
     assert sum("has this" in t for t in texts) == 1, texts
-    assert "Urgent" in texts[-1] and f"<@{DEV}>" in texts[-1]
+    assert "Urgent" in texts[-1]
+    assert f"<@{DEV}>" in texts[-1]
 
 
 def test_restart_sends_a_due_checkin_exactly_once(
     slack: LocalSlack, make_bot: Callable[..., Bot]
 ) -> None:
-    bot = make_bot(UPDATE_INTERVAL="6s")
-    root = slack.post(POSTER, SUPPORT, URGENT)
+    bot = make_bot(**PAST)
+    root = slack.post(POSTER, SUPPORT, URGENT, at=minutes_ago(40))
     bot.wait_posts(root, 1)
-    slack.react(DEV, SUPPORT, root, "eyes")
-    bot.wait_posts(root, 2)
-    bot.stop()  # the check-in falls due while the bot is down
-    started = len(bot.posts(root))
-    bot.start(UPDATE_INTERVAL="6s")
-    posts = bot.wait_posts(root, started + 1, timeout=40)
-    assert "how is it going" in posts[started].params["text"]
-    # the next one is due 6 s after the first: in between, no second copy arrives
+    bot.stop()
+    # while the bot is down, Dave took the thread 35 minutes ago: its check-in (30m after the
+    # claim) fell due 5 minutes ago, still with the bot down
+    eyes = slack.react(DEV, SUPPORT, root, "eyes", at=minutes_ago(35))
+    due = ts_to_datetime(eyes) + timedelta(minutes=30)
+    restarted = datetime.now(UTC)
+    bot.start(**PAST)
+    posts = bot.wait_posts(root, 3)
+    assert f"<@{DEV}> has this" in posts[1].params["text"]
+    assert CHECKIN in posts[2].params["text"]
+    assert f"<@{DEV}>" in posts[2].params["text"]
+    # Once: the database took the check-in due then, once, on this run, and the next one is
+    # an interval after it was sent, so no second copy can fall due for half an hour.
+    found = stored_thread(bot, root)
+    assert found is not None
+    thread, actions = found
+    assert [(a.kind, a.due_at) for a in actions] == [("checkin", due)]
+    assert restarted <= actions[0].sent_at <= datetime.now(UTC)
+    assert thread.next_due_at == actions[0].sent_at + timedelta(minutes=30)
+    # and the thread heard it once: a command's answer comes after everything said before
     slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
-    posts = bot.wait_posts(root, started + 2)
-    checkins = [c for c in posts if "how is it going" in c.params["text"]]
-    assert len(checkins) == 1, [c.params["text"] for c in posts]
+    posts = bot.wait_posts(root, 4)
+    assert "Urgent" in posts[3].params["text"], [c.params["text"] for c in posts]
+    assert [CHECKIN in c.params["text"] for c in posts] == [False, False, True, False]
 
 
 def test_tokens_never_reach_the_logs_or_the_channel(
@@ -104,7 +146,18 @@ def test_tokens_never_reach_the_logs_or_the_channel(
     bot.wait_posts(root, 1)
     bot.stop()
     logs = bot.log_tail(lines=100_000)
-    assert "apps.connections.open" in logs or "Socket Mode" in logs or "socket" in logs
+    # The log holds the traffic the tokens travel with: every Web API call Slack saw (the app
+    # token's apps.connections.open, the bot token's auth.test and chat.postMessage), each
+    # with its Authorization header redacted, and every Socket Mode envelope the bot acked.
+    own = (bot.data / "errbot" / "errbot.log").read_text(encoding="utf-8")
+    sent = re.findall(r"Sending a request - url: (\S+), .*'Authorization': '\(redacted\)'", own)
+    methods = [c.method for c in slack.calls]
+    assert {"auth.test", "apps.connections.open", "chat.postMessage"} <= set(methods)
+    assert Counter(sent) == Counter(slack.api_url + method for method in methods)
+    (envelope,) = [e for e in slack.envelopes if e["payload"]["event"].get("ts") == root]
+    assert envelope["envelope_id"] in slack.acks
+    for acked in slack.acks:
+        assert f'on_message invoked: (message: {{"envelope_id": "{acked}", "payload"' in own
     for secret in (slack.bot_token, slack.app_token):
         assert secret not in logs
         assert all(secret not in str(c.params.get("text", "")) for c in bot.posts())
@@ -136,7 +189,8 @@ def test_emergency_pages_once_eyes_acknowledge_check_mark_resolves(
         )
         root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> checkout is down")
         texts = [c.params["text"] for c in bot.wait_posts(root, 2)]
-        assert "Emergency" in texts[0] and "Paged the on-call" in texts[1]
+        assert "Emergency" in texts[0]
+        assert "Paged the on-call" in texts[1]
         key = f"watchstander/{SUPPORT}/{root}"
         (envelope,) = [
             e
@@ -171,9 +225,11 @@ def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_user_group(
     assert any("revenue report" in t for t in texts)  # the open urgent thread is listed
     assert slack.wait_for(lambda s: bool(s.calls_to("usergroups.users.update")), 30)
     update = slack.calls_to("usergroups.users.update")[-1]
-    assert update.params["usergroup"] == "S0ONCALL" and update.params["users"] == "U0DAVE"
+    assert update.params["usergroup"] == "S0ONCALL"
+    assert update.params["users"] == "U0DAVE"
     dms = [c for c in bot.posts() if str(c.params.get("channel", "")).startswith("D")]
-    assert dms and "You are on call now" in dms[-1].params["text"]
+    assert dms
+    assert "You are on call now" in dms[-1].params["text"]
 
 
 def _http(
@@ -211,8 +267,10 @@ def test_calendar_feed_and_signed_pagerduty_webhooks(
         said = " ".join(c.params["text"] for c in bot.top_level()[before:])
         assert f"Calendar: http://127.0.0.1:{port}/oncall.ics" in said
         status, feed = _http("GET", f"http://127.0.0.1:{port}/oncall.ics")
-        assert status == 200 and b"BEGIN:VCALENDAR" in feed
-        assert b"On call: U0BOB" in feed and b"On call: U0CAROL" in feed
+        assert status == 200
+        assert b"BEGIN:VCALENDAR" in feed
+        assert b"On call: U0BOB" in feed
+        assert b"On call: U0CAROL" in feed
 
         root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> payments are failing")
         bot.wait_posts(root, 2)
@@ -256,26 +314,36 @@ def test_review_turns_a_bug_tag_into_one_github_issue(
     try:
         bot = make_bot(GITHUB_TOKEN=gh.token, GITHUB_REPO=gh.repo, GITHUB_API_URL=gh.url)
         root = slack.post(POSTER, SUPPORT, "the CSV export drops the last row <!channel>")
-        slack.post(DEV2, SUPPORT, "CSV export: drops rows again?")
+        again = slack.post(DEV2, SUPPORT, "CSV export: drops rows again?")
         slack.react(DEV, SUPPORT, root, "bug")
         slack.react(DEV2, SUPPORT, root, "necktie")
-        dry = ""
-        for _ in range(10):  # the reactions are handled in parallel with the command
-            before = len(bot.top_level())
-            slack.post(DEV, SUPPORT, "!review --dry-run")
-            assert slack.wait_for(lambda s, n=before: len(bot.top_level()) > n, 30)
-            dry = bot.top_level()[-1].params["text"]
-            if "would make a bug issue" in dry:
-                break
-        assert "dry run" in dry and "would make a bug issue" in dry and gh.issues == []
+        # the bot handles events in parallel with commands: the review starts once the bot
+        # has recorded the two posts and the thread's tags
+        wait_until(
+            lambda: (
+                recorded_reactions(bot, root) == {"bug", "necktie"}
+                and stored_thread(bot, again) is not None
+            ),
+            30,
+            "the bot recorded both posts and the 🐛 and 👔 on the first",
+        )
+        before = len(bot.top_level())
+        slack.post(DEV, SUPPORT, "!review --dry-run")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30), bot.log_tail()
+        dry = bot.top_level()[-1].params["text"]
+        assert "dry run" in dry
+        assert "would make a bug issue" in dry
+        assert gh.issues == []
         slack.post(DEV, SUPPORT, "!review")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before + 1, 30)
         digest = bot.top_level()[-1].params["text"]
-        assert "made bug" in digest and "https://github.com/acme/app/issues/1" in digest
+        assert "made bug" in digest
+        assert "https://github.com/acme/app/issues/1" in digest
         assert "“csv export”: 2 threads, 2 this week" in digest  # a repeat topic
         (issue,) = gh.issues
         assert [label["name"] for label in issue["labels"]] == ["bug", "support"]
-        assert "<!channel>" not in issue["body"] and root.replace(".", "") in issue["body"]
+        assert "<!channel>" not in issue["body"]
+        assert root.replace(".", "") in issue["body"]
         slack.post(DEV, SUPPORT, "!review")
         assert slack.wait_for(lambda s: len(bot.top_level()) > before + 2, 30)
         assert len(gh.issues) == 1
@@ -297,12 +365,15 @@ def test_a_signed_github_webhook_closes_the_loop_once(
         )
         root = slack.post(POSTER, SUPPORT, "the invoice PDF is blank")
         slack.react(DEV, SUPPORT, root, "bug")
-        for _ in range(10):  # the reaction is handled in parallel with the command
-            before = len(bot.top_level())
-            slack.post(DEV, SUPPORT, "!review")
-            assert slack.wait_for(lambda s, n=before: len(bot.top_level()) > n, 30)
-            if gh.issues:
-                break
+        wait_until(  # the bot handles events in parallel with commands
+            lambda: recorded_reactions(bot, root) == {"bug"}, 30, "the bot recorded the 🐛"
+        )
+        before = len(bot.top_level())
+        slack.post(DEV, SUPPORT, "!review")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > before, 30), bot.log_tail()
+        (issue,) = gh.issues
+        assert issue["number"] == 1
+        assert "made bug" in bot.top_level()[-1].params["text"]
         body = json.dumps({"action": "closed", "issue": {"number": 1}}).encode()
         url = f"http://127.0.0.1:{port}/github"
         headers = {"X-GitHub-Event": "issues"}
@@ -312,7 +383,8 @@ def test_a_signed_github_webhook_closes_the_loop_once(
         assert _http("POST", url, body, signed)[0] == 202
         assert _http("POST", url, body, signed)[0] == 202  # redelivered
         (told,) = bot.wait_posts(root, 1)
-        assert f"<@{POSTER}>" in told.params["text"] and "issues/1" in told.params["text"]
+        assert f"<@{POSTER}>" in told.params["text"]
+        assert "issues/1" in told.params["text"]
         slack.post(DEV2, SUPPORT, "!thread", thread_ts=root)
         posts = bot.wait_posts(root, 2)
         assert sum("is closed" in c.params["text"] for c in posts) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from errbot.backends.test import TestBot as Bot
-from errbot_helpers import extra_config, extra_plugin_dir  # noqa: F401 (read by testbot)
+from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
@@ -43,8 +43,10 @@ def test_help_names_none_of_errbots_internals(testbot: Bot) -> None:
 
 def test_an_unknown_command_is_one_quoted_line_with_a_suggestion(testbot: Bot) -> None:
     answer = testbot.exec_command("!claime <!channel> quickly")
-    assert "\n" not in answer and answer.startswith("🤷 I do not know !claime.")
+    assert "\n" not in answer
+    assert answer.startswith("🤷 I do not know !claime.")
     assert "Did you mean !claim" in answer
-    assert "<!channel>" not in answer and "quickly" not in answer
+    assert "<!channel>" not in answer
+    assert "quickly" not in answer
     answer = testbot.exec_command("!oncall overide <!here> 2h")
     assert answer.startswith("⚠️ !oncall takes nothing after it; 'overide <!here> 2h' is not")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from errbot.backends.test import TestBot as Bot
-from errbot_helpers import extra_config, extra_plugin_dir  # noqa: F401 (read by testbot)
+from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -17,7 +17,8 @@ def as_person(testbot: Bot, user: str) -> None:
 def test_oncall_before_any_rotation_names_the_first_admin(testbot: Bot) -> None:
     answer = testbot.exec_command("!oncall")
     assert answer.startswith("📟 @U0ALICE is on call. Secondary: @U0BOB.")
-    assert "No rotation yet" in answer and "\n" not in answer
+    assert "No rotation yet" in answer
+    assert "\n" not in answer
 
 
 def test_changing_the_rotation_is_for_admins(testbot: Bot) -> None:
@@ -55,5 +56,6 @@ def test_bad_rotation_commands_are_one_line_and_change_nothing(
 ) -> None:
     as_person(testbot, "U0ALICE")
     answer = testbot.exec_command(command)
-    assert answer.startswith(starts) and "\n" not in answer, answer
+    assert answer.startswith(starts), answer
+    assert "\n" not in answer, answer
     assert "No rotation yet" in testbot.exec_command("!rotation")

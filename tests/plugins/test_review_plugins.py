@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from errbot.backends.test import TestBot as Bot
-from errbot_helpers import extra_config, extra_plugin_dir  # noqa: F401 (read by testbot)
+from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -28,12 +28,16 @@ def test_postmortem_works_only_in_a_thread(testbot: Bot) -> None:
 
 def test_the_digest_of_a_quiet_day_is_one_line(testbot: Bot) -> None:
     answer = testbot.exec_command("!digest")
-    assert answer.startswith("☀️ #support, ") and "nothing open, no unanswered questions" in answer
-    assert "On call: @U0ALICE" in answer and "\n" not in answer
+    assert answer.startswith("☀️ #support, ")
+    assert "nothing open, no unanswered questions" in answer
+    assert "On call: @U0ALICE" in answer
+    assert "\n" not in answer
 
 
 def test_stats_of_an_empty_week_and_of_no_week(testbot: Bot) -> None:
     answer = testbot.exec_command("!stats this")
-    assert answer.startswith("📊 #support, week ") and ": no threads that week." in answer
+    assert answer.startswith("📊 #support, week ")
+    assert ": no threads that week." in answer
     wrong = testbot.exec_command("!stats someday")
-    assert wrong.startswith("⚠️ 'someday' is not a week") and "\n" not in wrong
+    assert wrong.startswith("⚠️ 'someday' is not a week")
+    assert "\n" not in wrong

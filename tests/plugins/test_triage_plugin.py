@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from errbot.backends.test import TestBot as Bot
-from errbot_helpers import extra_config, extra_plugin_dir  # noqa: F401 (read by testbot)
+from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 def one_line(answer: str) -> str:
-    assert answer and "\n" not in answer.strip(), answer
+    assert answer, answer
+    assert "\n" not in answer.strip(), answer
     return answer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -135,7 +136,8 @@ def test_users_conversations_and_team_shapes(web: WebClient) -> None:
     assert alice["profile"]["display_name"] == "alice"
     assert alice["profile"]["email"] == "alice.jansen@example.com"
     bot = web.users_info(user="UBOT0001")["user"]
-    assert bot["is_bot"] and bot["profile"]["bot_id"] == "BBOT0001"
+    assert bot["is_bot"]
+    assert bot["profile"]["bot_id"] == "BBOT0001"
     assert web.bots_info(bot="BBOT0001")["bot"]["user_id"] == "UBOT0001"
     with pytest.raises(SlackApiError, match="user_not_found"):
         web.users_info(user="U0NOBODY")
@@ -152,7 +154,8 @@ def test_users_conversations_and_team_shapes(web: WebClient) -> None:
     dm = web.conversations_open(users="U0CAROL")["channel"]["id"]
     assert dm == web.conversations_open(users="U0CAROL")["channel"]["id"]
     info = web.conversations_info(channel=dm)["channel"]
-    assert info["is_im"] is True and info["user"] == "U0CAROL"
+    assert info["is_im"] is True
+    assert info["user"] == "U0CAROL"
 
 
 def test_lists_paginate_with_cursors(web: WebClient) -> None:
@@ -205,7 +208,8 @@ def test_update_delete_and_reactions(server: LocalSlack, web: WebClient) -> None
     ts = web.chat_postMessage(channel="C0DIGEST", text="draft")["ts"]
     web.chat_update(channel="C0DIGEST", ts=ts, text="final")
     [msg] = server.messages("C0DIGEST")
-    assert msg["text"] == "final" and msg["edited"]["user"] == "UBOT0001"
+    assert msg["text"] == "final"
+    assert msg["edited"]["user"] == "UBOT0001"
     # the backend sends reactions as a JSON body
     web.api_call("reactions.add", json={"channel": "C0DIGEST", "timestamp": ts, "name": "eyes"})
     assert server.messages("C0DIGEST")[0]["reactions"] == [
@@ -228,7 +232,8 @@ def test_usergroups_users_update_changes_the_group(server: LocalSlack, web: WebC
     assert resp["usergroup"]["users"] == ["U0BOB", "U0CAROL"]
     assert web.usergroups_users_list(usergroup="S0ONCALL")["users"] == ["U0BOB", "U0CAROL"]
     group = server.world.group("oncall")
-    assert group is not None and group.users == ["U0BOB", "U0CAROL"]
+    assert group is not None
+    assert group.users == ["U0BOB", "U0CAROL"]
     listed = web.usergroups_list(include_users=True)["usergroups"]
     assert {g["handle"]: g["users"] for g in listed}["oncall"] == ["U0BOB", "U0CAROL"]
     with pytest.raises(SlackApiError, match="invalid_users"):
@@ -261,12 +266,38 @@ def test_ts_values_are_unique_and_increasing(server: LocalSlack) -> None:
     assert [float(t) for t in stamps] == sorted({float(t) for t in stamps})
 
 
+def test_posts_and_reactions_dated_in_the_past(
+    server: LocalSlack, connect: Callable[[], Inbox]
+) -> None:
+    now = server.post("U0BOB", "C0SUPPORT", "now")
+    then = datetime(2026, 11, 24, 9, 0, 0, 123456, tzinfo=UTC)
+    old = server.post("U0ALICE", "C0SUPPORT", "an hour ago", at=then)
+    again = server.post("U0BOB", "C0SUPPORT", "the same instant", at=then)
+    eyes = server.react("U0BOB", "C0SUPPORT", old, "eyes", at=then + timedelta(minutes=1))
+    later = server.post("U0BOB", "C0SUPPORT", "after")
+    assert (old, again, eyes) == ("1795510800.123456", "1795510800.123457", "1795510860.123456")
+    assert float(later) > float(now) > float(eyes)  # undated stamps keep increasing
+    with pytest.raises(ValueError, match="naive"):
+        server.post("U0BOB", "C0SUPPORT", "when?", at=then.replace(tzinfo=None))
+    inbox = connect()
+    events = [inbox.event(e) for e in inbox.wait(5)]
+    assert [(e.get("ts"), e.get("event_ts")) for e in events] == [
+        (now, now),
+        (old, old),
+        (again, again),
+        (None, eyes),
+        (later, later),
+    ]
+    assert events[3]["item"] == {"type": "message", "channel": "C0SUPPORT", "ts": old}
+
+
 def test_world_mentions() -> None:
     world = World.default()
     assert world.mention_group("oncall") == "<!subteam^S0ONCALL|@oncall>"
     assert world.mention_user("U0ALICE") == "<@U0ALICE>"
     devs = world.group("devs")
-    assert devs is not None and len(devs.users) > 1
+    assert devs is not None
+    assert len(devs.users) > 1
 
 
 # ---------------------------------------------------------------------------- Socket Mode
@@ -297,7 +328,8 @@ def test_socket_mode_hello_events_and_acks(
         "channel_type": "channel",
     }
     [request] = inbox.requests
-    assert request.type == "events_api" and request.retry_attempt == 0
+    assert request.type == "events_api"
+    assert request.retry_attempt == 0
     assert request.payload["type"] == "event_callback"
     assert request.payload["event_id"].startswith("Ev")
 
@@ -330,7 +362,8 @@ def test_edits_and_unfurls_are_message_changed(
     unfurl_ts = server.unfurl("C0SUPPORT", ts)
     assert server.wait_for(lambda s: len(s.acks) == 3)
     _, edited, unfurled = (inbox.event(e) for e in inbox.wait(3))
-    assert edited["subtype"] == "message_changed" and edited["hidden"] is True
+    assert edited["subtype"] == "message_changed"
+    assert edited["hidden"] is True
     assert (edited["ts"], edited["event_ts"], edited["channel"]) == (edit_ts, edit_ts, "C0SUPPORT")
     assert edited["message"]["ts"] == ts
     assert edited["message"]["text"] == "see <https://status.example.com/>"
@@ -347,7 +380,8 @@ def test_events_wait_for_a_late_connection_and_keep_their_order(
     first = server.post("U0ALICE", "C0SUPPORT", "one")
     second = server.post("U0BOB", "C0SUPPORT", "two", thread_ts=first)
     custom = server.push_event({"type": "app_mention", "text": "three"}, event_id="Ev0CUSTOM")
-    assert not server.connected and server.acks == []
+    assert not server.connected
+    assert server.acks == []
 
     inbox = connect()
     assert server.wait_for(lambda s: len(s.acks) == 3)
@@ -434,15 +468,16 @@ def test_release_sends_what_is_still_held_and_refuses_bad_orders(
             pass  # one hold at a time
     assert [m["text"] for m in server.messages("C0GENERAL")] == ["one", "two", "three"]
     for wrong in ([0, 0], [3], [-1]):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"still held, each once: \[0, 1, 2\]$"):
             held.release(order=wrong)
     held.release(order=[2])  # the rest stay held
     assert [inbox.event(e)["text"] for e in inbox.wait(1)] == ["three"]
     assert len(held.release()) == 2  # what is still held, in the order pushed
     assert [inbox.event(e)["text"] for e in inbox.wait(3)] == ["three", "one", "two"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"still held, each once: \[\]$"):
         held.release(order=[0])  # sent already
-    assert held.release() == [] and len(held) == 3
+    assert held.release() == []
+    assert len(held) == 3
 
 
 # ------------------------------------------------------------------- injected faults
@@ -510,7 +545,8 @@ def test_a_dropped_connection_is_reconnected_and_unacked_events_sent_again(
         opened = len(server.calls_to("apps.connections.open"))
         server.stall()  # delivered, but the ack is lost on the way
         unacked = server.push_event({"type": "app_home_opened", "user": "U0ALICE"})
-        assert inbox.wait(1) == [unacked] and unacked not in server.acks
+        assert inbox.wait(1) == [unacked]
+        assert unacked not in server.acks
         server.drop()  # no frame, no close: the TCP stream is cut
         queued = server.push_event({"type": "app_home_opened", "user": "U0BOB"})
         assert server.wait_for(lambda s: len(s.calls_to("apps.connections.open")) > opened, 30)

@@ -83,15 +83,18 @@ def test_golden_figures(store: Store) -> None:
     }
     one = emergency.spread("resolve")
     assert (one.n, one.p50, one.p90) == (1, 45 * M, 45 * M)
-    assert general.spread("resolve").n == 0 and general.spread("resolve").p50 is None
-    assert figures.total == 10 and figures.open_threads == 3 + 0 + 4
+    assert general.spread("resolve").n == 0
+    assert general.spread("resolve").p50 is None
+    assert figures.total == 10
+    assert figures.open_threads == 3 + 0 + 4
     assert urgent.share_in_target == 1.0
 
 
 def test_the_trend_and_the_hours_are_in_local_time(store: Store) -> None:
     golden(store)
     figures = service(store).weekly(WEEK)
-    assert len(figures.trend) == 12 and figures.trend[-1][0] == WEEK
+    assert len(figures.trend) == 12
+    assert figures.trend[-1][0] == WEEK
     assert [sum(c.values()) for _, c in figures.trend][-4:] == [1, 0, 1, 10]
     assert figures.trend[-1][1] == {"general": 4, "urgent": 5, "emergency": 1}
     # urgent posts Tue 17 Nov 00:00..04:00 CET; general Thu 19 Nov 08:15..10:15 CET
@@ -105,13 +108,16 @@ def test_the_trend_and_the_hours_are_in_local_time(store: Store) -> None:
 def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
     week = week_of(date(2026, 10, 19), AMS)  # the clocks go back on Sun 25 Oct, 03:00 -> 02:00
     assert week.end - week.start == timedelta(hours=169)
-    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
-    thread(store, at(2026, 10, 18, 22, 5), 1, 60.0)  # Mon 00:05 CEST: in
-    thread(store, at(2026, 10, 18, 21, 55), 1, 60.0)  # Sun 23:55 CEST the week before: out
-    thread(store, at(2026, 10, 25, 0, 30), 1, 60.0, 60.0, 2 * H)  # Sun 02:30 CEST
-    thread(store, at(2026, 10, 25, 1, 30), 1, 60.0)  # Sun 02:30 CET, an hour later
-    thread(store, at(2026, 10, 25, 22, 30), 0)  # Sun 23:30 CET: in
-    thread(store, at(2026, 10, 25, 23, 10), 0)  # Mon 00:10 CET: the next week
+
+    def at(month: int, day: int, hour: int, minute: int) -> datetime:
+        return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+    thread(store, at(10, 18, 22, 5), 1, 60.0)  # Mon 00:05 CEST: in
+    thread(store, at(10, 18, 21, 55), 1, 60.0)  # Sun 23:55 CEST the week before: out
+    thread(store, at(10, 25, 0, 30), 1, 60.0, 60.0, 2 * H)  # Sun 02:30 CEST
+    thread(store, at(10, 25, 1, 30), 1, 60.0)  # Sun 02:30 CET, an hour later
+    thread(store, at(10, 25, 22, 30), 0)  # Sun 23:30 CET: in
+    thread(store, at(10, 25, 23, 10), 0)  # Mon 00:10 CET: the next week
     figures = service(store).weekly(week)
     assert figures.total == 4
     assert figures.heatmap[6][2] == 2  # 02:30 twice: once in summer time, once in winter time
@@ -123,12 +129,15 @@ def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
 
 def test_an_empty_week_and_one_with_open_threads_only(store: Store) -> None:
     empty = service(store).weekly(WEEK)
-    assert empty.total == 0 and empty.busiest == () and sum(map(sum, empty.heatmap)) == 0
+    assert empty.total == 0
+    assert empty.busiest == ()
+    assert sum(map(sum, empty.heatmap)) == 0
     assert all(level.share_in_target is None for level in empty.levels)
     thread(store, WEEK.start + timedelta(hours=30), 1)
     thread(store, WEEK.start + timedelta(hours=31), 2, 120.0)
     only_open = service(store).weekly(WEEK)
-    assert only_open.total == 2 and only_open.open_threads == 2
+    assert only_open.total == 2
+    assert only_open.open_threads == 2
     assert only_open.levels[2].spread("first_response").p50 == 120.0
     assert only_open.levels[1].spread("first_response").n == 0
     assert only_open.levels[1].spread("resolve").p90 is None
@@ -137,7 +146,9 @@ def test_an_empty_week_and_one_with_open_threads_only(store: Store) -> None:
 def test_the_daily_digest(store: Store) -> None:
     now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     quiet = service(store).digest(now)
-    assert quiet.quiet and quiet.on_call == "U0ALICE" and quiet.next_on_call == "U0BOB"
+    assert quiet.quiet
+    assert quiet.on_call == "U0ALICE"
+    assert quiet.next_on_call == "U0BOB"
     thread(store, now - timedelta(hours=3), 1)  # urgent, unclaimed, no answer: late
     thread(store, now - timedelta(hours=5), 2, 60.0, 60.0)  # emergency, claimed
     thread(store, now - timedelta(minutes=20), 1)  # urgent, not late yet
@@ -150,6 +161,8 @@ def test_the_daily_digest(store: Store) -> None:
     assert [t.level for t in digest.open] == ["emergency", "urgent", "urgent"]  # oldest first
     assert (digest.open_count, digest.unclaimed_count, digest.late_count) == (3, 2, 1)
     assert [t.late for t in digest.open] == [False, True, False]
-    assert digest.open[0].assignee == "U0DAVE" and digest.open[1].assignee is None
-    assert digest.unanswered_count == 1 and digest.unanswered[0].level == "general"
+    assert digest.open[0].assignee == "U0DAVE"
+    assert digest.open[1].assignee is None
+    assert digest.unanswered_count == 1
+    assert digest.unanswered[0].level == "general"
     assert not digest.quiet

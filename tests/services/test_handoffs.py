@@ -45,7 +45,9 @@ def test_first_look_is_silent_but_fixes_the_group(store: Store) -> None:
     group = Group([B, A])
     _, handoffs, said = make(store, group)
     assert handoffs.check(NOW, sync_group=True) is None  # no rotation: no next handoff
-    assert said == [] and group.users == [ADMIN] and group.updates == 1
+    assert said == []
+    assert group.users == [ADMIN]
+    assert group.updates == 1
 
 
 def test_each_handoff_is_announced_once_with_a_direct_message(store: Store) -> None:
@@ -55,14 +57,17 @@ def test_each_handoff_is_announced_once_with_a_direct_message(store: Store) -> N
     rotation.set_rotation(ADMIN, f"<@{A}> <@{B}> every 1w handoff mon 10:00", NOW)
     nxt = handoffs.check(NOW)
     assert [e.template for e in said] == ["handoff", "handoff_dm"]
-    assert said[0].channel == "C0SUPPORT" and said[1].person == A
-    assert said[0].data["previous"] == ADMIN and said[0].data["person"] == A
+    assert said[0].channel == "C0SUPPORT"
+    assert said[1].person == A
+    assert said[0].data["previous"] == ADMIN
+    assert said[0].data["person"] == A
     assert group.users == [A]
     assert handoffs.check(NOW + timedelta(minutes=1)) == nxt  # nothing new: nothing said
     assert len(said) == 2
     assert nxt == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     handoffs.check(nxt)
-    assert said[-2].data["person"] == B and group.users == [B]
+    assert said[-2].data["person"] == B
+    assert group.users == [B]
     with store.transaction() as tx:
         assert tx.count(HandoffRow) == 3
 
@@ -73,6 +78,8 @@ def test_an_override_hands_off_and_back(store: Store) -> None:
     handoffs.check(NOW)
     rotation.override(ADMIN, f"<@{B}> 2h", NOW)
     back_at = handoffs.check(NOW)
-    assert said[0].data["person"] == B and back_at == NOW + timedelta(hours=2)
+    assert said[0].data["person"] == B
+    assert back_at == NOW + timedelta(hours=2)
     assert handoffs.check(back_at) is None
-    assert said[-2].data["person"] == ADMIN and group.users == [ADMIN]
+    assert said[-2].data["person"] == ADMIN
+    assert group.users == [ADMIN]

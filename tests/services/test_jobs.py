@@ -86,8 +86,11 @@ class Host:
         raise AssertionError(f"no scheduled job in these tests: {job}")
 
 
+Running = tuple[TriageService, jobs.Scheduler, Said, list[datetime]]
+
+
 @pytest.fixture
-def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said, list]]:
+def running(store: Store) -> Iterator[Running]:
     said = Said()
     clock = [at(0)]
     scheduler = jobs.Scheduler(store.engine, writer=store.writer)
@@ -99,7 +102,7 @@ def running(store: Store) -> Iterator[tuple[TriageService, jobs.Scheduler, Said,
     scheduler.shutdown()
 
 
-def test_armed_at_the_earliest_deadline_only(running) -> None:  # type: ignore[no-untyped-def]
+def test_armed_at_the_earliest_deadline_only(running: Running) -> None:
     service, scheduler, _, _ = running
     service.handle_message(post(0, "U0CAROL", URGENT), at(0))
     assert scheduler.armed_at == at(15)  # the claim reminder
@@ -107,7 +110,7 @@ def test_armed_at_the_earliest_deadline_only(running) -> None:  # type: ignore[n
     assert scheduler.armed_at == at(15)  # a later deadline does not move the job
 
 
-def test_due_actions_run_once_and_rearm(running) -> None:  # type: ignore[no-untyped-def]
+def test_due_actions_run_once_and_rearm(running: Running) -> None:
     service, scheduler, said, clock = running
     service.handle_message(post(-100, "U0CAROL", URGENT), at(0))
     service.handle_message(post(-1, "U0CAROL", URGENT), at(0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,9 +32,9 @@ def test_before_a_rotation_the_first_admin_is_on_call(store: Store) -> None:
 def test_set_rotation_then_who_is_on_call(store: Store) -> None:
     rotations = service(store)
     shown = rotations.set_rotation(ADMIN, f"<@{A}> <@{B}> <@{C}> every 1w handoff mon 10:00", NOW)
-    assert (
-        shown["people"] == [A, B, C] and shown["every"] == "7d" and shown["handoff"] == "mon 10:00"
-    )
+    assert shown["people"] == [A, B, C]
+    assert shown["every"] == "7d"
+    assert shown["handoff"] == "mon 10:00"
     now = rotations(NOW + timedelta(hours=1))
     assert (now.primary, now.secondary, now.next_person) == (A, B, B)
     assert now.until == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -41,7 +42,8 @@ def test_set_rotation_then_who_is_on_call(store: Store) -> None:
     summary = rotations.summary(NOW)
     assert summary["until"].startswith("mon 30 Nov 10:00 Europe/Amsterdam")
     with store.transaction() as tx:
-        assert tx.count(RotationRow) == 1 and tx.count(AuditRow) == 1
+        assert tx.count(RotationRow) == 1
+        assert tx.count(AuditRow) == 1
 
 
 def test_override_for_a_duration_and_for_a_span(store: Store) -> None:
@@ -83,13 +85,16 @@ def test_swap_gives_each_the_others_next_shift(store: Store) -> None:
         (lambda r: r.swap(ADMIN, f"<@{A}>", NOW), "two people"),
     ],
 )
-def test_bad_rotation_commands_change_nothing(store: Store, call, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rotation_commands_change_nothing(
+    store: Store, call: Callable[[RotationService], object], match: str
+) -> None:
     rotations = service(store)
     with pytest.raises(OnCallError, match=match) as error:
         call(rotations)
     assert "\n" not in str(error.value)
     with store.transaction() as tx:
-        assert tx.count(RotationRow) == 0 and tx.count(OverrideRow) == 0
+        assert tx.count(RotationRow) == 0
+        assert tx.count(OverrideRow) == 0
 
 
 def test_with_a_pagerduty_schedule_the_rotation_is_read_only(store: Store) -> None:

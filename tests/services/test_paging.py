@@ -46,7 +46,8 @@ def test_emergency_pages_once_claim_acknowledges_resolve_resolves(
     triage.handle_message(reply(1, 0, POSTER, "<!here> still down"), at(1))
     assert pd.actions(DEDUP) == ["trigger"]
     event = pd.events[0]
-    assert event["payload"]["source"] == "#support" and "app is down" in event["payload"]["summary"]
+    assert event["payload"]["source"] == "#support"
+    assert "app is down" in event["payload"]["summary"]
     assert event["payload"]["custom_details"]["level"] == "emergency"
     assert event["links"][0]["href"].startswith("https://sandbox.slack.com/archives/")
     assert [e.template for e in said] == ["announce", "paged"]
@@ -72,13 +73,16 @@ def test_failed_page_is_said_with_the_person_to_call(store: Store, pd: LocalPage
     pd.fail_next(*[Failure(503)] * 10)
     triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
     failed = said[-1]
-    assert failed.template == "page_failed" and failed.data["oncall"] == ONCALL
-    assert "503" in failed.data["error"] and KEY not in failed.data["error"]
+    assert failed.template == "page_failed"
+    assert failed.data["oncall"] == ONCALL
+    assert "503" in failed.data["error"]
+    assert KEY not in failed.data["error"]
     with store.transaction() as tx:
         thread = tx.thread(CHANNEL, ts(0))
         assert thread is not None
         page = tx.page(thread)
-        assert page is not None and page.status == "failed"
+        assert page is not None
+        assert page.status == "failed"
 
 
 def test_a_restart_mid_retry_sends_the_same_alert_again(store: Store, pd: LocalPagerDuty) -> None:
@@ -111,4 +115,5 @@ def test_without_a_routing_key_the_thread_is_told_to_call(store: Store) -> None:
     said: list[Effect] = []
     service(store, None, said).handle_message(post(0, POSTER, EMERGENCY), at(0))
     assert [e.template for e in said] == ["announce"]
-    assert said[0].data["paging"] is False and said[0].data["emergency"]
+    assert said[0].data["paging"] is False
+    assert said[0].data["emergency"]

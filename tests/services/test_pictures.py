@@ -31,7 +31,8 @@ def figures(scale: int = 1) -> WeeklyFigures:
 
 
 def size(png: bytes) -> tuple[int, int]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
     width, height = struct.unpack(">II", png[16:24])
     return width, height
 
@@ -42,7 +43,8 @@ def pixels(png: bytes) -> float:
 
 def test_pictures_are_pngs_of_the_promised_size(tmp_path: Path) -> None:
     heat, trend = heatmap_png(figures(), "Europe/Amsterdam"), trend_png(figures())
-    assert size(heat) == (WIDTH, HEIGHT) and size(trend) == (WIDTH, HEIGHT)
+    assert size(heat) == (WIDTH, HEIGHT)
+    assert size(trend) == (WIDTH, HEIGHT)
     (tmp_path / "heatmap.png").write_bytes(heat)  # to look at: pytest --basetemp=out
     (tmp_path / "trend.png").write_bytes(trend)
     assert imread(io.BytesIO(heat), format="png").shape[:2] == (HEIGHT, WIDTH)

@@ -26,7 +26,9 @@ def test_the_draft_holds_the_timeline_with_durations(store: Store, tmp_path: Pat
     path = PostmortemService(store, settings, lambda c, t: f"https://slack/{c}/{t}").write(
         CHANNEL, ts(0), at(60)
     )
-    assert path is not None and path.parent == tmp_path and path.suffix == ".md"
+    assert path is not None
+    assert path.parent == tmp_path
+    assert path.suffix == ".md"
     text = path.read_text()
     assert text.startswith("# Post-mortem: @\u2060here checkout fails for everyone")
     assert "Time to claim: 4m · time to resolve: 40m" in text
@@ -58,4 +60,5 @@ def test_the_team_can_edit_the_template(store: Store, tmp_path: Path) -> None:
         }
     )
     path = PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, ts(0), at(1))
-    assert path is not None and path.read_text() == "PM report is wrong (general)\n"
+    assert path is not None
+    assert path.read_text() == "PM report is wrong (general)\n"

@@ -37,7 +37,8 @@ def test_dry_run_lists_and_changes_nothing(store: Store, gh: LocalGitHub, host: 
     result = review(store, host).run(at(60), dry_run=True, since=at(-1))
     assert sorted(d.kind for d in result.plan.drafts) == ["bug", "bug", "postmortem"]
     assert result.plan.counts == {"bug": 2, "coffin": 1, "necktie": 1}
-    assert gh.issues == [] and gh.requests == []
+    assert gh.issues == []
+    assert gh.requests == []
     with store.transaction() as tx:
         assert tx.count(IssueRow) == 0
 
@@ -45,11 +46,14 @@ def test_dry_run_lists_and_changes_nothing(store: Store, gh: LocalGitHub, host: 
 def test_run_makes_each_issue_once(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
     week(store)
     first = review(store, host).run(at(60), since=at(-1))
-    assert len(first.made) == 3 and not first.failed
+    assert len(first.made) == 3
+    assert not first.failed
     labels = sorted(tuple(label["name"] for label in i["labels"]) for i in gh.issues)
     assert labels == [("bug", "support"), ("bug", "support"), ("postmortem",)]
     again = review(store, host).run(at(61), since=at(-1))
-    assert again.made == [] and again.plan.drafts == [] and len(gh.issues) == 3
+    assert again.made == []
+    assert again.plan.drafts == []
+    assert len(gh.issues) == 3
     # a first try has nothing to look for: one request per issue, not a list of all of them
     assert [method for method, _ in gh.requests] == ["POST"] * 3
 
@@ -60,9 +64,12 @@ def test_a_failure_is_reported_and_made_by_the_next_review(
     week(store)
     gh.fail_next(Failure(422, method="POST"))
     first = review(store, host).run(at(60), since=at(-1))
-    assert len(first.failed) == 1 and "422" in first.failed[0][1] and len(first.made) == 2
+    assert len(first.failed) == 1
+    assert "422" in first.failed[0][1]
+    assert len(first.made) == 2
     second = review(store, host).run(at(61), since=at(-1))
-    assert len(second.made) == 1 and len(gh.issues) == 3
+    assert len(second.made) == 1
+    assert len(gh.issues) == 3
 
 
 def test_a_review_killed_half_way_makes_no_second_issue(
@@ -71,9 +78,11 @@ def test_a_review_killed_half_way_makes_no_second_issue(
     week(store)
     gh.fail_next(Failure(502, accept=True, method="POST"), Failure(502, method="GET"))
     crashed = review(store, host).run(at(60), since=at(-1))  # the answer lost, the check too
-    assert len(crashed.failed) == 1 and len(gh.issues) == 3
+    assert len(crashed.failed) == 1
+    assert len(gh.issues) == 3
     later = review(store, host).run(at(75), since=at(-1))
-    assert len(later.made) == 1 and len(gh.issues) == 3  # found by its marker
+    assert len(later.made) == 1
+    assert len(gh.issues) == 3
 
 
 def test_two_reviews_at_once_make_one_issue_each(
@@ -92,6 +101,7 @@ def test_two_reviews_at_once_make_one_issue_each(
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
+        assert not worker.is_alive(), "a review hung"
     assert len(gh.issues) == 3
     assert sum(len(r.made) for r in results) == 3
 
@@ -99,8 +109,24 @@ def test_two_reviews_at_once_make_one_issue_each(
 def test_without_github_the_review_says_so(store: Store) -> None:
     week(store)
     result = review(store, None).run(at(60), since=at(-1))
-    assert len(result.failed) == 3 and "GITHUB_TOKEN" in result.failed[0][1]
-    assert timedelta(0) < at(60) - result.since
+    assert result.since == at(-1)  # the week asked for, not the default one
+    assert sorted(d.kind for d, _ in result.failed) == ["bug", "bug", "postmortem"]
+    off = "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"
+    assert [reason for _, reason in result.failed] == [off] * 3
+    assert result.made == []
+    assert result.skipped == 0
+    with store.transaction() as tx:
+        assert tx.count(IssueRow) == 0  # nothing taken: the next review with GitHub makes all
+
+
+def test_a_review_looks_back_one_week_by_default(store: Store) -> None:
+    week(store)
+    result = review(store, None).run(at(60), dry_run=True)
+    assert result.since == at(60) - timedelta(days=7)
+    # the threads of the week are all in it (posted at 0..20 minutes)
+    assert result.plan.counts == {"bug": 2, "coffin": 1, "necktie": 1}
+    later = review(store, None).run(at(24) + timedelta(days=7), dry_run=True)
+    assert later.plan.counts == {}  # a week after the last tag (23 minutes): none is in
 
 
 def test_a_post_mortem_issue_links_its_draft(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
@@ -127,7 +153,8 @@ def test_a_closed_issue_is_told_in_its_thread_once(
     assert service.poll_closed(at(61)) == []  # all open
     gh.issues[0]["state"] = "closed"
     (closed,) = service.poll_closed(at(62))
-    assert closed.poster == POSTER and closed.url == gh.issues[0]["html_url"]
+    assert closed.poster == POSTER
+    assert closed.url == gh.issues[0]["html_url"]
     assert service.poll_closed(at(63)) == []  # said once
     assert service.issue_closed(gh.issues[0]["number"], at(64)) is None  # a webhook after it
     assert service.issue_closed(2, at(64)) is not None
@@ -143,5 +170,6 @@ def test_renamed_reactions_are_the_tags(store: Store, gh: LocalGitHub, host: Cod
         store, code_host=host, link=lambda c, t: c + t, tags=tag_table("bug=beetle")
     )
     result = renamed.run(at(60), since=at(-1))
-    assert result.plan.counts == {"beetle": 1} and [d.kind for d in result.plan.drafts] == ["bug"]
+    assert result.plan.counts == {"beetle": 1}
+    assert [d.kind for d in result.plan.drafts] == ["bug"]
     assert review(store, host).run(at(61), since=at(-1)).plan.counts == {}  # not a tag by default

@@ -43,7 +43,9 @@ def test_times_come_back_aware_and_in_utc(store: Store) -> None:
         row.posted_at = NOW.astimezone(cet)
     with store.transaction() as tx:
         again = tx.thread("C1", "1.000100")
-        assert again is not None and again.posted_at == NOW and again.posted_at.tzinfo == UTC
+        assert again is not None
+        assert again.posted_at == NOW
+        assert again.posted_at.tzinfo == UTC
 
 
 def test_naive_times_are_refused(store: Store) -> None:
@@ -96,5 +98,7 @@ def test_threads_made_at_once_end_as_one(store: Store) -> None:
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
-    assert len(ids) == 6 and len(set(ids)) == 1
+        assert not worker.is_alive(), "a transaction hung"
+    assert len(ids) == 6
+    assert len(set(ids)) == 1
     assert made.count(True) == 1

@@ -17,12 +17,23 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx2
 import pagerduty
 
 log = logging.getLogger(__name__)
 
 SUMMARY_LIMIT = 1024
 RETRIED = (429, 500, 502, 503, 504)
+# What the official client lets out besides its own pagerduty.Error: its transport's (httpx2)
+# errors it does not retry (a body it cannot decode, a bad URL, a stream error), a URL it
+# refuses, and a ValueError for an event or an answer it cannot take.
+TRANSPORT_ERRORS = (
+    httpx2.HTTPError,
+    httpx2.InvalidURL,
+    httpx2.StreamError,
+    pagerduty.UrlError,
+    ValueError,
+)
 
 
 class _LoopbackUrl:
@@ -134,7 +145,7 @@ class Pager:
         except pagerduty.Error as exc:
             reason = "did not answer in time" if "network" in str(exc).lower() else "failed"
             raise PagerError(f"PagerDuty {reason} for the {action}") from None
-        except Exception as exc:  # the transport raises its own kinds
+        except TRANSPORT_ERRORS as exc:
             kind = type(exc).__name__
             raise PagerError(f"PagerDuty could not be reached for the {action} ({kind})") from None
 
@@ -172,7 +183,7 @@ class Schedule:
             raise PagerError(
                 f"PagerDuty's schedule could not be read ({status or 'no answer'})"
             ) from None
-        except Exception as exc:
+        except TRANSPORT_ERRORS as exc:
             raise PagerError(
                 f"PagerDuty's schedule could not be read ({type(exc).__name__})"
             ) from None
@@ -193,7 +204,7 @@ class Schedule:
         """The PagerDuty user with this e-mail address."""
         try:
             users = self._client.rget("/users", params={"query": email})
-        except Exception:
+        except (pagerduty.Error, *TRANSPORT_ERRORS):
             raise PagerError("PagerDuty's users could not be read") from None
         for user in users if isinstance(users, list) else []:
             if str(user.get("email", "")).lower() == email.lower():
@@ -213,7 +224,7 @@ class Schedule:
         }
         try:
             self._client.rpost(f"/schedules/{self.schedule_id}/overrides", json=body)
-        except Exception:
+        except (pagerduty.Error, *TRANSPORT_ERRORS):
             raise PagerError("PagerDuty did not take the override") from None
 
     def close(self) -> None:

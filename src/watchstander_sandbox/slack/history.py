@@ -2,6 +2,10 @@
 Slack's ``ts`` (unique, increasing, microseconds); and test code acting as people in it
 (`post`, `edit`, `unfurl`, `react`, `unreact`), each change pushing the Events API envelope
 Slack would send for it.
+
+A post or a reaction can be dated in the past (``at=``): its ``ts`` is that time (moved on by
+a microsecond while it is taken), so a test can make a deadline fall due at once instead of
+waiting for it. Every ``ts`` stays unique; undated ones keep increasing.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import copy
 import re
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from watchstander_sandbox.slack.socket_mode import SocketMode
@@ -25,6 +30,7 @@ class History(SocketMode):
         super().__init__()
         self._messages: dict[str, list[JSON]] = {}
         self._last_us = 0
+        self._taken_us: set[int] = set()  # every ts given out (or restored), in microseconds
 
     def messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
         """Top-level messages of `channel`, oldest first; a thread's replies given `thread_ts`."""
@@ -46,13 +52,15 @@ class History(SocketMode):
         thread_ts: str | None = None,
         *,
         stranger: bool = False,
+        at: datetime | None = None,
     ) -> str:
         """A person's post. ``stranger``: from a user id users.info will not know
-        (``user_not_found``), as a member of another organisation in a shared channel."""
+        (``user_not_found``), as a member of another organisation in a shared channel.
+        ``at``: posted then (an aware time, usually in the past), not now."""
         with self._cond:
             uid, chan = user if stranger else self._member(user).id, self._channel(channel)
             msg: JSON = {"client_msg_id": str(uuid.uuid4()), "type": "message", "text": text}
-            msg.update(user=uid, ts=self._next_ts(), team=self._team)
+            msg.update(user=uid, ts=self._next_ts(at), team=self._team)
             self._store(chan, msg, thread_ts)
             return str(msg["ts"])
 
@@ -90,9 +98,14 @@ class History(SocketMode):
             ]  # fmt: skip
             return self._push_changed(chan, msg, previous, self._next_ts())
 
-    def react(self, user: str, channel: str, ts: str, name: str) -> str:
+    def react(
+        self, user: str, channel: str, ts: str, name: str, *, at: datetime | None = None
+    ) -> str:
+        """A person's reaction on the message ``ts``; its ``event_ts``. ``at``: made then (an
+        aware time, usually in the past), not now."""
         with self._cond:
-            return self._reaction(self._member(user).id, self._channel(channel), ts, name, True)
+            member, chan = self._member(user).id, self._channel(channel)
+            return self._reaction(member, chan, ts, name, True, at)
 
     def unreact(self, user: str, channel: str, ts: str, name: str) -> str:
         with self._cond:
@@ -112,13 +125,25 @@ class History(SocketMode):
             messages = snapshot.get("messages") or {}
             self._messages = {str(c): list(m) for c, m in messages.items()}
             stamps = [m.get("ts", "0") for ms in self._messages.values() for m in ms]
-            newest = max((float(t) for t in stamps), default=0.0)
-            self._last_us = max(self._last_us, int(newest * 1_000_000))
+            restored = {_micros(str(t)) for t in stamps}
+            self._taken_us |= restored
+            self._last_us = max(self._last_us, max(restored, default=0))
             self._changed()
 
-    def _next_ts(self) -> str:
-        self._last_us = max(int(time.time() * 1_000_000), self._last_us + 1)
-        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
+    def _next_ts(self, at: datetime | None = None) -> str:
+        """A new, unique ``ts``: now (after every undated one given before), or ``at``."""
+        if at is None:
+            micros = max(int(time.time() * 1_000_000), self._last_us + 1)
+        elif at.tzinfo is None:
+            raise ValueError("at: a naive time; give its time zone")
+        else:
+            micros = round(at.timestamp() * 1_000_000)
+        while micros in self._taken_us:
+            micros += 1
+        self._taken_us.add(micros)
+        if at is None:
+            self._last_us = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _member(self, uid: Any) -> Member:
         found = self.world.user(str(uid or ""))
@@ -176,7 +201,9 @@ class History(SocketMode):
         self._changed()
         return ts
 
-    def _reaction(self, uid: str, chan: Channel, ts: Any, name: str, added: bool) -> str:
+    def _reaction(
+        self, uid: str, chan: Channel, ts: Any, name: str, added: bool, at: datetime | None = None
+    ) -> str:
         if not name:
             raise SlackError("invalid_name")
         msg = self._message(chan.id, ts)
@@ -193,7 +220,7 @@ class History(SocketMode):
         msg["reactions"] = [r for r in reactions if r["count"]]
         if not msg["reactions"]:
             del msg["reactions"]
-        event_ts = self._next_ts()
+        event_ts = self._next_ts(at)
         self.push_event(
             {"type": "reaction_added" if added else "reaction_removed", "user": uid,
              "reaction": name, "item": {"type": "message", "channel": chan.id, "ts": ts},
@@ -201,3 +228,9 @@ class History(SocketMode):
         )  # fmt: skip
         self._changed()
         return event_ts
+
+
+def _micros(ts: str) -> int:
+    """A ``ts`` (``1700000000.000100``) in whole microseconds, exactly."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds or 0) * 1_000_000 + int((fraction + "000000")[:6])

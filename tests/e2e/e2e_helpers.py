@@ -1,21 +1,42 @@
 """End to end: the real bot (Errbot + the SlackV3-based backend + the plugins) in a
-subprocess, against the local Slack-compatible server in this process."""
+subprocess, against the local Slack-compatible server in this process. The tests import what
+they use from here; the ``make_bot`` fixture is registered by tests/conftest.py
+(``pytest_plugins``), so that no second module is named ``conftest`` (mypy checks them all)."""
 
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from watchstander.store import Store
 from watchstander_sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
 from watchstander_sandbox.slack_server import Call, LocalSlack
 
 __all__ = ["free_port"]  # the tests import it from here
 SUPPORT = "C0SUPPORT"
 ONCALL, SECONDARY, POSTER, DEV, DEV2 = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:
+    """What ``check`` returns once it is true, asked every 50 ms; an AssertionError naming
+    ``what`` after ``timeout`` seconds. For what the local Slack server cannot see (the bot's
+    own database): what it sees is waited for with ``LocalSlack.wait_for``."""
+    deadline, pause = time.monotonic() + timeout, threading.Event()
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        pause.wait(0.05)
 
 
 @dataclass
@@ -23,6 +44,7 @@ class Bot:
     slack: LocalSlack
     data: Path
     process: subprocess.Popen[bytes] | None = None
+    _store: Store | None = field(default=None, repr=False)
 
     def start(self, **env: str) -> None:
         full = bot_env(
@@ -54,6 +76,18 @@ class Bot:
     def stop(self) -> None:
         stop_bot(self.process)
         self.process = None
+
+    def store(self) -> Store:
+        """The bot's own database (SQLite in ``data``), to read what it recorded."""
+        if self._store is None:
+            self._store = Store(f"sqlite:///{self.data / 'watchstander.db'}")
+        return self._store
+
+    def close(self) -> None:
+        self.stop()
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
 
     def posts(self, thread_ts: str | None = None) -> list[Call]:
         """The bot's chat.postMessage calls (into one thread, when given)."""
@@ -94,4 +128,4 @@ def make_bot(slack: LocalSlack, tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 
     yield make
     for bot in bots:
-        bot.stop()
+        bot.close()

@@ -1,0 +1,190 @@
+"""The composition root with a recording chat platform, on a real database and a real web
+port: it starts and closes everything it built (nothing left running), a rotation change that
+hands off is said through the platform, the scheduled digest is posted, and a job it does not
+know is a log line."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watchstander import jobs
+from watchstander.app import App, Platform
+from watchstander.render import SlackVoice
+from watchstander.services.effects import ChatError
+from watchstander.services.inbound import InboundMessage, datetime_to_ts
+from watchstander.settings import Settings
+from watchstander.store import HandoffRow, Store
+from watchstander_sandbox.bot_process import free_port
+
+# The scheduler runs on real time: the app's clock is a day ahead of it, so nothing it arms
+# runs during a test unless the test runs it.
+NOW = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
+CHANNELS = {"support": "C0SUPPORT", "support-digest": "C0DIGEST"}
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+@dataclass
+class Chat:
+    """A chat port that records what it is asked to say."""
+
+    posts: list[tuple[str, str | None, str]] = field(default_factory=list)
+    directs: list[tuple[str, str]] = field(default_factory=list)
+
+    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+        self.posts.append((channel, thread_ts, text))
+        return datetime_to_ts(NOW + timedelta(seconds=len(self.posts)))
+
+    def direct(self, person: str, text: str) -> str | None:
+        self.directs.append((person, text))
+        return None
+
+    def upload(
+        self, channel: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]
+    ) -> int:
+        raise ChatError("this platform takes no files")
+
+
+def platform(chat: Chat) -> Platform:
+    return Platform(
+        chat=chat,
+        voice=SlackVoice(),
+        link=lambda channel, ts: f"https://slack.test/{channel}/{ts}",
+        channel_id=CHANNELS.__getitem__,
+    )
+
+
+def settings(database_url: str, port: int) -> Settings:
+    return Settings.from_env(
+        {
+            "WATCHSTANDER_DATABASE_URL": database_url,
+            "WATCHSTANDER_HTTP_PORT": str(port),
+            "ROTATION_ADMINS": f"{ALICE},{BOB}",
+            "DIGEST_CHANNEL": "#support-digest",
+        }
+    )
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # as the web server binds (SO_REUSEADDR): a connection the server closed may wait
+        # in TIME_WAIT, a listening socket may not
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.fixture
+def running(database_url: str, store: Store) -> Iterator[tuple[App, Chat]]:
+    chat = Chat()
+    app = App(settings(database_url, free_port()), platform(chat), clock=lambda: NOW).start()
+    yield app, chat
+    app.close()
+
+
+def test_start_then_close_leaves_nothing_running(database_url: str, store: Store) -> None:
+    before = set(threading.enumerate())
+    port, chat = free_port(), Chat()
+    app = App(settings(database_url, port), platform(chat), clock=lambda: NOW)
+    try:
+        assert app.start() is app
+        assert jobs._host is app
+        assert app.scheduler._scheduler.running
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/oncall.ics", timeout=5) as feed:
+            assert feed.status == 200
+            assert feed.read().startswith(b"BEGIN:VCALENDAR")
+        assert app.calendar_url() == f"http://127.0.0.1:{port}/oncall.ics"
+        assert chat.posts == []
+        assert chat.directs == []
+        with store.transaction() as tx:
+            assert tx.count(HandoffRow) == 1  # ...is recorded, not said
+    finally:
+        app.close()
+    assert jobs._host is None
+    assert not app.scheduler._scheduler.running
+    assert port_is_free(port)
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=10)
+        assert not thread.is_alive(), f"{thread.name} still runs after close()"
+
+
+def test_a_port_in_use_leaves_the_bot_without_its_web_server(
+    database_url: str, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        app = App(settings(database_url, port), platform(Chat()), clock=lambda: NOW)
+        try:
+            app.start()
+            assert app.web is None
+            assert app.calendar_url() is None
+            assert jobs._host is app
+        finally:
+            app.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warned if w.startswith(f"the web server did not start on port {port}:")]
+
+
+def test_a_rotation_change_that_hands_off_is_said_through_the_platform(
+    running: tuple[App, Chat],
+) -> None:
+    app, chat = running
+    app.rotation.set_rotation(ALICE, f"<@{BOB}> <@{CAROL}> every 1w handoff mon 10:00", NOW)
+    ((channel, thread_ts, said),) = chat.posts
+    assert (channel, thread_ts) == ("C0SUPPORT", None)
+    assert said.startswith(f"📟 Handoff: <@{BOB}> is on call now, until ")
+    assert f"(taking over from <@{ALICE}>). No urgent threads are open." in said
+    ((person, told),) = chat.directs
+    assert person == BOB
+    assert told.startswith("📟 You are on call now, until ")
+    # and the root looks again at the next handoff the rotation names
+    until = app.rotation(NOW).until
+    assert until is not None
+    assert until > NOW
+    handoff = app.scheduler._scheduler.get_job(jobs.HANDOFF_JOB_ID)
+    assert handoff is not None
+    assert handoff.next_run_time == until
+
+
+def test_the_scheduled_digest_is_posted_in_the_digest_channel(running: tuple[App, Chat]) -> None:
+    app, chat = running
+    root = datetime_to_ts(NOW - timedelta(hours=2))
+    app.triage.handle_message(InboundMessage("C0SUPPORT", root, None, CAROL, "@oncall help"), NOW)
+    assert [(c, t) for c, t, _ in chat.posts] == [("C0SUPPORT", root)]  # the announcement
+    app.run_scheduled("digest")
+    channel, thread_ts, digest = chat.posts[-1]
+    assert (channel, thread_ts, len(chat.posts)) == ("C0DIGEST", None, 2)
+    assert digest.startswith("☀️ *#support, ")
+    assert f"On call: <@{ALICE}>" in digest
+    assert "Open urgent and emergency threads: *1* (1 unclaimed, 1 with no answer" in digest
+    assert (
+        f"<https://slack.test/C0SUPPORT/{root}|urgent> 2h 00m old, *unclaimed*, ⏰ no answer yet"
+        in digest
+    )
+
+
+def test_an_unknown_job_is_logged_not_raised(
+    running: tuple[App, Chat], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, chat = running
+    with caplog.at_level(logging.WARNING, logger="watchstander.app"):
+        app.run_scheduled("weekly-party")
+    (record,) = [r for r in caplog.records if r.name == "watchstander.app"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "no work for the scheduled job weekly-party (from an older version?)"
+    )
+    assert chat.posts == []
+    assert chat.directs == []
