@@ -21,7 +21,7 @@ from typing import Any
 
 from watchstander_sandbox.bot_process import ROOT as ROOT  # re-exported for the benchmarks
 from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
-from watchstander_sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.slack import Call, LocalSlack
 
 ECHO_PLUGINS = ROOT / "bench" / "echo"
 SUPPORT = "C0SUPPORT"

@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.harness import ECHO_PLUGINS, POSTER, SUPPORT, running_bot
 from bench.triage_latency import RESULTS, measure_latency, percentile
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 TARGET = 1.5
 KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=10)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="watchstander-bench-") as tmp:
-        with running_bot(Path(tmp) / "echo", ECHO_PLUGINS) as (slack, bot):
-            echo = measure_latency(slack, bot, args.posts, args.warmup).seconds
+        with running_bot(Path(tmp) / "echo", ECHO_PLUGINS) as run:
+            echo = measure_latency([run], args.posts, args.warmup)[0].seconds
         paging = measure_paging(args.posts, args.warmup, Path(tmp) / "paging")
 
     def ms(seconds: float) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.harness import POSTER, ROOT, SUPPORT, Bot, begin, is_reply, running_bot
 from bench.triage_latency import Latency, measure_latency, ms, ratio, stored, urgent_text, x
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 PLAIN = {
     "WATCHSTANDER_BACKEND": "PlainSlack",
@@ -62,10 +62,10 @@ class Steady:
 def measure_steady(slack: LocalSlack, bot: Bot, posts: int, warmup: int) -> Steady:
     """One urgent post at a time; calls counted from the first post after warm-up until the
     bot is quiet after the last reply (the echo of its own reply handled too)."""
-    measure_latency(slack, bot, 0, warmup)
+    measure_latency([(slack, bot)], 0, warmup)
     bot.settle()
     since = len(slack.calls)
-    latency = measure_latency(slack, bot, posts, 0)
+    (latency,) = measure_latency([(slack, bot)], posts, 0)
     latency.warmup = warmup
     bot.settle()
     calls = slack.calls[since:]

@@ -36,7 +36,7 @@ from bench.harness import (
     wait_replies,
     wait_reply,
 )
-from watchstander_sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.slack import Call, LocalSlack
 
 ONCALL_TAG = "<!subteam^S0ONCALL|@oncall>"
 TARGET = 1.25  # Watchstander / echo, median latency

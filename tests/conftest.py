@@ -16,7 +16,7 @@ from watchstander.adapters.code_host import CodeHost
 from watchstander.store import Base, Store
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 # The end-to-end fixtures (tests/e2e is on pytest's pythonpath, see pyproject.toml).
 pytest_plugins = ["e2e_helpers"]

@@ -114,7 +114,7 @@ class Settings:
         timezone = get("TIMEZONE", "UTC")
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
             raise SettingsError(
                 f"TIMEZONE: unknown time zone '{timezone}': use an IANA name like Europe/Amsterdam"
             ) from None

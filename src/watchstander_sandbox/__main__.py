@@ -50,7 +50,7 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     from watchstander_sandbox import sample_week
     from watchstander_sandbox.github_server import LocalGitHub
     from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-    from watchstander_sandbox.slack_server import LocalSlack
+    from watchstander_sandbox.slack import LocalSlack
     from watchstander_sandbox.web_ui import SandboxPage
 
     data = Path(os.environ.get("WATCHSTANDER_DATA_DIR") or ROOT / "data")
@@ -155,7 +155,7 @@ def _reset(data: Path, database: str, saved_file: Path) -> None:
 
 def console(server: object, stdin: TextIO, stdout: TextIO, stop: threading.Event) -> None:
     """A line-at-a-time stand-in for the Slack client; returns at EOF only when stopped."""
-    from watchstander_sandbox.slack_server import LocalSlack
+    from watchstander_sandbox.slack import LocalSlack
 
     assert isinstance(server, LocalSlack)
     world = server.world

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from watchstander_sandbox.slack_server import LocalSlack
+    from watchstander_sandbox.slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 # slack_sdk's Socket Mode client ignores NO_PROXY: keep ws://127.0.0.1 direct.

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack, SlackError
+from watchstander_sandbox.slack import LocalSlack, SlackError
 
 PAGE = Path(__file__).with_name("page")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from watchstander.adapters.slack_chat import PART, SlackChat, parts
 from watchstander.adapters.slack_web import ChannelPacer
 from watchstander.services.effects import ChatError
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 SUPPORT, POSTER = "C0SUPPORT", "U0CAROL"

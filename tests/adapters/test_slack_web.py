@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 POSTER, SUPPORT = "U0CAROL", "C0SUPPORT"
 

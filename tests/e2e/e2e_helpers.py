@@ -17,7 +17,7 @@ import pytest
 
 from watchstander.store import Store
 from watchstander_sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
-from watchstander_sandbox.slack_server import Call, LocalSlack
+from watchstander_sandbox.slack import Call, LocalSlack
 
 __all__ = ["free_port"]  # the tests import it from here
 SUPPORT = "C0SUPPORT"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from e2e_helpers import DEV, POSTER, SUPPORT, Bot
 
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
 
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

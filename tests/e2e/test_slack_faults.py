@@ -14,7 +14,7 @@ from e2e_helpers import POSTER, SUPPORT, Bot
 from watchstander.domain.levels import Level
 from watchstander.store import Store, ThreadRow
 from watchstander_sandbox.bot_process import bot_env, start_bot, stop_bot
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

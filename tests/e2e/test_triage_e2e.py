@@ -21,7 +21,7 @@ from watchstander.services.inbound import ts_to_datetime
 from watchstander.store import ActionRow, ThreadRow
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 
 pytestmark = pytest.mark.e2e
 

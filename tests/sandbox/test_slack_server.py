@@ -15,7 +15,7 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from watchstander_sandbox.slack_server import LocalSlack, World
+from watchstander_sandbox.slack import LocalSlack, World
 
 # The scopes that make the SlackV3 backend pick the RTM API instead of Socket Mode.
 LEGACY = {"apps", "bot", "bot:basic", "client", "files:write:user", "identify", "post", "read"}

@@ -12,7 +12,7 @@ import pytest
 
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
-from watchstander_sandbox.slack_server import LocalSlack
+from watchstander_sandbox.slack import LocalSlack
 from watchstander_sandbox.web_ui import PAGE, SandboxPage
 
 _IMPORT = re.compile(r"^import \{[^}]*\} from '\./([\w-]+\.js)';$", re.M)

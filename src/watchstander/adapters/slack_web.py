@@ -126,7 +126,7 @@ def pacer_from_setting(setting: str) -> ChannelPacer:
         return ChannelPacer()
 
 
-class CachedWebClient(WebClient):  # type: ignore[misc]
+class CachedWebClient(WebClient):
     """The Web API client with the lookups upstream makes for every event remembered.
 
     ``users.info``, ``bots.info``, ``conversations.info`` and ``team.info`` answers are kept

@@ -174,10 +174,12 @@ class FiguresTx(TxBase):
         }
         out = []
         for bucket_value, count in self.session.execute(text(sql), params):
+            # naive on purpose: local hours (PostgreSQL) or UTC quarter hours (SQLite), as
+            # the flag returned says; the figures' domain places them in TIMEZONE
             when = (
                 bucket_value
                 if isinstance(bucket_value, datetime)
-                else datetime.strptime(str(bucket_value), "%Y-%m-%d %H:%M")
+                else datetime.fromisoformat(str(bucket_value))
             )
             out.append((when, int(count)))
         return out, self._dialect == "postgresql"
