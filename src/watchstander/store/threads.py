@@ -43,13 +43,8 @@ _ADOPT_ORPHANS = (
     .values(thread_id=bindparam("owner"))
 )
 _THREADS = cast(Table, ThreadRow.__table__)
-_STATE_COLUMNS = [
-    c for c in _THREADS.columns if c.key not in ("id", "channel", "root_ts", "created_at")
-]
-_SAVE_THREAD = (
-    update(_THREADS)
-    .where(_THREADS.c.id == bindparam("row_id"))
-    .values({c: bindparam(f"v_{c.key}", type_=c.type) for c in _STATE_COLUMNS})
+_STATE_COLUMNS = frozenset(
+    c.key for c in _THREADS.columns if c.key not in ("id", "channel", "root_ts", "created_at")
 )
 _ADD_AUDIT = cast(Table, AuditRow.__table__).insert()
 
@@ -77,12 +72,19 @@ class ThreadsTx(TxBase):
         return self.session.scalars(query, {"channel": channel, "root_ts": root_ts}).first()
 
     def save_thread(self, thread: ThreadRow, values: dict[str, Any]) -> None:
-        """Write a thread's derived state in one prebuilt UPDATE (no unit-of-work flush),
-        and keep the loaded row in step without marking it dirty."""
-        params = {f"v_{c.key}": values.get(c.key, getattr(thread, c.key)) for c in _STATE_COLUMNS}
-        params["row_id"] = thread.id
-        self.session.connection().execute(_SAVE_THREAD, params)
-        for key, value in values.items():
+        """Write what changed of a thread's derived state in one UPDATE (no unit-of-work
+        flush; the root text, and so its full-text index, only when it changed), and keep the
+        loaded row in step without marking it dirty."""
+        changed = {
+            key: value
+            for key, value in values.items()
+            if key in _STATE_COLUMNS and getattr(thread, key) != value
+        }
+        if not changed:
+            return
+        statement = update(_THREADS).where(_THREADS.c.id == thread.id).values(changed)
+        self.session.connection().execute(statement)
+        for key, value in changed.items():
             set_committed_value(thread, key, value)
 
     def open_thread(self, values: dict[str, Any]) -> ThreadRow | None:
