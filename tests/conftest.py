@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from database_helpers import empty_database
 from pagerduty_helpers import OPEN_PAGERS
-from sqlalchemy import text
 
 from watchstander.adapters.code_host import CodeHost
-from watchstander.store import Base, Store
+from watchstander.store import Store
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack
@@ -25,22 +25,13 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
 
 
-def _reset_postgres(url: str) -> None:
-    store = Store(url)
-    with store.engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-    store.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'watchstander.db'}"
     if not PG_URL:
         pytest.skip("PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL to run the store on it")
-    _reset_postgres(PG_URL)
+    empty_database(PG_URL)
     return PG_URL
 
 

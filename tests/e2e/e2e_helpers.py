@@ -5,6 +5,7 @@ they use from here; the ``make_bot`` fixture is registered by tests/conftest.py
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from database_helpers import empty_database
 
 from watchstander.store import Store
 from watchstander_sandbox.bot_process import bot_env, free_port, log_tail, start_bot, stop_bot
@@ -43,8 +45,13 @@ def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:
 class Bot:
     slack: LocalSlack
     data: Path
+    database: str = ""  # the bot's SQLAlchemy URL (SQLite in ``data`` when empty)
     process: subprocess.Popen[bytes] | None = None
     _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.data / 'watchstander.db'}"
 
     def start(self, **env: str) -> None:
         full = bot_env(
@@ -52,6 +59,7 @@ class Bot:
             self.data,
             ROTATION_ADMINS=f"{ONCALL},{SECONDARY}",
             WATCHSTANDER_LOG_LEVEL="DEBUG",
+            WATCHSTANDER_DATABASE_URL=self.database_url,
             **env,
         )
         self.process = start_bot(full, self.data / "bot-output.log")
@@ -78,9 +86,9 @@ class Bot:
         self.process = None
 
     def store(self) -> Store:
-        """The bot's own database (SQLite in ``data``), to read what it recorded."""
+        """The bot's own database, to read what it recorded."""
         if self._store is None:
-            self._store = Store(f"sqlite:///{self.data / 'watchstander.db'}")
+            self._store = Store(self.database_url)
         return self._store
 
     def close(self) -> None:
@@ -116,12 +124,25 @@ class Bot:
         return log_tail(self.data, lines)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bot_database(request: pytest.FixtureRequest) -> str:
+    """Each end-to-end test runs the bot on SQLite (its file in the test's folder), and on
+    PostgreSQL too when WATCHSTANDER_TEST_DATABASE_URL is set (emptied first)."""
+    if request.param == "sqlite":
+        return ""
+    url = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL to run the bot on it")
+    empty_database(url)
+    return url
+
+
 @pytest.fixture
-def make_bot(slack: LocalSlack, tmp_path: Path) -> Iterator[Callable[..., Bot]]:
+def make_bot(slack: LocalSlack, tmp_path: Path, bot_database: str) -> Iterator[Callable[..., Bot]]:
     bots: list[Bot] = []
 
     def make(**env: str) -> Bot:
-        bot = Bot(slack, tmp_path)
+        bot = Bot(slack, tmp_path, bot_database)
         bots.append(bot)
         bot.start(**env)
         return bot

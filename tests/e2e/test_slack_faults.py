@@ -22,13 +22,13 @@ URGENT = "<!subteam^S0ONCALL|@oncall> the invoice export is empty #"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Callable[[], Store]]:
+def store(tmp_path: Path, bot_database: str) -> Iterator[Callable[[], Store]]:
     """The bot's own database, opened on demand (after the bot created it)."""
     opened: list[Store] = []
 
     def open_store() -> Store:
         if not opened:
-            opened.append(Store(f"sqlite:///{tmp_path / 'watchstander.db'}"))
+            opened.append(Store(bot_database or f"sqlite:///{tmp_path / 'watchstander.db'}"))
         return opened[0]
 
     yield open_store
