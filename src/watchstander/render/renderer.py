@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, Template
+from jinja2 import Environment, FileSystemLoader
 
 from watchstander.render.voice import Safe, Voice
 from watchstander.services.effects import Mention, Note, Refusal
@@ -40,7 +40,7 @@ class Renderer:
             autoescape=False,
             finalize=self._finalize,
             keep_trailing_newline=False,
-            trim_blocks=False,
+            auto_reload=False,  # templates ship with the code: compiled once, never stat()ed again
         )
         self._env.filters.update(
             mention=self._mention,
@@ -50,16 +50,12 @@ class Renderer:
             bold=lambda value: voice.bold(str(value)),
             code=lambda value: voice.code(str(value)),
         )
-        self._cache: dict[str, Template] = {}
 
     def render(self, template: str, data: Mapping[str, Any]) -> str:
         """The template's text for ``data`` (shaped by the template's view, if it has one)."""
         view = self._views.get(template)
         context = dict(view(data) if view is not None else data)
-        found = self._cache.get(template)
-        if found is None:
-            found = self._cache[template] = self._env.get_template(f"{template}.md")
-        return _tidy(found.render(**context))
+        return _tidy(self._env.get_template(f"{template}.md").render(**context))
 
     def refusal(self, error: Exception) -> str:
         """The one line that says why a command was not done."""
