@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from port_helpers import port_is_free
 
 from watchstander import jobs
 from watchstander.app import App, Platform
@@ -70,18 +71,6 @@ def settings(database_url: str, port: int) -> Settings:
             "DIGEST_CHANNEL": "#support-digest",
         }
     )
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # as the web server binds (SO_REUSEADDR): a connection the server closed may wait
-        # in TIME_WAIT, a listening socket may not
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @pytest.fixture

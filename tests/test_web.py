@@ -11,23 +11,11 @@ import socket
 from collections.abc import Iterator, Mapping
 
 import pytest
+from port_helpers import port_is_free
 
 from watchstander.web import MAX_BODY, WebServer
 
 Seen = list[tuple[dict[str, str], bytes]]
-
-
-def free(port: int) -> bool:
-    """Whether ``port`` on 127.0.0.1 can be bound again (the server let it go)."""
-    with socket.socket() as probe:
-        # as the web server binds (SO_REUSEADDR): a connection the server closed may wait
-        # in TIME_WAIT, a listening socket may not
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def port_of(server: WebServer) -> int:
@@ -79,7 +67,7 @@ def request(
 def test_the_address_is_where_it_listens(server: WebServer) -> None:
     assert server.address == f"http://127.0.0.1:{port_of(server)}"
     assert port_of(server) > 0
-    assert not free(port_of(server))
+    assert not port_is_free(port_of(server))
 
 
 def test_routes_by_method_and_path(server: WebServer, seen: Seen) -> None:
@@ -141,7 +129,7 @@ def test_stop_frees_the_port() -> None:
     port = port_of(server)
     assert request(server, "GET", "/")[0] == 404
     server.stop()
-    assert free(port)
+    assert port_is_free(port)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
@@ -149,6 +137,6 @@ def test_stop_frees_the_port() -> None:
 def test_stop_before_start_frees_the_port_too() -> None:
     server = WebServer("127.0.0.1", 0, {})
     port = port_of(server)
-    assert not free(port)  # bound when made
+    assert not port_is_free(port)  # bound when made
     server.stop()
-    assert free(port)
+    assert port_is_free(port)

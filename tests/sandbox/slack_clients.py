@@ -62,10 +62,9 @@ class Inbox:
 
 
 @pytest.fixture
-def server() -> Iterator[LocalSlack]:
-    slack = LocalSlack().start()
-    yield slack
-    slack.stop()
+def server(slack: LocalSlack) -> LocalSlack:
+    """The local Slack server (tests/conftest.py's ``slack``), by the name these tests use."""
+    return slack
 
 
 @pytest.fixture
