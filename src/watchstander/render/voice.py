@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from watchstander.domain.levels import escape_slack
+
 
 class Safe(str):
     """Text the bot means to send as it is: a mention it made, a link it built."""
@@ -53,8 +55,7 @@ class SlackVoice:
     name = "slack"
 
     def quote(self, text: str) -> str:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return _AT.sub("@" + JOINER, text)
+        return _AT.sub("@" + JOINER, escape_slack(text))
 
     def mention(self, user: str) -> Safe:
         if _SLACK_USER.fullmatch(user):
