@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
-from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, free_port
+from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, free_port, wait_until
 
 from watchstander_sandbox.slack import LocalSlack
 
@@ -26,6 +26,16 @@ HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0DEVS|@devs>", "<
 def pings(text: str) -> list[str]:
     """What in a posted text would notify someone: special mentions, groups, people."""
     return re.findall(r"<!\w[^>]*>|<@[^>]*>", text)
+
+
+def eyes_recorded(bot: Bot, root: str) -> set[str]:
+    """Who the bot recorded as having put 👀 on the thread ``root``."""
+    with bot.store().transaction() as tx:
+        thread = tx.thread(SUPPORT, root)
+        events = [] if thread is None else tx.events(thread)
+        return {
+            e.actor or "" for e in events if e.kind == "reaction_added" and e.reaction == "eyes"
+        }
 
 
 def wait_answer(slack: LocalSlack, bot: Bot, before: int, thread: str | None = None) -> str:
@@ -150,6 +160,8 @@ def test_two_eyes_at_once_give_one_truth(
     holder = re.findall(r"<@(\w+)> has this", confirmed)
     assert len(holder) == 1, confirmed
     assert holder[0] in (DEV, DEV2), confirmed
+    # The second 👀 gets no answer of its own: wait until the bot has recorded both.
+    wait_until(lambda: eyes_recorded(bot, root) == {DEV, DEV2}, 30, "both 👀 recorded")
     slack.post(POSTER, SUPPORT, "!thread", thread_ts=root)
     posts = bot.wait_posts(root, 3)
     assert f"• Assignee: <@{holder[0]}>; watching: <@" in posts[2].params["text"]
