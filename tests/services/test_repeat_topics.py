@@ -88,4 +88,4 @@ def test_the_statement_count_does_not_grow_with_the_threads(store: Store) -> Non
         counts.append(len(statements))
         assert len(found) >= 3
         assert all("topic" in t.words for t in found[:3])
-    assert counts[0] == counts[1] <= 5
+    assert counts[0] == counts[1] <= (7 if store.is_sqlite else 5)  # SQLite: +2, index catch-up

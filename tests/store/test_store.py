@@ -15,7 +15,7 @@ from watchstander.store import Base, EventRow, Store, ThreadRow
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-FULL_TEXT = {"search", "ix_threads_search", "thread_search"}  # 0006, not mapped: see ThreadRow
+FULL_TEXT = {"search", "ix_threads_search", "thread_search"}  # 0006-7, not mapped: see ThreadRow
 
 
 def not_full_text(_obj: object, name: str | None, *_rest: object) -> bool:

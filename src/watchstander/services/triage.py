@@ -95,7 +95,7 @@ class TriageService:
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
         with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
-            row = EventRow(
+            row = EventRow.loaded(
                 event_key=msg.key,
                 thread_id=None,
                 channel=msg.channel,

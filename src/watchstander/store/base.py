@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,7 +31,8 @@ def _insert_once_statement(
 class TxBase:
     """The session a transaction's reads and writes go through, and what they share."""
 
-    session: Session
+    session: Session  # joined to ``connection``'s transaction
+    connection: Connection
 
     def _insert_once(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
         """INSERT unless a row with the same unique ``keys`` exists: True when it was new.
@@ -41,7 +42,7 @@ class TxBase:
         """
         values = {key: value for key, value in values.items() if value is not None}
         statement = _insert_once_statement(model, self._dialect_name, tuple(keys))
-        result = self.session.connection().execute(statement, values)
+        result = self.connection.execute(statement, values)
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def _insert_new(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> int | None:
@@ -49,12 +50,12 @@ class TxBase:
         (one statement, ``ON CONFLICT DO NOTHING RETURNING id``)."""
         values = {key: value for key, value in values.items() if value is not None}
         statement = _insert_once_statement(model, self._dialect_name, tuple(keys), True)
-        found = self.session.connection().execute(statement, values).scalar()
+        found = self.connection.execute(statement, values).scalar()
         return None if found is None else int(found)
 
     @property
     def _dialect_name(self) -> str:
-        return self.session.get_bind().dialect.name
+        return self.connection.dialect.name
 
     def count(self, table: type[Base]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(table)) or 0)

@@ -49,8 +49,8 @@ class Store:
         # Messages that reactions are waiting for (kept in memory: Errbot is one process).
         self._orphans: set[tuple[str, str]] | None = None
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest Alembic revision (or to ``revision``)."""
         from alembic import command
         from alembic.config import Config
 
@@ -59,7 +59,7 @@ class Store:
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self._write_lock, self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
         self.optimize()
 
     def optimize(self) -> None:
@@ -75,13 +75,17 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         lock = self._write_lock if self.is_sqlite else _NO_LOCK
-        with lock, self._sessions() as session, session.begin():
+        # The session joins a transaction begun on the connection (its own begin and commit
+        # cost as much again as the statements of a new thread); what it holds is flushed
+        # before the connection commits.
+        with lock, self.engine.begin() as connection, self._sessions(bind=connection) as session:
             if self._orphans is None:
                 waiting = select(EventRow.channel, EventRow.item_ts).where(
                     EventRow.thread_id.is_(None)
                 )
-                self._orphans = {(c, t) for c, t in session.execute(waiting).all()}
-            yield Tx(session, lock_rows=not self.is_sqlite, orphans=self._orphans)
+                self._orphans = {(c, t) for c, t in connection.execute(waiting).all()}
+            yield Tx(session, connection, lock_rows=not self.is_sqlite, orphans=self._orphans)
+            session.flush()
 
     @property
     def writer(self) -> AbstractContextManager[Any]:

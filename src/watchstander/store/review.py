@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 
 from watchstander.store.base import TxBase
 from watchstander.store.models import EventRow, IssueRow, ThreadRow
@@ -24,6 +24,7 @@ class ReviewTx(TxBase):
             .where(
                 EventRow.kind == "reaction_added",
                 EventRow.reaction.in_(list(names)),
+                EventRow.reaction != literal_column("''"),  # the index's own words: see EventRow
                 EventRow.at >= since,
                 EventRow.thread_id.is_not(None),
             )

@@ -57,8 +57,30 @@ def _term_search(
     return sql, params
 
 
+# SQLite (migration 0007): the threads stored since the last search join the index first
+_CATCH_UP = (
+    "INSERT INTO thread_search(rowid, root_text) SELECT id, root_text FROM threads "
+    "WHERE id > (SELECT indexed_upto FROM thread_search_progress) ORDER BY id",
+    "UPDATE thread_search_progress SET indexed_upto = "
+    "(SELECT coalesce(max(id), indexed_upto) FROM threads)",
+)
+
+
 class SearchTx(TxBase):
     """A transaction's repeat topics: root posts, and full-text searches of them."""
+
+    _index_current = False  # SQLite: the full-text index was brought up to date in this tx
+
+    def _searchable(self) -> str:
+        """Bring the full-text index up to date, once a transaction (SQLite: it is not written
+        with each post); the dialect's name, for the search itself."""
+        dialect = self._dialect_name
+        if dialect == "sqlite" and not self._index_current:
+            connection = self.connection
+            for statement in _CATCH_UP:
+                connection.exec_driver_sql(statement)
+            self._index_current = True
+        return dialect
 
     def root_texts(self, since: datetime) -> list[str]:
         """The root posts of the threads posted since ``since``."""
@@ -89,9 +111,7 @@ class SearchTx(TxBase):
         terms, counted by the database; terms found nowhere are left out."""
         if not terms:
             return {}
-        sql, params = _term_search(
-            terms, self.session.get_bind().dialect.name, "count(*)", "GROUP BY {term}"
-        )
+        sql, params = _term_search(terms, self._searchable(), "count(*)", "GROUP BY {term}")
         params |= {"first": first, "last": _NO_ID if before is None else before}
         return {str(term): int(n) for term, n in self.session.execute(text(sql), params)}
 
@@ -104,7 +124,7 @@ class SearchTx(TxBase):
             return []
         inner, params = _term_search(
             terms,
-            self.session.get_bind().dialect.name,
+            self._searchable(),
             "{id} AS id, row_number() OVER (PARTITION BY {term} ORDER BY {id} DESC) AS n",
             "",
         )

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from watchstander.store.base import TxBase
@@ -83,7 +82,7 @@ class ThreadsTx(TxBase):
         if not changed:
             return
         statement = update(_THREADS).where(_THREADS.c.id == thread.id).values(changed)
-        self.session.connection().execute(statement)
+        self.connection.execute(statement)
         for key, value in changed.items():
             set_committed_value(thread, key, value)
 
@@ -91,7 +90,7 @@ class ThreadsTx(TxBase):
         """A new thread with its whole state in one statement: the row (not loaded in the
         session: nothing else is stored for it yet), or None when the thread exists already."""
         row_id = self._insert_new(ThreadRow, values, ["channel", "root_ts"])
-        return None if row_id is None else ThreadRow(id=row_id, **values)
+        return None if row_id is None else ThreadRow.loaded(id=row_id, **values)
 
     def awaited(self, channel: str, ts: str) -> bool:
         """Whether reactions that came first wait for the message ``ts``."""
@@ -207,15 +206,8 @@ class ThreadsTx(TxBase):
 
     def record_action(self, thread: ThreadRow, kind: str, due_at: datetime, now: datetime) -> bool:
         """Take a timed action once: False when it was already taken for that due time."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(
-                    ActionRow(thread_id=thread.id, kind=kind, due_at=due_at, sent_at=now)
-                )
-                self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        values = {"thread_id": thread.id, "kind": kind, "due_at": due_at, "sent_at": now}
+        return self._insert_once(ActionRow, values, ["thread_id", "kind", "due_at"])
 
     def sync_claims(self, thread: ThreadRow, claims: Sequence[tuple[str, datetime, Any]]) -> None:
         rows = self.session.scalars(
@@ -236,7 +228,7 @@ class ThreadsTx(TxBase):
     def audit(
         self, at: datetime, actor: str | None, action: str, thread: ThreadRow | None, detail: str
     ) -> None:
-        self.session.connection().execute(
+        self.connection.execute(
             _ADD_AUDIT,
             {
                 "at": at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from watchstander.store.figures import FiguresTx
@@ -15,7 +16,15 @@ from watchstander.store.threads import ThreadsTx
 class Tx(ThreadsTx, PagesTx, ReviewTx, SearchTx, FiguresTx, RotationTx):
     """One unit of work: typed reads and writes inside a single transaction."""
 
-    def __init__(self, session: Session, *, lock_rows: bool, orphans: set[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        connection: Connection,
+        *,
+        lock_rows: bool,
+        orphans: set[tuple[str, str]],
+    ) -> None:
         self.session = session
+        self.connection = connection
         self._lock_rows = lock_rows
         self._orphans = orphans
