@@ -76,6 +76,22 @@ def test_a_deleted_thread_is_not_found(store: Store) -> None:
     assert found(store, "revenue report") == {"revenue report": 1}
 
 
+def test_the_daily_upkeep_indexes_what_was_posted(store: Store) -> None:
+    """SQLite: ``optimize`` (at start and with the daily digest) leaves a search nothing to
+    index; then FTS5's own check finds the index whole without a search having run."""
+    with store.transaction() as tx:
+        first = add(tx, 1, "the revenue report does not tie out")
+        add(tx, 2, "where is the export button?")
+    store.optimize()
+    if store.is_sqlite:
+        with store.engine.begin() as connection:
+            upto = connection.exec_driver_sql("SELECT indexed_upto FROM thread_search_progress")
+            assert upto.scalar() == first.id + 1
+            check = "INSERT INTO thread_search(thread_search) VALUES ('integrity-check')"
+            connection.exec_driver_sql(check)
+    assert found(store, "export button") == {"export button": 1}
+
+
 def test_threads_indexed_before_the_upgrade_stay_found(tmp_path: Path) -> None:
     """A SQLite database from before 0007 (its index kept by an insert trigger) upgraded."""
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")

@@ -58,7 +58,7 @@ def _term_search(
 
 
 # SQLite (migration 0007): the threads stored since the last search join the index first
-_CATCH_UP = (
+SEARCH_CATCH_UP = (
     "INSERT INTO thread_search(rowid, root_text) SELECT id, root_text FROM threads "
     "WHERE id > (SELECT indexed_upto FROM thread_search_progress) ORDER BY id",
     "UPDATE thread_search_progress SET indexed_upto = "
@@ -77,7 +77,7 @@ class SearchTx(TxBase):
         dialect = self._dialect_name
         if dialect == "sqlite" and not self._index_current:
             connection = self.connection
-            for statement in _CATCH_UP:
+            for statement in SEARCH_CATCH_UP:
                 connection.exec_driver_sql(statement)
             self._index_current = True
         return dialect
