@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from watchstander.store.models import Base
 
@@ -31,8 +31,27 @@ def _insert_once_statement(
 class TxBase:
     """The session a transaction's reads and writes go through, and what they share."""
 
-    session: Session  # joined to ``connection``'s transaction
-    connection: Connection
+    connection: Connection  # in a transaction
+    _sessions: sessionmaker[Session]
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The ORM session, joined to the connection's transaction: made when first asked
+        for (the statements of a new thread need none)."""
+        if self._session is None:
+            self._session = self._sessions(bind=self.connection)
+        return self._session
+
+    def flush(self) -> None:
+        """Write what the session holds (before the transaction commits)."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def _insert_once(self, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
         """INSERT unless a row with the same unique ``keys`` exists: True when it was new.

@@ -81,17 +81,21 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         lock = self._write_lock if self.is_sqlite else _NO_LOCK
-        # The session joins a transaction begun on the connection (its own begin and commit
-        # cost as much again as the statements of a new thread); what it holds is flushed
-        # before the connection commits.
-        with lock, self.engine.begin() as connection, self._sessions(bind=connection) as session:
+        # One transaction on one connection; the ORM session, when a part of the work needs
+        # one, joins it (its own begin and commit cost as much again as the statements of a
+        # new thread, which needs none) and is flushed before the connection commits.
+        with lock, self.engine.begin() as connection:
             if self._orphans is None:
                 waiting = select(EventRow.channel, EventRow.item_ts).where(
                     EventRow.thread_id.is_(None)
                 )
                 self._orphans = {(c, t) for c, t in connection.execute(waiting).all()}
-            yield Tx(session, connection, lock_rows=not self.is_sqlite, orphans=self._orphans)
-            session.flush()
+            tx = Tx(connection, self._sessions, lock_rows=not self.is_sqlite, orphans=self._orphans)
+            try:
+                yield tx
+                tx.flush()
+            finally:
+                tx.close()
 
     @property
     def writer(self) -> AbstractContextManager[Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from watchstander.store.figures import FiguresTx
 from watchstander.store.paging import PagesTx
@@ -18,13 +18,13 @@ class Tx(ThreadsTx, PagesTx, ReviewTx, SearchTx, FiguresTx, RotationTx):
 
     def __init__(
         self,
-        session: Session,
         connection: Connection,
+        sessions: sessionmaker[Session],
         *,
         lock_rows: bool,
         orphans: set[tuple[str, str]],
     ) -> None:
-        self.session = session
         self.connection = connection
+        self._sessions = sessions
         self._lock_rows = lock_rows
         self._orphans = orphans
