@@ -402,3 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     latency_ok = not lat or (ratio(lat[1].median, lat[0].median) or math.inf) <= TARGET
     return 0 if latency_ok and all(b.ok for b in bursts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
