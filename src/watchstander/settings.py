@@ -7,9 +7,10 @@ Every setting has a working default except the secrets (SPEC section 9). A bad v
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
@@ -17,6 +18,7 @@ from watchstander.domain.review import BY_REACTION, Tag, tag_table
 from watchstander.domain.thread import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -40,6 +42,16 @@ def _tags(value: str) -> Mapping[str, Tag]:
         return tag_table(value)
     except ValueError as exc:
         raise SettingsError(f"REVIEW_REACTIONS: {exc}") from None
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
+        raise SettingsError(
+            f"TIMEZONE: unknown time zone '{value}': use an IANA name like Europe/Amsterdam"
+        ) from None
+    return value
 
 
 def _port(value: str) -> int:
@@ -100,24 +112,41 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings, or :class:`SettingsError` naming the first one that is wrong."""
+        settings, problems = cls.read(env)
+        if problems:
+            raise SettingsError(problems[0])
+        return settings
+
+    @classmethod
+    def read(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
+        """The settings (a wrong one left at its default) and one line per wrong setting."""
         env = os.environ if env is None else env
+        problems: list[str] = []
 
         def get(name: str, default: str) -> str:
             return env.get(name, "").strip() or default
 
-        def duration(name: str, default: str) -> timedelta:
+        def checked(read: Callable[[], T], fallback: Callable[[], T]) -> T:
             try:
-                return parse_duration(get(name, default))
-            except DurationError as exc:
-                raise SettingsError(f"{name}: {exc}") from None
+                return read()
+            except SettingsError as exc:
+                problems.append(str(exc))
+                return fallback()
 
-        timezone = get("TIMEZONE", "UTC")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
-            raise SettingsError(
-                f"TIMEZONE: unknown time zone '{timezone}': use an IANA name like Europe/Amsterdam"
-            ) from None
+        def duration(name: str, default: str) -> timedelta:
+            def read() -> timedelta:
+                try:
+                    return parse_duration(get(name, default))
+                except DurationError as exc:
+                    raise SettingsError(f"{name}: {exc}") from None
+
+            return checked(read, lambda: parse_duration(default))
+
+        def schedule(name: str, default: str) -> str:
+            return checked(lambda: _schedule(name, get(name, default)), lambda: default)
+
+        timezone = checked(lambda: _timezone(get("TIMEZONE", "UTC")), lambda: "UTC")
         secret_names = (
             "SLACK_BOT_TOKEN",
             "SLACK_APP_TOKEN",
@@ -127,7 +156,7 @@ class Settings:
             "GITHUB_TOKEN",
             "GITHUB_WEBHOOK_SECRET",
         )
-        return cls(
+        settings = cls(
             database_url=get("WATCHSTANDER_DATABASE_URL", DEFAULT_DATABASE_URL),
             support_channel=get("SUPPORT_CHANNEL", "support").lstrip("#"),
             digest_channel=get("DIGEST_CHANNEL", "").lstrip("#"),
@@ -148,19 +177,20 @@ class Settings:
             pagerduty_events_url=get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             pagerduty_api_url=get("PAGERDUTY_API_URL", "https://api.pagerduty.com"),
             pagerduty_schedule_id=get("PAGERDUTY_SCHEDULE_ID", ""),
-            review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
-            digest_schedule=_schedule("DIGEST_SCHEDULE", get("DIGEST_SCHEDULE", "mon-fri 09:00")),
-            review_tags=_tags(get("REVIEW_REACTIONS", "")),
+            review_schedule=schedule("REVIEW_SCHEDULE", "mon 10:00"),
+            digest_schedule=schedule("DIGEST_SCHEDULE", "mon-fri 09:00"),
+            review_tags=checked(lambda: _tags(get("REVIEW_REACTIONS", "")), lambda: BY_REACTION),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
             templates_dir=get("WATCHSTANDER_TEMPLATES", "data/templates"),
             github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
-            http_port=_port(get("WATCHSTANDER_HTTP_PORT", "3141")),
+            http_port=checked(lambda: _port(get("WATCHSTANDER_HTTP_PORT", "3141")), lambda: 3141),
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
+        return settings, problems
 
     def schedule(self) -> tuple[str, str] | None:
         """(API token, schedule id) when who is on call comes from PagerDuty."""

@@ -81,7 +81,9 @@ class LocalGitHub(LocalHTTPServer):
         rest = parts.path[len(prefix) :]
         status: int = 404
         answer: Any = {"message": "Not Found"}
-        if rest == "/issues" and method == "POST":
+        if rest == "" and method == "GET":  # the repository, as GET /repos/{owner}/{repo}
+            status, answer = 200, self._repository()
+        elif rest == "/issues" and method == "POST":
             status, answer = self._create(raw)
         elif rest == "/issues" and method == "GET":
             status, answer = 200, self._list(parse_qs(parts.query))
@@ -120,6 +122,20 @@ class LocalGitHub(LocalHTTPServer):
             self.issues.append(issue)
             self._cond.notify_all()
         return 201, issue
+
+    def _repository(self) -> dict[str, Any]:
+        owner, _, name = self.repo.partition("/")
+        return {
+            "id": 1,
+            "name": name,
+            "full_name": self.repo,
+            "owner": {"login": owner},
+            "private": True,
+            "has_issues": True,
+            "html_url": f"{self.url}/{self.repo}",
+            "url": f"{self.url}/repos/{self.repo}",
+            "permissions": {"admin": False, "push": True, "pull": True},
+        }
 
     def _list(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         state = (query.get("state") or ["open"])[0]

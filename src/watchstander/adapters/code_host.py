@@ -48,6 +48,21 @@ class CodeHost:
             seconds_between_writes=seconds_between_writes or None,
         )
         self._repo = self._github.get_repo(repo, lazy=True)
+        self._repo_name = repo
+
+    def check(self) -> str:
+        """What GitHub says of the repository and the token, in one line (for
+        ``watchstander check``); :class:`CodeHostError` when it would not say."""
+        try:
+            repo = self._github.get_repo(self._repo_name)
+            writes = bool(repo.permissions and repo.permissions.push)
+        except (GithubException, requests.RequestException) as exc:
+            raise CodeHostError(_reason(exc, "read the repository")) from None
+        if not repo.has_issues:
+            raise CodeHostError(f"{repo.full_name} has its issues turned off")
+        if not writes:
+            raise CodeHostError(f"{repo.full_name} answered, but the token cannot write issues")
+        return f"{repo.full_name} answered; the token can write its issues"
 
     def find(self, marker: str, since: datetime) -> Made | None:
         """An issue whose body holds ``marker``, among those updated since ``since``."""

@@ -64,6 +64,13 @@ class Store:
         if revision == "head":  # an older schema (a test of an upgrade) has no search upkeep
             self.optimize()
 
+    def revision(self) -> str | None:
+        """The schema's Alembic revision, as the database says (None: not migrated)."""
+        from alembic.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
     def optimize(self) -> None:
         """SQLite: bring the full-text index up to date (a search does it too, but then a
         day of posts at most is left for it) and refresh the query planner's statistics
