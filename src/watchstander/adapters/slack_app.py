@@ -22,6 +22,7 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "conversations_list": ("channels:read",),  # #support and the digest channel by name
     "files_upload_v2": ("files:write",),  # the figures' pictures, post-mortem drafts
     "users_info": ("users:read",),
+    "users_list": ("users:read",),  # watchstander check --people
     "bots_info": ("users:read",),
     "team_info": ("team:read",),
     "users_lookupByEmail": ("users:read.email",),  # on call from a PagerDuty schedule
