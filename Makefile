@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser
+.PHONY: run check test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -21,6 +21,10 @@ run: $(STAMP)
 	  echo "Watchstander: connecting to Slack in Socket Mode"; \
 	  $(BIN)/errbot -c config.py; \
 	else $(BIN)/python -m watchstander_sandbox; fi
+
+# Settings and services, one line each (see the README's "Running it on Slack")
+check: $(STAMP)
+	$(BIN)/watchstander check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
