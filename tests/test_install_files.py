@@ -27,7 +27,9 @@ def example_names() -> set[str]:
 def names_read() -> set[str]:
     found: set[str] = set()
     for path in READ_BY:
-        found |= set(re.findall(r'(?:get|env|duration|schedule)\("([A-Z][A-Z0-9_]+)"', path.read_text()))
+        found |= set(
+            re.findall(r'(?:get|env|duration|schedule)\("([A-Z][A-Z0-9_]+)"', path.read_text())
+        )
         found |= set(re.findall(r'^\s+"([A-Z][A-Z0-9_]+)",$', path.read_text(), re.MULTILINE))
     return found | ALSO_READ
 

@@ -35,7 +35,7 @@ class Postmortem(plugin.WatchstanderPlugin):
     def _postmortem(self, ctx: CommandContext, now: datetime) -> plugin.Answer:
         if ctx.thread_ts is None:
             raise CommandError("`!postmortem` works inside a #support thread: reply in it.")
-        path = self.app.postmortems.write(ctx.channel, ctx.thread_ts, now)
-        if path is None:
+        answer = self.app.reports.postmortem(ctx.channel, ctx.thread_ts, now)
+        if answer is None:
             return Note("⚠️ I have not seen this thread.")
-        return "postmortem_written", {"path": str(path)}
+        return answer

@@ -60,6 +60,7 @@ class Platform:
     group_handles: Callable[[], Mapping[str, str]] | None = None  # group id -> handle
     user_group: Callable[[str], GroupPort] | None = None  # group id -> its members
     people: People | None = None
+    names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
 
 
 def utc_now() -> datetime:
@@ -101,7 +102,8 @@ class App:
         if self.code_host is not None:
             close(self.code_host.close)
         # the services
-        self.rotation = RotationService(self.store, settings, self._schedule())
+        self.names: Callable[[str], str] = platform.names or (lambda person: person)
+        self.rotation = RotationService(self.store, settings, self._schedule(), names=self.names)
         self.triage = TriageService(
             self.store,
             settings,
@@ -123,13 +125,14 @@ class App:
             emit=self.say,
             group=platform.user_group(group) if platform.user_group and group else None,
         )
-        self.postmortems = PostmortemService(self.store, settings, platform.link)
+        self.postmortems = PostmortemService(self.store, settings, platform.link, self.names)
         self.review = ReviewService(
             self.store,
             code_host=self.code_host,
             link=platform.link,
-            postmortems=self.postmortems.write,
+            postmortems=self.postmortems.for_issue,
             tags=settings.review_tags,
+            names=self.names,
         )
         self.figures = FiguresService(
             self.store, settings, link=platform.link, on_call=self.rotation
@@ -142,6 +145,7 @@ class App:
             upload=self.say.upload,
             digest_channel=self.digest_channel,
             optimize=self.store.optimize,
+            postmortems=self.postmortems,
         )
         self.web = self._web()
 

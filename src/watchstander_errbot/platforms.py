@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from watchstander.adapters.slack_chat import EmailDirectory, GroupHandles, SlackChat, UserGroup
+from watchstander.adapters.slack_chat import (
+    EmailDirectory,
+    GroupHandles,
+    PeopleNames,
+    SlackChat,
+    UserGroup,
+)
 from watchstander.app import Platform
 from watchstander.render import PlainVoice, SlackVoice
 from watchstander.services.effects import ChatError
@@ -34,6 +40,7 @@ def slack_platform(bot: Any) -> Platform:
         group_handles=GroupHandles(web),
         user_group=lambda group: UserGroup(web, group),
         people=EmailDirectory(web),
+        names=PeopleNames(web),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from watchstander.adapters.slack_chat import PART, SlackChat, parts
+from watchstander.adapters.slack_chat import PART, PeopleNames, SlackChat, parts
 from watchstander.adapters.slack_web import ChannelPacer
 from watchstander.services.effects import ChatError
 from watchstander_sandbox.slack import LocalSlack
@@ -108,3 +108,9 @@ def test_links_and_channel_ids() -> None:
     )
     assert port.channel_id("C0SUPPORT") == "C0SUPPORT"
     assert port.channel_id("support") == "C9"
+
+
+def test_people_are_named_as_slack_names_them(slack: LocalSlack) -> None:
+    names = PeopleNames(WebClient(token=slack.bot_token, base_url=slack.api_url))
+    assert names("U0CAROL") == "Carol Smith"
+    assert names("U0NOBODY") == "U0NOBODY"  # user_not_found: the id, and no exception

@@ -60,3 +60,24 @@ def test_a_wrong_week_is_one_line_and_the_digest_lists_what_is_open(
     assert "*unclaimed*" in digest
     assert root.replace(".", "") in digest
     assert "On call: <@" in digest
+
+
+def test_a_post_mortem_draft_comes_into_its_thread(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    """!postmortem: the draft as a Markdown file in the thread, people by name, the post
+    readable; the answer says it is attached."""
+    bot = make_bot()
+    root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> checkout is down for <!here>")
+    bot.wait_posts(root, 1)
+    slack.post(DEV, SUPPORT, "!postmortem", thread_ts=root)
+    assert slack.wait_for(lambda s: len(s.files) == 1, 30), bot.log_tail()
+    (draft,) = slack.files
+    assert draft.filename.endswith(".md")
+    assert (draft.channel, draft.thread_ts) == (SUPPORT, root)
+    text = draft.content.decode()
+    assert text.startswith("# Post-mortem: @devs checkout is down for @here\n")
+    assert "- Posted by: Carol Smith" in text
+    assert POSTER not in text
+    answer = bot.wait_posts(root, 2)[1].params["text"]
+    assert answer.startswith("📝 Post-mortem draft attached: `"), answer

@@ -269,8 +269,9 @@ def test_calendar_feed_and_signed_pagerduty_webhooks(
         status, feed = _http("GET", f"http://127.0.0.1:{port}/oncall.ics")
         assert status == 200
         assert b"BEGIN:VCALENDAR" in feed
-        assert b"On call: U0BOB" in feed
-        assert b"On call: U0CAROL" in feed
+        assert b"On call: Bob de Vries" in feed  # names, as Slack gives them
+        assert b"On call: Carol Smith" in feed
+        assert b"On call: U0" not in feed
 
         root = slack.post(POSTER, SUPPORT, "<!subteam^S0DEVS|@devs> payments are failing")
         bot.wait_posts(root, 2)

@@ -231,7 +231,9 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "digest": digest(),
     "stats": stats(),
     "review": review(),
-    "postmortem_written": st.fixed_dictionaries({"path": HOSTILE}),
+    "postmortem_written": st.fixed_dictionaries(
+        {"name": HOSTILE, "path": HOSTILE, "failed": st.one_of(st.none(), HOSTILE)}
+    ),
     "pictures_failed": st.fixed_dictionaries({"error": HOSTILE}),
     "help": st.fixed_dictionaries(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from triage_helpers import CHANNEL, at, harness, post, react, reply, ts
@@ -14,38 +15,66 @@ from watchstander.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 
 
+NAMES = {"U0CAROL": "Carol Diaz", "U0DAVE": "Dave Lee", "U0EVIL": "Eve Mallory"}
+
+
+def service(store: Store, tmp_path: Path) -> PostmortemService:
+    settings = Settings.from_env(
+        {"POSTMORTEM_DIR": str(tmp_path), "WATCHSTANDER_TEMPLATES": str(ROOT / "data/templates")}
+    )
+    link = lambda c, t: f"https://slack/{c}/{t}"  # noqa: E731
+    return PostmortemService(store, settings, link, lambda person: NAMES.get(person, person))
+
+
 def test_the_draft_holds_the_timeline_with_durations(store: Store, tmp_path: Path) -> None:
     h = harness(store)
     h.service.handle_message(post(0, "U0CAROL", "<!here> checkout fails for everyone"), at(0))
     h.service.handle_reaction(react(4, 0, "U0DAVE", "eyes"), at(4))
     h.service.handle_message(reply(9, 0, "U0DAVE", "rolled back, need 30 minutes"), at(9))
     h.commands.resolve(CommandContext(CHANNEL, "U0DAVE", ts(40), ts(0)), "fixed", at(40))
-    settings = Settings.from_env(
-        {"POSTMORTEM_DIR": str(tmp_path), "WATCHSTANDER_TEMPLATES": str(ROOT / "data/templates")}
-    )
-    path = PostmortemService(store, settings, lambda c, t: f"https://slack/{c}/{t}").write(
-        CHANNEL, ts(0), at(60)
-    )
-    assert path is not None
-    assert path.parent == tmp_path
-    assert path.suffix == ".md"
-    text = path.read_text()
-    assert text.startswith("# Post-mortem: @\u2060here checkout fails for everyone")
+    draft = service(store, tmp_path).write(CHANNEL, ts(0), at(60))
+    assert draft is not None
+    assert draft.path.parent == tmp_path
+    assert draft.path.suffix == ".md"
+    text = draft.path.read_text()
+    assert text == draft.text
+    assert text.startswith("# Post-mortem: @here checkout fails for everyone\n")
+    assert "- Posted by: Carol Diaz" in text
+    assert "- Assignee: Dave Lee" in text
     assert "Time to claim: 4m · time to resolve: 40m" in text
     for what, offset in (
-        ("posted by U0CAROL", "0m"),
-        ("claimed by U0DAVE", "4m"),
+        ("posted by Carol Diaz", "0m"),
+        ("claimed by Dave Lee", "4m"),
         ("status update", "9m"),
-        ("resolved by U0DAVE", "40m"),
+        ("resolved by Dave Lee", "40m"),
     ):
         assert f"| {what} | {offset} |" in text
-    assert "> &lt;!here&gt; checkout fails" in text  # quoted, cannot mention
-    again = PostmortemService(store, settings, lambda c, t: "x").write(CHANNEL, ts(0), at(61))
-    assert again == path  # rewritten in place, not a second file
-    assert (
-        PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, "9.9", at(1))
-        is None
+    assert "> @here checkout fails for everyone" in text  # readable: a file pings nobody
+    assert "U0CAROL" not in text
+    assert "U0DAVE" not in text
+    assert "&lt;" not in text
+    again = service(store, tmp_path).write(CHANNEL, ts(0), at(61))
+    assert again is not None
+    assert again.path == draft.path  # rewritten in place, not a second file
+    assert service(store, tmp_path).write(CHANNEL, "9.9", at(1)) is None
+
+
+def test_the_draft_for_github_mentions_nobody(store: Store, tmp_path: Path) -> None:
+    h = harness(store)
+    hostile = (
+        "<!channel> <!subteam^S0DEVS|@devs> <@U0EVIL> broke it, see "
+        "<https://evil.example|the log> <script>alert(1)</script> ping @octocat"
     )
+    h.service.handle_message(post(0, "U0CAROL", hostile), at(0))
+    text = service(store, tmp_path).for_issue(CHANNEL, ts(0), at(1))
+    assert text is not None
+    bare = re.sub(r"`[^`]*`", "", text)  # what is not in a code span
+    assert "@" not in bare, bare
+    for mention in ("`@channel`", "`@devs`", "`@octocat`"):
+        assert mention in text
+    assert "Eve Mallory broke it, see the log (https://evil.example)" in text
+    assert "<script>" not in text
+    assert "U0EVIL" not in text
 
 
 def test_the_team_can_edit_the_template(store: Store, tmp_path: Path) -> None:
@@ -59,6 +88,6 @@ def test_the_team_can_edit_the_template(store: Store, tmp_path: Path) -> None:
             "WATCHSTANDER_TEMPLATES": str(tmp_path / "templates"),
         }
     )
-    path = PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, ts(0), at(1))
-    assert path is not None
-    assert path.read_text() == "PM report is wrong (general)\n"
+    draft = PostmortemService(store, settings, lambda c, t: f"{c}/{t}").write(CHANNEL, ts(0), at(1))
+    assert draft is not None
+    assert draft.path.read_text() == "PM report is wrong (general)\n"

@@ -129,18 +129,29 @@ def test_a_review_looks_back_one_week_by_default(store: Store) -> None:
     assert later.plan.counts == {}  # a week after the last tag (23 minutes): none is in
 
 
-def test_a_post_mortem_issue_links_its_draft(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
+def test_a_post_mortem_issue_holds_its_draft_and_names(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
     week(store)
     written: list[str] = []
 
     def write(channel: str, root_ts: str, now: object) -> str:
         written.append(root_ts)
-        return f"data/postmortems/{root_ts}.md"
+        return f"# Post-mortem of {root_ts}\n\nthe draft's text"
 
-    service = ReviewService(store, code_host=host, link=lambda c, t: t, postmortems=write)
+    names = {POSTER: "Carol Diaz"}
+    service = ReviewService(
+        store,
+        code_host=host,
+        link=lambda c, t: t,
+        postmortems=write,
+        names=lambda person: names.get(person, person),
+    )
     service.run(at(60), since=at(-1))
     (pm,) = [i for i in gh.issues if i["labels"] == [{"name": "postmortem"}]]
-    assert f"Post-mortem draft: `data/postmortems/{written[0]}.md`" in pm["body"]
+    assert f"# Post-mortem of {written[0]}\n\nthe draft's text" in pm["body"]
+    assert "- Posted by: Carol Diaz\n" in pm["body"]
+    assert POSTER not in pm["body"]
     assert pm["body"].rstrip().endswith("-->")  # the marker stays last
 
 

@@ -227,3 +227,21 @@ class EmailDirectory:
             return None
         email = (user.get("profile") or {}).get("email")
         return str(email) if email else None
+
+
+class PeopleNames:
+    """A Slack user id -> the person's name as people read it (``users.info``: the real name,
+    else the display name); the id itself when Slack will not say. The client caches."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __call__(self, user_id: str) -> str:
+        try:
+            user = self._client.users_info(user=user_id).get("user") or {}
+        except SLACK_FAILURES as exc:
+            log.info("no name for a Slack user: %s", slack_error(exc))
+            return user_id
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or profile.get("display_name") or user.get("name")
+        return str(name or user_id)

@@ -10,11 +10,12 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from watchstander.domain.levels import escape_slack, first_line
+from watchstander.domain.levels import first_line
+from watchstander.domain.markup import for_github, readable
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def plan(
     threads: Iterable[TaggedThread],
     made: set[tuple[str, str]],
     tags: Mapping[str, Tag] = BY_REACTION,
+    name_of: Callable[[str], str] = lambda person: person,
 ) -> Plan:
-    """The week's counts, and an issue draft per thread and kind not ``made`` before."""
+    """The week's counts, and an issue draft per thread and kind not ``made`` before
+    (people in it by ``name_of``)."""
     out = Plan()
     for thread in threads:
         known = [tags[t] for t in sorted(thread.tags) if t in tags]
@@ -127,24 +130,27 @@ def plan(
             out.open_threads.append(thread)
         for tag in known:
             if tag.kind and (thread.key, tag.kind) not in made:
-                out.drafts.append(draft(thread, tag))
+                out.drafts.append(draft(thread, tag, name_of))
     return out
 
 
-def draft(thread: TaggedThread, tag: Tag) -> IssueDraft:
+def draft(
+    thread: TaggedThread, tag: Tag, name_of: Callable[[str], str] = lambda person: person
+) -> IssueDraft:
     assert tag.kind is not None
     summary = first_line(thread.root_text, TITLE_LIMIT) or "(a #support thread with no text)"
     prefix = {"postmortem": "Post-mortem: ", "onboarding": "Onboarding: "}.get(tag.kind, "")
     title = (prefix + summary)[:TITLE_LIMIT]
-    quoted = escape_slack(thread.root_text[:QUOTE_LIMIT]) or "(empty)"
+    quoted = for_github(readable(thread.root_text[:QUOTE_LIMIT], name_of, at_people=False))
+    quoted = quoted or "(empty)"
     if len(thread.root_text) > QUOTE_LIMIT:
         quoted += "…"
     lines = [
         f"From a {thread.level} thread in #support ({tag.meaning}): {thread.link}",
         "",
-        f"- Posted by: {thread.poster or 'unknown'} (Slack user id)",
+        f"- Posted by: {name_of(thread.poster) if thread.poster else 'unknown'}",
         f"- Level: {thread.level}",
-        f"- Claimed by: {thread.claimed_by or 'nobody'}"
+        f"- Claimed by: {name_of(thread.claimed_by) if thread.claimed_by else 'nobody'}"
         + (f" at {thread.claimed_at:%Y-%m-%d %H:%M} UTC" if thread.claimed_at else ""),
         "- Resolved: "
         + (f"{thread.resolved_at:%Y-%m-%d %H:%M} UTC" if thread.resolved_at else "not yet"),

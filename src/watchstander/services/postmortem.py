@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watchstander.domain.durations import format_duration
-from watchstander.domain.levels import escape_slack, first_line
+from watchstander.domain.markup import for_github, readable
 from watchstander.domain.thread import ThreadState
 from watchstander.services.thread_state import load_state
 from watchstander.settings import Settings
@@ -32,11 +32,26 @@ class Story:
     bugs: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A written draft: its file on the bot's disk, and its text."""
+
+    path: Path
+    text: str
+
+
 class PostmortemService:
-    def __init__(self, store: Store, settings: Settings, link: Callable[[str, str], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        link: Callable[[str, str], str],
+        names: Callable[[str], str] = lambda person: person,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.link = link
+        self.names = names  # people by name, not by id
         self.out = Path(settings.postmortem_dir)
         loader = FileSystemLoader(settings.templates_dir)
         self._env = Environment(
@@ -55,7 +70,7 @@ class PostmortemService:
             state = load_state(tx, thread, self.settings.policy)
             page = tx.page(thread)
             bugs = [
-                (first_line(state.root_text, 60), row.url)
+                (_headline(readable(state.root_text, self.names), 60), row.url)
                 for row in tx.issues_for([thread.id])
                 if row.kind == "bug" and row.status == "made"
             ]
@@ -63,61 +78,85 @@ class PostmortemService:
         acked = page.updated_at if page is not None and page.status == "acknowledged" else None
         return Story(state, paged, acked, bugs)
 
-    def write(self, channel: str, root_ts: str, now: datetime) -> Path | None:
+    def write(self, channel: str, root_ts: str, now: datetime) -> Draft | None:
         """Write (or rewrite) the draft for one thread; None when the thread is unknown."""
         story = self.story(channel, root_ts)
         if story is None:
             return None
+        text = self._render(channel, root_ts, story, now, github=False)
+        day = (story.state.posted_at or now).astimezone(self.settings.tz).strftime("%Y-%m-%d")
+        title = _headline(readable(story.state.root_text), 80)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "thread"
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / f"{day}-{slug}-{root_ts.replace('.', '')}.md"
+        path.write_text(text, encoding="utf-8")
+        return Draft(path, text)
+
+    def for_issue(self, channel: str, root_ts: str, now: datetime) -> str | None:
+        """The draft written to disk, and its text as a GitHub issue shows it (where an
+        ``@name`` would notify someone: each is in a code span)."""
+        if self.write(channel, root_ts, now) is None:
+            return None
+        story = self.story(channel, root_ts)
+        return None if story is None else self._render(channel, root_ts, story, now, github=True)
+
+    def _render(
+        self, channel: str, root_ts: str, story: Story, now: datetime, *, github: bool
+    ) -> str:
         state, paged_at, acknowledged_at, bugs = (
             story.state,
             story.paged_at,
             story.acknowledged_at,
             story.bugs,
         )
-        tz = self.settings.tz
+        tz, name = self.settings.tz, self.names
         posted = state.posted_at
         rows: list[tuple[datetime, str]] = []
         if posted is not None:
-            rows.append((posted, f"posted by {state.poster or 'someone'}"))
+            rows.append((posted, f"posted by {name(state.poster) if state.poster else 'someone'}"))
         rows += [(at, f"raised to {level.label}") for at, level in state.level_changes]
         if paged_at is not None:
             rows.append((paged_at, "paged through PagerDuty"))
         if acknowledged_at is not None:
             rows.append((acknowledged_at, "page acknowledged"))
-        rows += [(c.at, f"claimed by {c.user}") for c in state.claims]
+        rows += [(c.at, f"claimed by {name(c.user)}") for c in state.claims]
         rows += [(at, "status update") for at in state.updates]
         rows += [(at, kind.value.replace("_", " ")) for at, kind in state.bot_actions]
         if state.resolved_at is not None:
-            rows.append((state.resolved_at, f"resolved by {state.resolved_by or 'someone'}"))
+            by = name(state.resolved_by) if state.resolved_by else "someone"
+            rows.append((state.resolved_at, f"resolved by {by}"))
         rows.sort(key=lambda row: row[0])
-        title = first_line(state.root_text, 80) or "a #support thread"
+        root = readable(state.root_text[:4000], name, at_people=not github)
+        if github:
+            root = for_github(root)
+        title = _headline(readable(state.root_text, name), 80) or "a #support thread"
+        if github:
+            title = for_github(title)
+        assignee = state.assignee or (state.claims[-1].user if state.claims else None)
         data = {
             "title": title,
             "written": _clock(now, tz),
             "link": self.link(channel, root_ts),
             "level": state.level.label,
-            "poster": state.poster,
-            "assignee": state.assignee or (state.claims[-1].user if state.claims else None),
+            "poster": name(state.poster) if state.poster else None,
+            "assignee": name(assignee) if assignee else None,
             "time_to_claim": _since(posted, state.claims[0].at if state.claims else None),
             "time_to_resolve": _since(posted, state.resolved_at),
-            "quote": "\n".join(
-                "> " + line for line in escape_slack(state.root_text[:4000]).splitlines()
-            )
+            "quote": "\n".join("> " + line for line in root.splitlines())
             or "> (the post was not seen)",
             "timezone": self.settings.timezone,
             "timeline": [
                 {"when": _clock(at, tz), "what": what, "offset": _since(posted, at) or "—"}
                 for at, what in rows
             ],
-            "actions": [f"{title} ({url})" for title, url in bugs],
+            "actions": [f"{for_github(t) if github else t} ({url})" for t, url in bugs],
         }
-        text = self._env.get_template(TEMPLATE).render(**data)
-        day = (posted or now).astimezone(tz).strftime("%Y-%m-%d")
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "thread"
-        self.out.mkdir(parents=True, exist_ok=True)
-        path = self.out / f"{day}-{slug}-{root_ts.replace('.', '')}.md"
-        path.write_text(text, encoding="utf-8")
-        return path
+        return self._env.get_template(TEMPLATE).render(**data)
+
+
+def _headline(text: str, limit: int) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def _clock(at: datetime, tz: tzinfo) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from watchstander.domain.figures import Week, parse_week
 from watchstander.services.effects import Effect, Speaker
 from watchstander.services.figures import FiguresService
 from watchstander.services.pictures import heatmap_png, trend_png
+from watchstander.services.postmortem import PostmortemService
 from watchstander.services.review import Closed, ReviewResult, ReviewService
 from watchstander.settings import Settings
 
@@ -28,7 +30,9 @@ class Reports:
         upload: Uploader,
         digest_channel: Callable[[], str],
         optimize: Callable[[], None] = lambda: None,
+        postmortems: PostmortemService | None = None,
     ) -> None:
+        self.postmortems = postmortems
         self.settings = settings
         self.figures = figures
         self.review = review
@@ -36,6 +40,20 @@ class Reports:
         self.upload = upload  # -> the reason, when the platform did not take the files
         self.digest_channel = digest_channel
         self.optimize = optimize
+
+    def postmortem(
+        self, channel: str, thread_ts: str, now: datetime
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The thread's post-mortem draft written, and uploaded into the thread as a file:
+        what to answer, or None when the thread is unknown."""
+        draft = (
+            None if self.postmortems is None else self.postmortems.write(channel, thread_ts, now)
+        )
+        if draft is None:
+            return None
+        name = draft.path.name
+        failed = self.upload(channel, thread_ts, [(name, draft.text.encode(), "Post-mortem draft")])
+        return "postmortem_written", {"name": name, "path": str(draft.path), "failed": failed}
 
     def digest(self, channel: str, thread_ts: str | None, now: datetime) -> str | None:
         """The daily digest: who is on call, open urgent threads, unanswered questions."""

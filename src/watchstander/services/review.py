@@ -77,6 +77,9 @@ class ReviewResult:
     topics: list[Topic] = field(default_factory=list)
 
 
+DRAFT_LIMIT = 50_000  # of a post-mortem draft in its GitHub issue
+
+
 class ReviewService:
     def __init__(
         self,
@@ -84,14 +87,16 @@ class ReviewService:
         *,
         code_host: CodeHostPort | None,
         link: Callable[[str, str], str],
-        postmortems: Callable[[str, str, datetime], object] | None = None,
+        postmortems: Callable[[str, str, datetime], str | None] | None = None,
         tags: Mapping[str, Tag] = BY_REACTION,
+        names: Callable[[str], str] = lambda person: person,
     ) -> None:
+        self.names = names  # people by name in the issues, not by id
         self.store = store
         self.tags = tags  # reaction name -> tag (REVIEW_REACTIONS)
         self.code_host = code_host
         self.link = link
-        self.postmortems = postmortems  # writes a thread's draft, returns its path
+        self.postmortems = postmortems  # writes a thread's draft, returns it as GitHub shows it
 
     def run(
         self, now: datetime, *, dry_run: bool = False, since: datetime | None = None
@@ -123,7 +128,7 @@ class ReviewService:
             for t in threads
         ]
         rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
-        the_plan = plan(tagged, made, self.tags)
+        the_plan = plan(tagged, made, self.tags, self.names)
         result = ReviewResult(since, dry_run, the_plan)
         result.topics = repeat_topics(self.store, since, self.link)
         if dry_run:
@@ -181,9 +186,10 @@ class ReviewService:
                 return
         body = draft.body
         if draft.kind == "postmortem" and self.postmortems is not None:
-            path = self.postmortems(draft.thread.channel, draft.thread.root_ts, now)
-            if path is not None:
-                body = body.replace(draft.marker, f"Post-mortem draft: `{path}`\n\n{draft.marker}")
+            document = self.postmortems(draft.thread.channel, draft.thread.root_ts, now)
+            if document is not None:  # the draft in the issue (GitHub takes 65,536 characters)
+                text = document[:DRAFT_LIMIT]
+                body = body.replace(draft.marker, f"---\n\n{text}\n\n{draft.marker}")
         try:  # an issue about this thread cannot be older than its post
             made = self.code_host.create_once(
                 draft.title,

@@ -44,8 +44,11 @@ class RotationService:
         store: Store,
         settings: Settings,
         external: Callable[[datetime], OnCall] | None = None,
+        *,
+        names: Callable[[str], str] = lambda person: person,
     ) -> None:
         self.store = store
+        self.names = names  # a person's id -> their name (the calendar feed says names)
         self.settings = settings
         self.external = external  # a PagerDuty schedule: then it alone says who is on call
         self._fallback = AdminsOnCall(settings)
@@ -137,7 +140,7 @@ class RotationService:
             for shift in timeline(rotation, overrides, now, now + timedelta(weeks=weeks)):
                 event = Event()
                 event.add("uid", f"{shift.person}-{int(shift.start.timestamp())}@watchstander")
-                event.add("summary", f"On call: {shift.person}")
+                event.add("summary", f"On call: {self.names(shift.person)}")
                 event.add("dtstart", shift.start)
                 event.add("dtend", shift.end)
                 event.add("dtstamp", now)
