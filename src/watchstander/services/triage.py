@@ -18,17 +18,8 @@ from typing import Any
 
 from watchstander.domain.durations import format_duration, parse_commitment
 from watchstander.domain.levels import Level, parse_level
-from watchstander.domain.thread import (
-    Change,
-    Due,
-    Event,
-    Kind,
-    Said,
-    ThreadState,
-    changes,
-    due,
-    replay,
-)
+from watchstander.domain.said import Change, Said, changes
+from watchstander.domain.thread import Due, Event, Kind, ThreadState, due, replay
 from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
