@@ -62,6 +62,7 @@ class Settings:
     claim_target: timedelta = timedelta(minutes=15)
     response_target: timedelta = timedelta(hours=1)
     general_response_target: timedelta = timedelta(days=1)
+    general_close_after: timedelta = timedelta(days=3)
     bot_admins: tuple[str, ...] = ()
     rotation_admins: tuple[str, ...] = ()
     slack_api_url: str = "https://slack.com/api/"
@@ -92,6 +93,7 @@ class Settings:
             emergency_update_interval=self.emergency_update_interval,
             claim_target=self.claim_target,
             response_target=self.response_target,
+            general_close_after=self.general_close_after,
         )
 
     @property
@@ -142,6 +144,7 @@ class Settings:
             claim_target=duration("CLAIM_TARGET", "15m"),
             response_target=duration("RESPONSE_TARGET", "1h"),
             general_response_target=duration("GENERAL_RESPONSE_TARGET", "1d"),
+            general_close_after=duration("GENERAL_CLOSE_AFTER", "3d"),
             bot_admins=_list(get("BOT_ADMINS", "")),
             rotation_admins=_list(get("ROTATION_ADMINS", "")),
             slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),

@@ -45,9 +45,12 @@ class Kind(StrEnum):
     ESCALATION = "escalation"
     CLAIM_REMINDER = "claim_reminder"
     BREACH = "breach"
+    QUIET_CLOSE = "quiet_close"  # an answered general question, quiet for a while: closed
 
 
-BOT_ACTIONS = frozenset({Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH})
+BOT_ACTIONS = frozenset(
+    {Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH, Kind.QUIET_CLOSE}
+)
 COMMANDS = frozenset({Kind.CLAIM, Kind.UNCLAIM, Kind.HANDOFF, Kind.RESOLVE, Kind.ETA})
 # What these do depends on who holds the thread: they are replayed in the order recorded.
 HOLDER_KINDS = COMMANDS | {Kind.REPLY, Kind.REACTION_ADDED, Kind.REACTION_REMOVED}
@@ -86,6 +89,7 @@ class Policy:
     emergency_update_interval: timedelta = timedelta(minutes=15)
     claim_target: timedelta = timedelta(minutes=15)
     response_target: timedelta = timedelta(hours=1)
+    general_close_after: timedelta = timedelta(days=3)
 
     def interval(self, level: Level) -> timedelta:
         if level is Level.EMERGENCY:
@@ -124,6 +128,9 @@ class ThreadState:
     resolved_by: str | None = None
     resolve_note: str = ""
     resolved_by_reaction: bool = False
+    answered_at: datetime | None = None  # the first reply by someone other than the poster
+    last_activity_at: datetime | None = None  # the latest message, reaction or command
+    closed_quietly: bool = False
     bot_actions: list[tuple[datetime, Kind]] = field(default_factory=list)
 
     @property
@@ -180,6 +187,11 @@ def replay(events: Iterable[Event], policy: Policy) -> ThreadState:
 
 
 def _apply(s: ThreadState, e: Event, policy: Policy) -> None:
+    if e.kind not in BOT_ACTIONS:
+        if s.last_activity_at is None or e.at > s.last_activity_at:
+            s.last_activity_at = e.at
+        if s.closed_quietly and (e.kind is Kind.REPLY or e.level > s.level):
+            _reopen(s)  # a new reply (or a raised level) after a quiet close
     if e.kind in (Kind.POST, Kind.REPLY, Kind.EDIT):
         _raise_level(s, e.level, e.at, policy)
     if e.kind is Kind.POST:
@@ -189,6 +201,8 @@ def _apply(s: ThreadState, e: Event, policy: Policy) -> None:
     elif e.kind is Kind.REPLY and e.actor:
         if s.poster is not None and e.actor != s.poster:  # the post seen: someone else
             _responded(s, e.at)
+            if s.answered_at is None or e.at < s.answered_at:
+                s.answered_at = e.at
             if s.assignee is None and s.is_open:
                 _claim(s, e.actor, e.at, policy)
         if e.actor == s.assignee:
@@ -265,6 +279,9 @@ def _command(s: ThreadState, e: Event, policy: Policy) -> None:
 
 
 def _bot_action(s: ThreadState, e: Event, policy: Policy) -> None:
+    if e.kind is Kind.QUIET_CLOSE:
+        _quiet_close(s, e.at, policy)
+        return
     s.bot_actions.append((e.at, e.kind))
     if e.kind is Kind.CLAIM_REMINDER:
         s.claim_reminded = True
@@ -306,6 +323,31 @@ def _resolve(s: ThreadState, actor: str, at: datetime, note: str) -> None:
         s.claims[-1] = replace(s.claims[-1], released_at=at)
 
 
+def quiet_since(s: ThreadState, policy: Policy) -> datetime | None:
+    """An open general question someone answered closes quietly once nothing has happened in
+    it for ``general_close_after``: from when (None: it does not)."""
+    if not s.is_open or s.level is not Level.GENERAL or s.answered_at is None:
+        return None
+    return s.last_activity_at
+
+
+def _quiet_close(s: ThreadState, at: datetime, policy: Policy) -> None:
+    """Taken only if still true where it is replayed: a reply that reached the bot after the
+    close, with an earlier ``ts``, undoes it (the thread was not quiet after all)."""
+    since = quiet_since(s, policy)
+    if since is None or since + policy.general_close_after > at:
+        return
+    s.bot_actions.append((at, Kind.QUIET_CLOSE))
+    _resolve(s, "", since, "")  # resolved when it went quiet: its last word settled it
+    s.resolved_by, s.closed_quietly = None, True
+
+
+def _reopen(s: ThreadState) -> None:
+    if s.claims and s.claims[-1].released_at == s.resolved_at and s.assignee is not None:
+        s.claims[-1] = replace(s.claims[-1], released_at=None)
+    s.resolved_at, s.resolved_by, s.closed_quietly = None, None, False
+
+
 # --- what falls due -------------------------------------------------------------------------
 
 
@@ -317,6 +359,9 @@ class Due:
 
 def next_due(s: ThreadState, policy: Policy) -> Due | None:
     """The next timed action of this thread, whether or not its time has come."""
+    quiet = quiet_since(s, policy)
+    if quiet is not None:
+        return Due(Kind.QUIET_CLOSE, quiet + policy.general_close_after)
     if not s.watched:
         return None
     if s.assignee is None:

@@ -195,7 +195,8 @@ class TriageService:
                 if action is None:
                     break
                 if tx.record_action(thread, action.kind.value, action.at, now):
-                    taken.append(self._action_effect(thread, state, action, now))
+                    if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
+                        taken.append(self._action_effect(thread, state, action, now))
                     escalated = escalated or (
                         action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
                     )
