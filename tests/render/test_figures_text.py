@@ -4,9 +4,9 @@ the first words of its post."""
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 
-from watchstander.domain.figures import LevelFigures, WeeklyFigures, week_of
+from watchstander.domain.figures import Digest, LevelFigures, OpenThread, WeeklyFigures, week_of
 from watchstander.render import Renderer, SlackVoice
 from watchstander.render.views import views
 from watchstander.settings import Settings
@@ -43,3 +43,14 @@ def test_the_share_is_over_the_threads_that_can_be_judged() -> None:
     judged = LevelFigures("urgent", threads=4, answered=3, in_target=3)
     line = line_of(RENDERER.render("stats", {"figures": figures(judged)}), "urgent")
     assert line.startswith("• urgent: 75% answered within 1h 00m;")
+
+
+def test_the_digest_names_each_thread_by_its_first_words_quoted() -> None:
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    link = "https://acme.slack.com/archives/C0SUPPORT/p1"
+    urgent = OpenThread(link, "urgent", now - timedelta(hours=3), None, True, "export <!here> is…")
+    question = OpenThread(link, "general", now - timedelta(days=2), None, True, "Where is it?")
+    digest = Digest(now, None, None, None, (urgent,), 1, 1, 1, (question,), 1)
+    text = RENDERER.render("digest", {"digest": digest})
+    assert f"<{link}|urgent> “export &lt;!here&gt; is…” 3h 00m old" in text
+    assert f"<{link}|question> “Where is it?” 2d 0h old" in text

@@ -189,3 +189,13 @@ def test_a_thread_not_yet_at_its_target_is_neither_in_nor_out(store: Store) -> N
     fresh = service(store).weekly(alone, alone.start + timedelta(hours=9, minutes=3)).levels[0]
     assert (fresh.threads, fresh.pending, fresh.share_in_target) == (1, 1, None)  # not 0%
     assert service(store).weekly(alone, alone.end).levels[0].share_in_target == 0.0  # later: out
+
+
+def test_the_digest_names_each_thread_by_the_first_words_of_its_post(store: Store) -> None:
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    words = "the revenue report does not tie out since Monday, please look"
+    thread(store, now - timedelta(hours=3), 1, root_text=f"<!subteam^S0ONCALL|@oncall> {words}")
+    thread(store, now - timedelta(days=2), 0, root_text="Where is the export button?")
+    digest = service(store).digest(now)
+    assert digest.open[0].words == "@\u2060oncall the revenue report does not tie out…"
+    assert digest.unanswered[0].words == "Where is the export button?"

@@ -190,6 +190,7 @@ class OpenThread:
     posted_at: datetime
     assignee: str | None
     late: bool  # no first response within the level's target
+    words: str = ""  # the first words of its post: how the digest names it
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ def digest_lines(threads: Sequence[OpenThread], now: datetime) -> list[dict[str,
             "age": age(t, now),
             "assignee": t.assignee or "",
             "late": "yes" if t.late else "",
+            "words": t.words,
         }
         for t in threads
     ]

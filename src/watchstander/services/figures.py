@@ -24,7 +24,7 @@ from watchstander.domain.figures import (
     local_hours,
     weeks_up_to,
 )
-from watchstander.domain.levels import Level
+from watchstander.domain.levels import Level, first_words
 from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
 
@@ -120,5 +120,10 @@ class FiguresService:
         posted = row.posted_at or row.created_at
         late = row.first_response_at is None and posted < late_before
         return OpenThread(
-            self.link(row.channel, row.root_ts), Level(row.level).label, posted, row.assignee, late
+            self.link(row.channel, row.root_ts),
+            Level(row.level).label,
+            posted,
+            row.assignee,
+            late,
+            first_words(row.root_text or ""),
         )
