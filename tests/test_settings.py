@@ -130,6 +130,10 @@ def test_good_values_are_read_and_blanks_are_the_defaults() -> None:
     assert settings.policy.general_close_after == timedelta(days=3)  # GENERAL_CLOSE_AFTER
     later = Settings.from_env({"GENERAL_CLOSE_AFTER": "5d"}).policy.general_close_after
     assert later == timedelta(days=5)
+    assert "today" in settings.topic_stopwords
+    assert "heute" not in settings.topic_stopwords
+    german = Settings.from_env({"TOPIC_STOPWORDS": "Heute, bitte,,danke "}).topic_stopwords
+    assert {"heute", "bitte", "danke", "today"} <= german
 
 
 def test_secrets_are_kept_but_never_shown() -> None:

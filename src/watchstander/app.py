@@ -130,6 +130,7 @@ class App:
             link=platform.link,
             postmortems=self.postmortems.write,
             tags=settings.review_tags,
+            stop=settings.topic_stopwords,
         )
         self.figures = FiguresService(
             self.store, settings, link=platform.link, on_call=self.rotation

@@ -13,7 +13,7 @@ from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
-from watchstander.domain.review import BY_REACTION, Tag, tag_table
+from watchstander.domain.review import BY_REACTION, STOPWORDS, Tag, stopwords, tag_table
 from watchstander.domain.thread import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
@@ -72,6 +72,7 @@ class Settings:
     review_schedule: str = "mon 10:00"
     digest_schedule: str = "mon-fri 09:00"
     review_tags: Mapping[str, Tag] = field(default_factory=lambda: BY_REACTION)
+    topic_stopwords: frozenset[str] = STOPWORDS  # with TOPIC_STOPWORDS (other languages)
     github_poll_interval: timedelta = timedelta(minutes=15)
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
@@ -154,6 +155,7 @@ class Settings:
             review_schedule=_schedule("REVIEW_SCHEDULE", get("REVIEW_SCHEDULE", "mon 10:00")),
             digest_schedule=_schedule("DIGEST_SCHEDULE", get("DIGEST_SCHEDULE", "mon-fri 09:00")),
             review_tags=_tags(get("REVIEW_REACTIONS", "")),
+            topic_stopwords=stopwords(_list(get("TOPIC_STOPWORDS", ""))),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
