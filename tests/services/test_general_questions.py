@@ -5,6 +5,7 @@ or reaction, on the service's own clock (passed in): no message, the timer from 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from triage_helpers import CHANNEL, at, harness, post, react, reply, ts
 
@@ -85,3 +86,29 @@ def test_the_setting_sets_the_quiet_period(store: Store) -> None:
     h.service.handle_message(post(0, POSTER, QUESTION), at(0))
     h.service.handle_message(reply(5, 0, DEV, "top right"), at(5))
     assert h.service.earliest_due() == at(125)
+
+
+def test_questions_answered_before_the_upgrade_are_looked_at_once(tmp_path: Path) -> None:
+    """A database from before 0009: its answered general questions had no due time; after
+    the upgrade the timer closes the quiet one and gives the recent one its true time."""
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        store.migrate("0008")
+        h = harness(store)
+        for root, answered in ((0, 5), (6000, 6005)):
+            h.service.handle_message(post(root, POSTER, QUESTION), at(root))
+            h.service.handle_message(reply(answered, root, DEV, "top right"), at(answered))
+        h.service.handle_message(post(7000, POSTER, "unanswered"), at(7000))
+        with store.transaction() as tx:  # as the code before 0009 stored them
+            for root in (0, 6000):
+                thread = tx.thread(CHANNEL, ts(root))
+                assert thread is not None
+                tx.save_thread(thread, {"next_due_at": None, "next_due_kind": None})
+        store.migrate()
+        assert h.service.earliest_due() is not None
+        assert h.service.run_due(at(6010)) == 2
+        assert listed(store, 6010) == [ts(6000), ts(7000)]
+        assert h.service.earliest_due() == at(6005 + QUIET)
+        assert h.said == []
+    finally:
+        store.dispose()
