@@ -9,6 +9,7 @@ from pathlib import Path
 
 from triage_helpers import CHANNEL, at, harness, post, react, reply, ts
 
+from watchstander.render import Renderer, SlackVoice
 from watchstander.services.effects import CommandContext
 from watchstander.store import Store
 
@@ -37,6 +38,9 @@ def test_an_answered_question_closes_quietly_once_and_leaves_the_list(store: Sto
     info = h.commands.thread_info(CommandContext(CHANNEL, POSTER, ts(9), ts(0)), at(8 + QUIET))
     assert info["resolved"] is not None
     assert info["resolved_by"] is None
+    assert info["quietly"] is True
+    said = Renderer(SlackVoice()).render("thread", info)
+    assert "(answered, then quiet for 3d: closed by itself)" in said
     assert h.service.earliest_due() is None
     with store.transaction() as tx:
         thread = tx.thread(CHANNEL, ts(0))
