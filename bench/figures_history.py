@@ -72,7 +72,7 @@ def measure(
             started = time.perf_counter()
             digest = figures.digest(NOW)
             digests.append(time.perf_counter() - started)
-            weekly = figures.weekly(WEEK)
+            weekly = figures.weekly(WEEK, NOW)
             sql.append(time.perf_counter() - started)
         statements = sum(seen.values())
         started = time.perf_counter()

@@ -159,8 +159,8 @@ def test_the_scheduled_digest_is_posted_in_the_digest_channel(running: tuple[App
     assert f"On call: <@{ALICE}>" in digest
     assert "Open urgent and emergency threads: *1* (1 unclaimed, 1 with no answer" in digest
     assert (
-        f"<https://slack.test/C0SUPPORT/{root}|urgent> 2h 00m old, *unclaimed*, ⏰ no answer yet"
-        in digest
+        f"<https://slack.test/C0SUPPORT/{root}|urgent> “@\u2060oncall help” 2h 00m old, "
+        "*unclaimed*, ⏰ no answer yet" in digest
     )
 
 

@@ -16,6 +16,7 @@ DURATIONS = [
     "CLAIM_TARGET",
     "RESPONSE_TARGET",
     "GENERAL_RESPONSE_TARGET",
+    "GENERAL_CLOSE_AFTER",
     "GITHUB_POLL_INTERVAL",
 ]
 CHECKED = [*DURATIONS, "TIMEZONE", "WATCHSTANDER_HTTP_PORT", "REVIEW_SCHEDULE", "DIGEST_SCHEDULE"]
@@ -126,6 +127,13 @@ def test_good_values_are_read_and_blanks_are_the_defaults() -> None:
     assert (settings.support_channel, settings.oncall_handle) == ("help-desk", "oncall")
     assert settings.emergency_tags == ("devs", "here")
     assert settings.digest_target == "help-desk"  # no DIGEST_CHANNEL: the support channel
+    assert settings.policy.general_close_after == timedelta(days=3)  # GENERAL_CLOSE_AFTER
+    later = Settings.from_env({"GENERAL_CLOSE_AFTER": "5d"}).policy.general_close_after
+    assert later == timedelta(days=5)
+    assert "today" in settings.topic_stopwords
+    assert "heute" not in settings.topic_stopwords
+    german = Settings.from_env({"TOPIC_STOPWORDS": "Heute, bitte,,danke "}).topic_stopwords
+    assert {"heute", "bitte", "danke", "today"} <= german
 
 
 def test_secrets_are_kept_but_never_shown() -> None:

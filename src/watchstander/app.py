@@ -133,6 +133,7 @@ class App:
             postmortems=self.postmortems.for_issue,
             tags=settings.review_tags,
             names=self.names,
+            stop=settings.topic_stopwords,
         )
         self.figures = FiguresService(
             self.store, settings, link=platform.link, on_call=self.rotation

@@ -14,7 +14,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
-from watchstander.domain.review import BY_REACTION, Tag, tag_table
+from watchstander.domain.review import BY_REACTION, STOPWORDS, Tag, stopwords, tag_table
 from watchstander.domain.thread import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
@@ -74,6 +74,7 @@ class Settings:
     claim_target: timedelta = timedelta(minutes=15)
     response_target: timedelta = timedelta(hours=1)
     general_response_target: timedelta = timedelta(days=1)
+    general_close_after: timedelta = timedelta(days=3)
     bot_admins: tuple[str, ...] = ()
     rotation_admins: tuple[str, ...] = ()
     slack_api_url: str = "https://slack.com/api/"
@@ -83,6 +84,7 @@ class Settings:
     review_schedule: str = "mon 10:00"
     digest_schedule: str = "mon-fri 09:00"
     review_tags: Mapping[str, Tag] = field(default_factory=lambda: BY_REACTION)
+    topic_stopwords: frozenset[str] = STOPWORDS  # with TOPIC_STOPWORDS (other languages)
     github_poll_interval: timedelta = timedelta(minutes=15)
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
@@ -104,6 +106,7 @@ class Settings:
             emergency_update_interval=self.emergency_update_interval,
             claim_target=self.claim_target,
             response_target=self.response_target,
+            general_close_after=self.general_close_after,
         )
 
     @property
@@ -171,6 +174,7 @@ class Settings:
             claim_target=duration("CLAIM_TARGET", "15m"),
             response_target=duration("RESPONSE_TARGET", "1h"),
             general_response_target=duration("GENERAL_RESPONSE_TARGET", "1d"),
+            general_close_after=duration("GENERAL_CLOSE_AFTER", "3d"),
             bot_admins=_list(get("BOT_ADMINS", "")),
             rotation_admins=_list(get("ROTATION_ADMINS", "")),
             slack_api_url=get("SLACK_API_URL", "https://slack.com/api/"),
@@ -180,6 +184,7 @@ class Settings:
             review_schedule=schedule("REVIEW_SCHEDULE", "mon 10:00"),
             digest_schedule=schedule("DIGEST_SCHEDULE", "mon-fri 09:00"),
             review_tags=checked(lambda: _tags(get("REVIEW_REACTIONS", "")), lambda: BY_REACTION),
+            topic_stopwords=stopwords(_list(get("TOPIC_STOPWORDS", ""))),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),

@@ -1,6 +1,13 @@
 import pytest
 
-from watchstander.domain.levels import Level, escape_slack, first_line, handles_in, parse_level
+from watchstander.domain.levels import (
+    Level,
+    escape_slack,
+    first_line,
+    first_words,
+    handles_in,
+    parse_level,
+)
 
 TAGS = ("devs", "here", "channel")
 
@@ -54,3 +61,13 @@ def test_odd_unicode_and_huge_posts() -> None:
     text = "🔥" * 20_000 + " <!subteam^S0ONCALL|@oncall> " + "\u202e\u0000ç" * 5_000
     assert level(text) == Level.URGENT
     assert len(first_line(text)) <= 80
+
+
+def test_first_words_name_a_thread() -> None:
+    post = "Where is the export button on the new reports page?\nI looked everywhere"
+    assert first_words(post) == "Where is the export button on the new…"
+    assert first_words("export broken") == "export broken"
+    assert first_words("  \n ") == ""
+    named = first_words("<!subteam^S0ONCALL|@oncall> <@U1|bob> the <https://x.y|report> is off")
+    assert named == "@\u2060oncall @\u2060bob the report is off"
+    assert len(first_words("x" * 500)) <= 80

@@ -59,7 +59,8 @@ def test_a_general_post_is_not_watched() -> None:
     assert not s.watched
     assert s.assignee == DEV
     assert s.next_checkin_at is None
-    assert next_due(s, POLICY) is None
+    # no check-in: only the quiet close of an answered question (test_general_close.py)
+    assert next_due(s, POLICY) == Due(Kind.QUIET_CLOSE, at(3) + POLICY.general_close_after)
     assert due(s, POLICY, at(1000)) is None
 
 

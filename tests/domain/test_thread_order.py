@@ -22,16 +22,8 @@ from thread_events import (
 )
 
 from watchstander.domain.levels import Level
-from watchstander.domain.thread import (
-    Change,
-    Claim,
-    Kind,
-    Said,
-    changes,
-    ordered,
-    replay,
-    said_after,
-)
+from watchstander.domain.said import Change, Said, changes, said_after
+from watchstander.domain.thread import Claim, Kind, ordered, replay
 
 # ------------------------------------------------------------------- replay order
 

@@ -4,8 +4,10 @@ is asked about, and how its answers become topics."""
 from datetime import UTC, datetime, timedelta
 
 from watchstander.domain.review import (
+    STOPWORDS,
     TopicThread,
     keywords,
+    stopwords,
     topic_candidates,
     topic_terms,
     topics,
@@ -74,3 +76,22 @@ def test_the_weeks_most_frequent_terms_are_looked_for_before_it() -> None:
     assert week_terms(counts, week_threads=300) == ["vpn down", "vpn", "export", "printer"]
     assert week_terms(counts, week_threads=300, limit=2) == ["vpn down", "vpn"]
     assert "the" in week_terms(counts, week_threads=10_000)  # 2% of a big week: kept
+
+
+def test_common_chat_words_name_no_topic() -> None:
+    post = "Hi anyone? Since last Monday morning the export issue is back, please help, thanks"
+    assert keywords(post) == ["export"]
+    assert topic_terms([post, "last export today please", "thanks, last time export"]) == ["export"]
+    assert "down" not in STOPWORDS  # "VPN down" names a problem
+
+
+def test_a_team_adds_the_common_words_of_its_other_languages() -> None:
+    stop = stopwords([" Bitte", "heute", ""])
+    assert {"bitte", "heute"} < stop
+    assert stop > STOPWORDS
+    post = "Bitte: der Export ist heute kaputt"
+    assert keywords(post, stop) == ["der", "export", "ist", "kaputt"]
+    terms = topic_terms([post], stop=stop)
+    assert "kaputt" in terms
+    assert not [t for t in terms if "bitte" in t or "heute" in t]
+    assert "bitte" in keywords(post)  # the built-in list alone is English

@@ -7,13 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from watchstander.domain.levels import Level
-from watchstander.domain.thread import (
-    Event,
-    Kind,
-    Policy,
-    ThreadState,
-    replay,
-)
+from watchstander.domain.thread import BOT_ACTIONS, Event, Kind, Policy, ThreadState, replay
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POLICY = Policy()  # check-ins every 30m (15m for emergencies), claim in 15m, answer in 1h
@@ -64,10 +58,9 @@ def bot(kind: Kind, minutes: float) -> Event:
 
 def recorded(*events: Event) -> list[Event]:
     """``events`` as the bot recorded them, in this order (``seq`` 1, 2, ...)."""
-    return [e if e.kind in BOT else replace(e, seq=n) for n, e in enumerate(events, start=1)]
-
-
-BOT = {Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH}
+    return [
+        e if e.kind in BOT_ACTIONS else replace(e, seq=n) for n, e in enumerate(events, start=1)
+    ]
 
 
 def state(*events: Event) -> ThreadState:

@@ -49,3 +49,25 @@ def test_an_edited_command_is_not_run_again(testbot: Bot) -> None:
     testbot.bot.callback_message(edited)
     with pytest.raises(Empty):
         testbot.pop_message(timeout=1)
+
+
+def test_threads_leaves_out_an_answered_question_once_it_closed_quietly(testbot: Bot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from watchstander.services.inbound import InboundMessage, datetime_to_ts
+
+    app = testbot.bot.plugin_manager.get_plugin_obj_by_name("Triage").app
+    triage = app.triage
+    # a day ahead of real time, as the timer tests do: the bot's own timer job never runs
+    # here; the due time is passed in
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    root = datetime_to_ts(base)
+    question = InboundMessage(triage.channel_id, root, None, "U0CAROL", "where is export?")
+    answer = InboundMessage(
+        triage.channel_id, datetime_to_ts(base + timedelta(minutes=5)), root, "U0DAVE", "top right"
+    )
+    assert triage.handle_message(question, base)
+    assert triage.handle_message(answer, base + timedelta(minutes=5))
+    assert "where is export?" in testbot.exec_command("!threads")
+    assert triage.run_due(base + timedelta(days=3, minutes=5)) == 1
+    assert one_line(testbot.exec_command("!threads")) == "No open threads."

@@ -92,7 +92,9 @@ def week() -> Week:
 @st.composite
 def digest(draw: st.DrawFn) -> dict[str, Any]:
     def thread() -> OpenThread:
-        return OpenThread(draw(URL), draw(HOSTILE), NOW, draw(PERSON), draw(st.booleans()))
+        return OpenThread(
+            draw(URL), draw(HOSTILE), NOW, draw(PERSON), draw(st.booleans()), draw(HOSTILE)
+        )
 
     shown = [thread() for _ in range(draw(st.integers(0, 3)))]
     return {

@@ -23,7 +23,7 @@ def test_the_sample_week_fills_the_database_and_the_history(store: Store) -> Non
         assert tx.count(ThreadRow) == len(roots) == len(THREADS)
     assert any(m.get("bot_id") for m in history)  # the bot's answers are in the history
     figures = FiguresService(store, settings, link=lambda c, t: t).weekly(
-        week_of(date(2026, 11, 16), settings.tz)
+        week_of(date(2026, 11, 16), settings.tz), NOW
     )
     assert figures.total == len(THREADS)
     assert {level.level for level in figures.levels if level.threads} == {

@@ -17,6 +17,7 @@ from watchstander.store import Store
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEK = week_of(date(2026, 11, 16), AMS)  # Mon 16 Nov 00:00 CET = Sun 15 Nov 23:00 UTC
+LATER = WEEK.end + timedelta(days=30)  # every thread of the week is past its target
 M, H = 60.0, 3600.0
 URGENT = [  # (first response, claim, resolve) after the post, in seconds; None: not yet
     (1 * M, 2 * M, 1 * H),
@@ -65,7 +66,7 @@ def golden(store: Store) -> None:
 
 def test_golden_figures(store: Store) -> None:
     golden(store)
-    figures = service(store).weekly(WEEK)
+    figures = service(store).weekly(WEEK, LATER)
     general, urgent, emergency = figures.levels
     assert (general.threads, general.answered, general.in_target) == (4, 3, 2)
     assert (urgent.threads, urgent.answered, urgent.in_target) == (5, 5, 5)
@@ -92,7 +93,7 @@ def test_golden_figures(store: Store) -> None:
 
 def test_the_trend_and_the_hours_are_in_local_time(store: Store) -> None:
     golden(store)
-    figures = service(store).weekly(WEEK)
+    figures = service(store).weekly(WEEK, LATER)
     assert len(figures.trend) == 12
     assert figures.trend[-1][0] == WEEK
     assert [sum(c.values()) for _, c in figures.trend][-4:] == [1, 0, 1, 10]
@@ -118,7 +119,7 @@ def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
     thread(store, at(10, 25, 1, 30), 1, 60.0)  # Sun 02:30 CET, an hour later
     thread(store, at(10, 25, 22, 30), 0)  # Sun 23:30 CET: in
     thread(store, at(10, 25, 23, 10), 0)  # Mon 00:10 CET: the next week
-    figures = service(store).weekly(week)
+    figures = service(store).weekly(week, week.end + timedelta(days=30))
     assert figures.total == 4
     assert figures.heatmap[6][2] == 2  # 02:30 twice: once in summer time, once in winter time
     assert figures.heatmap[6][23] == 1  # 23:30 CET (23:55 CEST the Sunday before is not in)
@@ -128,14 +129,14 @@ def test_a_week_across_the_change_to_winter_time(store: Store) -> None:
 
 
 def test_an_empty_week_and_one_with_open_threads_only(store: Store) -> None:
-    empty = service(store).weekly(WEEK)
+    empty = service(store).weekly(WEEK, LATER)
     assert empty.total == 0
     assert empty.busiest == ()
     assert sum(map(sum, empty.heatmap)) == 0
     assert all(level.share_in_target is None for level in empty.levels)
     thread(store, WEEK.start + timedelta(hours=30), 1)
     thread(store, WEEK.start + timedelta(hours=31), 2, 120.0)
-    only_open = service(store).weekly(WEEK)
+    only_open = service(store).weekly(WEEK, LATER)
     assert only_open.total == 2
     assert only_open.open_threads == 2
     assert only_open.levels[2].spread("first_response").p50 == 120.0
@@ -166,3 +167,35 @@ def test_the_daily_digest(store: Store) -> None:
     assert digest.unanswered_count == 1
     assert digest.unanswered[0].level == "general"
     assert not digest.quiet
+
+
+def test_a_thread_not_yet_at_its_target_is_neither_in_nor_out(store: Store) -> None:
+    """`!stats this` three minutes after a question: pending, not "0% answered"."""
+    now = WEEK.start + timedelta(days=2)
+    thread(store, now - timedelta(minutes=3), 0)  # general, 3 minutes old: pending
+    thread(store, now - timedelta(hours=2), 0, 10 * M)  # answered within a day: in
+    thread(store, now - timedelta(days=1, minutes=1), 0)  # unanswered past a day: out
+    thread(store, now - timedelta(minutes=20), 1)  # urgent, 20 minutes old: pending
+    thread(store, now - timedelta(minutes=70), 1, 65 * M)  # answered after the target: out
+    thread(store, now - timedelta(minutes=10), 1, None, None, 60.0)  # closed unanswered: out
+    general, urgent, emergency = service(store).weekly(WEEK, now).levels
+    assert (general.threads, general.pending, general.in_target) == (3, 1, 1)
+    assert general.out_of_target == 1
+    assert general.share_in_target == 0.5
+    assert (urgent.threads, urgent.pending, urgent.in_target, urgent.out_of_target) == (3, 1, 0, 2)
+    assert emergency.share_in_target is None
+    alone = week_of(date(2026, 11, 23), AMS)
+    thread(store, alone.start + timedelta(hours=9), 0)
+    fresh = service(store).weekly(alone, alone.start + timedelta(hours=9, minutes=3)).levels[0]
+    assert (fresh.threads, fresh.pending, fresh.share_in_target) == (1, 1, None)  # not 0%
+    assert service(store).weekly(alone, alone.end).levels[0].share_in_target == 0.0  # later: out
+
+
+def test_the_digest_names_each_thread_by_the_first_words_of_its_post(store: Store) -> None:
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    words = "the revenue report does not tie out since Monday, please look"
+    thread(store, now - timedelta(hours=3), 1, root_text=f"<!subteam^S0ONCALL|@oncall> {words}")
+    thread(store, now - timedelta(days=2), 0, root_text="Where is the export button?")
+    digest = service(store).digest(now)
+    assert digest.open[0].words == "@\u2060oncall the revenue report does not tie out…"
+    assert digest.unanswered[0].words == "Where is the export button?"

@@ -95,13 +95,24 @@ class LevelFigures:
     answered: int = 0  # with a first response
     in_target: int = 0  # first response within the level's target
     spreads: Mapping[str, Spread] = field(default_factory=dict)
+    pending: int = 0  # open, unanswered, not yet at the target: neither in nor out of it
 
     def spread(self, metric: str) -> Spread:
         return self.spreads.get(metric, Spread())
 
     @property
+    def judged(self) -> int:
+        """Threads whose target moment has passed, or that were answered (or closed)."""
+        return self.threads - self.pending
+
+    @property
+    def out_of_target(self) -> int:
+        return self.judged - self.in_target
+
+    @property
     def share_in_target(self) -> float | None:
-        return None if not self.threads else self.in_target / self.threads
+        """In target, of the threads that can be judged: None when there are none yet."""
+        return None if not self.judged else self.in_target / self.judged
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,7 @@ class OpenThread:
     posted_at: datetime
     assignee: str | None
     late: bool  # no first response within the level's target
+    words: str = ""  # the first words of its post: how the digest names it
 
 
 @dataclass(frozen=True)
@@ -212,6 +224,7 @@ def digest_lines(threads: Sequence[OpenThread], now: datetime) -> list[dict[str,
             "age": age(t, now),
             "assignee": t.assignee or "",
             "late": "yes" if t.late else "",
+            "words": t.words,
         }
         for t in threads
     ]

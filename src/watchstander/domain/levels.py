@@ -91,3 +91,13 @@ def first_line(text: str, limit: int = 80) -> str:
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
     return line
+
+
+def first_words(text: str, count: int = 8, limit: int = 80) -> str:
+    """The first ``count`` words of a post's first line (as :func:`first_line` makes it
+    harmless), with "…" when there is more: how a list names a thread."""
+    words = first_line(text, 10_000).split()
+    out = " ".join(words[:count])
+    if len(out) > limit:
+        return out[: limit - 1].rstrip() + "…"
+    return out + ("…" if len(words) > count else "")

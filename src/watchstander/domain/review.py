@@ -178,6 +178,11 @@ TOPIC_LIMIT = 5
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]", re.UNICODE)
 _NOT_WORDS = re.compile(r"<[^>]*>|:[a-z0-9_+'-]+:|`{3}.*?`{3}|`[^`]*`|https?://\S+", re.DOTALL)
 _TOPIC_TEXT = 2000  # the first characters of a post are enough to name its topic
+# No library among the dependencies keeps a stop-word list (and the databases' own differ:
+# PostgreSQL's English one, none in SQLite's FTS5), so the words are kept here: English
+# function words (Snowball's list, less the ones that name a support problem, like "down")
+# and the filler of a chat channel (greetings, thanks, "today", "anyone", "issue"). A team
+# that writes in other languages adds its own with TOPIC_STOPWORDS.
 _STOP = (
     "a about above after again against all also am an and any anyone anything are aren't as at",
     "be because been before being below between both but by can can't cannot could couldn't did",
@@ -192,8 +197,20 @@ _STOP = (
     "wouldn't yet you you're your yours yourself yourselves one hi hello hey help error errors",
     "fail fails failed failing wrong anybody today yesterday tomorrow again issue problem question",
     "guys folks team ok okay sure quick thing things work working works",
+    "last next first another ago earlier later soon since already anymore currently right",
+    "morning afternoon evening tonight day days week weeks hour hours minute minutes time",
+    "monday tuesday wednesday thursday friday saturday sunday weekend",
+    "everyone everybody somebody else sorry pls plz thx cheers idea ideas wondering",
+    "questions issues problems happen happened happening seeing seem seemed really maybe",
+    "around back bit lot lots much many every ever able use using used look",
+    "looking looks check checking stuff etc kind ought",
 )
 STOPWORDS = frozenset(" ".join(_STOP).split())
+
+
+def stopwords(extra: Iterable[str] = ()) -> frozenset[str]:
+    """The stop-words, with a team's own (TOPIC_STOPWORDS), in lower case."""
+    return STOPWORDS | {word.strip().lower() for word in extra if word.strip()}
 
 
 @dataclass(frozen=True)
@@ -211,20 +228,22 @@ class Topic:
     threads: tuple[TopicThread, ...]  # the newest of this week's, newest first
 
 
-def keywords(text: str) -> list[str]:
+def keywords(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
     """The words of a post that can name a topic, in order: lower case, without mentions,
     links, emoji codes, code, numbers or stop-words."""
     text = _NOT_WORDS.sub(" ", text[:_TOPIC_TEXT])
     words = (m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _WORD.finditer(text))
-    return [w for w in words if len(w) >= 3 and w not in STOPWORDS and "'" not in w]
+    return [w for w in words if len(w) >= 3 and w not in stop and "'" not in w]
 
 
-def topic_terms(texts: Iterable[str], limit: int = TOPIC_TERMS) -> list[str]:
+def topic_terms(
+    texts: Iterable[str], limit: int = TOPIC_TERMS, stop: frozenset[str] = STOPWORDS
+) -> list[str]:
     """The words and neighbouring word pairs of this week's posts, those in most posts first:
     what the database is asked to find over the window."""
     posts: Counter[str] = Counter()
     for text in texts:
-        words = keywords(text)
+        words = keywords(text, stop)
         pairs = {f"{a} {b}" for a, b in itertools.pairwise(words) if a != b}
         posts.update(set(words) | pairs)
     ranked = sorted(posts.items(), key=lambda kv: (-kv[1], -kv[0].count(" "), kv[0]))

@@ -9,9 +9,10 @@ thread, and a 👀 that reaches the bot late, with an earlier ``ts``, cannot tak
 the bot has already confirmed. Everything else (the poster, the level, the first response)
 is the same in whatever order the events arrive.
 
-Effects come from comparing what the bot already said (``Said``) with the new state, so
-nothing is said twice. Timed work (check-ins, reminders, breaches, escalations) is recorded as
-events of the bot's own, and :func:`due` says which one falls due next.
+Effects come from comparing what the bot already said with the new state, so nothing is said
+twice (see :mod:`watchstander.domain.said`). Timed work (check-ins, reminders, breaches,
+escalations, the quiet close of an answered general question) is recorded as events of the
+bot's own, and :func:`due` says which one falls due next.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ class Kind(StrEnum):
     ESCALATION = "escalation"
     CLAIM_REMINDER = "claim_reminder"
     BREACH = "breach"
+    QUIET_CLOSE = "quiet_close"  # an answered general question, quiet for a while: closed
 
 
-BOT_ACTIONS = frozenset({Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH})
+BOT_ACTIONS = frozenset(
+    {Kind.CHECKIN, Kind.ESCALATION, Kind.CLAIM_REMINDER, Kind.BREACH, Kind.QUIET_CLOSE}
+)
 COMMANDS = frozenset({Kind.CLAIM, Kind.UNCLAIM, Kind.HANDOFF, Kind.RESOLVE, Kind.ETA})
 # What these do depends on who holds the thread: they are replayed in the order recorded.
 HOLDER_KINDS = COMMANDS | {Kind.REPLY, Kind.REACTION_ADDED, Kind.REACTION_REMOVED}
@@ -85,6 +89,7 @@ class Policy:
     emergency_update_interval: timedelta = timedelta(minutes=15)
     claim_target: timedelta = timedelta(minutes=15)
     response_target: timedelta = timedelta(hours=1)
+    general_close_after: timedelta = timedelta(days=3)
 
     def interval(self, level: Level) -> timedelta:
         if level is Level.EMERGENCY:
@@ -123,6 +128,9 @@ class ThreadState:
     resolved_by: str | None = None
     resolve_note: str = ""
     resolved_by_reaction: bool = False
+    answered_at: datetime | None = None  # the first reply by someone other than the poster
+    last_activity_at: datetime | None = None  # the latest message, reaction or command
+    closed_quietly: bool = False
     bot_actions: list[tuple[datetime, Kind]] = field(default_factory=list)
 
     @property
@@ -179,6 +187,11 @@ def replay(events: Iterable[Event], policy: Policy) -> ThreadState:
 
 
 def _apply(s: ThreadState, e: Event, policy: Policy) -> None:
+    if e.kind not in BOT_ACTIONS:
+        if s.last_activity_at is None or e.at > s.last_activity_at:
+            s.last_activity_at = e.at
+        if s.closed_quietly and (e.kind is Kind.REPLY or e.level > s.level):
+            _reopen(s)  # a new reply (or a raised level) after a quiet close
     if e.kind in (Kind.POST, Kind.REPLY, Kind.EDIT):
         _raise_level(s, e.level, e.at, policy)
     if e.kind is Kind.POST:
@@ -188,6 +201,8 @@ def _apply(s: ThreadState, e: Event, policy: Policy) -> None:
     elif e.kind is Kind.REPLY and e.actor:
         if s.poster is not None and e.actor != s.poster:  # the post seen: someone else
             _responded(s, e.at)
+            if s.answered_at is None or e.at < s.answered_at:
+                s.answered_at = e.at
             if s.assignee is None and s.is_open:
                 _claim(s, e.actor, e.at, policy)
         if e.actor == s.assignee:
@@ -264,6 +279,9 @@ def _command(s: ThreadState, e: Event, policy: Policy) -> None:
 
 
 def _bot_action(s: ThreadState, e: Event, policy: Policy) -> None:
+    if e.kind is Kind.QUIET_CLOSE:
+        _quiet_close(s, e.at, policy)
+        return
     s.bot_actions.append((e.at, e.kind))
     if e.kind is Kind.CLAIM_REMINDER:
         s.claim_reminded = True
@@ -305,6 +323,31 @@ def _resolve(s: ThreadState, actor: str, at: datetime, note: str) -> None:
         s.claims[-1] = replace(s.claims[-1], released_at=at)
 
 
+def quiet_since(s: ThreadState, policy: Policy) -> datetime | None:
+    """An open general question someone answered closes quietly once nothing has happened in
+    it for ``general_close_after``: from when (None: it does not)."""
+    if not s.is_open or s.level is not Level.GENERAL or s.answered_at is None:
+        return None
+    return s.last_activity_at
+
+
+def _quiet_close(s: ThreadState, at: datetime, policy: Policy) -> None:
+    """Taken only if still true where it is replayed: a reply that reached the bot after the
+    close, with an earlier ``ts``, undoes it (the thread was not quiet after all)."""
+    since = quiet_since(s, policy)
+    if since is None or since + policy.general_close_after > at:
+        return
+    s.bot_actions.append((at, Kind.QUIET_CLOSE))
+    _resolve(s, "", since, "")  # resolved when it went quiet: its last word settled it
+    s.resolved_by, s.closed_quietly = None, True
+
+
+def _reopen(s: ThreadState) -> None:
+    if s.claims and s.claims[-1].released_at == s.resolved_at and s.assignee is not None:
+        s.claims[-1] = replace(s.claims[-1], released_at=None)
+    s.resolved_at, s.resolved_by, s.closed_quietly = None, None, False
+
+
 # --- what falls due -------------------------------------------------------------------------
 
 
@@ -316,6 +359,9 @@ class Due:
 
 def next_due(s: ThreadState, policy: Policy) -> Due | None:
     """The next timed action of this thread, whether or not its time has come."""
+    quiet = quiet_since(s, policy)
+    if quiet is not None:
+        return Due(Kind.QUIET_CLOSE, quiet + policy.general_close_after)
     if not s.watched:
         return None
     if s.assignee is None:
@@ -336,58 +382,3 @@ def due(s: ThreadState, policy: Policy, now: datetime) -> Due | None:
     """The timed action to take now, if one has come due."""
     action = next_due(s, policy)
     return action if action is not None and action.at <= now else None
-
-
-# --- what to say ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Said:
-    """What the bot has already told the thread (kept with the thread in the store)."""
-
-    level: Level = Level.GENERAL
-    assignee: str | None = None
-    resolved: bool = False
-    next_checkin_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str
-    level: Level
-    assignee: str | None = None
-    previous: str | None = None
-    at: datetime | None = None
-
-
-def changes(said: Said, s: ThreadState, new: Iterable[Event]) -> list[Change]:
-    """What the thread must be told after ``new`` events, given what it was already told."""
-    out: list[Change] = []
-    if s.is_open and s.level >= Level.URGENT and s.level > said.level:
-        out.append(Change("announce", s.level, s.assignee, at=s.next_checkin_at))
-    elif s.level >= Level.URGENT and s.is_open:
-        if s.assignee is not None and s.assignee != said.assignee:
-            kind = "handed_off" if said.assignee else "claimed"
-            out.append(Change(kind, s.level, s.assignee, said.assignee, s.next_checkin_at))
-        elif s.assignee is None and said.assignee is not None:
-            out.append(Change("released", s.level, None, said.assignee))
-        elif s.assignee is not None and s.next_checkin_at != said.next_checkin_at:
-            committed = any(
-                e.until is not None and e.actor == s.assignee
-                for e in new
-                if e.kind in (Kind.REPLY, Kind.ETA)
-            )
-            if committed:
-                out.append(Change("eta", s.level, s.assignee, at=s.next_checkin_at))
-    if not s.is_open and not said.resolved and s.level >= Level.URGENT:
-        out.append(Change("resolved", s.level, s.resolved_by))
-    return out
-
-
-def said_after(s: ThreadState) -> Said:
-    return Said(
-        level=s.level,
-        assignee=s.assignee,
-        resolved=not s.is_open,
-        next_checkin_at=s.next_checkin_at,
-    )

@@ -52,6 +52,7 @@ def stats_view(figures: WeeklyFigures, settings: Settings) -> dict[str, Any]:
                 "level": level.level,
                 "threads": level.threads,
                 "in_target": "—" if share is None else f"{share:.0%}",
+                "pending": level.pending,
                 "target": duration(targets.get(n, targets[1]).total_seconds()),
                 **{
                     m: f"{duration(level.spread(m).p50)} / {duration(level.spread(m).p90)}"

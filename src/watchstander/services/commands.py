@@ -112,6 +112,8 @@ class ThreadCommands:
             "first_response": clock(state.first_response_at, now),
             "resolved": clock(state.resolved_at, now),
             "resolved_by": state.resolved_by,
+            "quietly": state.closed_quietly,
+            "close_after": format_duration(self.triage.policy.general_close_after),
             "next_checkin": clock(state.next_checkin_at, now) if state.watched else None,
             "breached": state.breached,
             "updates": len(state.updates),

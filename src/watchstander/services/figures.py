@@ -24,7 +24,7 @@ from watchstander.domain.figures import (
     local_hours,
     weeks_up_to,
 )
-from watchstander.domain.levels import Level
+from watchstander.domain.levels import Level, first_words
 from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
 
@@ -81,11 +81,13 @@ class FiguresService:
             unanswered_count=quiet_count,
         )
 
-    def weekly(self, week: Week) -> WeeklyFigures:
+    def weekly(self, week: Week, now: datetime) -> WeeklyFigures:
+        """A week's figures as they stand at ``now`` (a question not yet at its target is
+        pending: neither in nor out of it)."""
         tz = self.settings.tz
         trend = weeks_up_to(week, tz)
         with self.store.transaction() as tx:
-            counts = tx.level_counts(week.start, week.end, self.targets())
+            counts = tx.level_counts(week.start, week.end, self.targets(), now)
             spreads = tx.spreads(week.start, week.end)
             weekly = tx.weekly_counts([w.start for w in trend] + [trend[-1].end])
             buckets, already_local = tx.hour_buckets(week.start, week.end, self.settings.timezone)
@@ -95,8 +97,9 @@ class FiguresService:
         levels = tuple(
             LevelFigures(
                 Level(n).label,
-                *counts.get(n, (0, 0, 0, 0))[:3],
+                *counts.get(n, (0, 0, 0, 0, 0))[:3],
                 spreads=by_level.get(n, {}),
+                pending=counts.get(n, (0, 0, 0, 0, 0))[4],
             )
             for n in (Level.GENERAL, Level.URGENT, Level.EMERGENCY)
         )
@@ -117,5 +120,10 @@ class FiguresService:
         posted = row.posted_at or row.created_at
         late = row.first_response_at is None and posted < late_before
         return OpenThread(
-            self.link(row.channel, row.root_ts), Level(row.level).label, posted, row.assignee, late
+            self.link(row.channel, row.root_ts),
+            Level(row.level).label,
+            posted,
+            row.assignee,
+            late,
+            first_words(row.root_text or ""),
         )

@@ -17,7 +17,8 @@ from typing import Any
 
 from watchstander.adapters.pager import PagerError
 from watchstander.domain.levels import Level, first_line
-from watchstander.domain.thread import Change, Policy, Said, ThreadState
+from watchstander.domain.said import Change, Said
+from watchstander.domain.thread import Policy, ThreadState
 from watchstander.services.effects import Effect, PagerPort, Speaker
 from watchstander.services.oncall import OnCall
 from watchstander.services.thread_state import load_state

@@ -65,7 +65,7 @@ class Reports:
         """A week's figures (the last whole week by default) in ``channel``, and their two
         pictures in the thread of that message."""
         week = week or parse_week("last", now, self.settings.tz)
-        figures = self.figures.weekly(week)
+        figures = self.figures.weekly(week, now)
         ts = self.say(Effect("stats", channel, thread_ts, {"figures": figures}))
         if not figures.total and not any(sum(c.values()) for _, c in figures.trend):
             return ts

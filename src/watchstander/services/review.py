@@ -18,6 +18,7 @@ from watchstander.adapters.code_host import CodeHostError
 from watchstander.domain.levels import Level
 from watchstander.domain.review import (
     BY_REACTION,
+    STOPWORDS,
     TOPIC_EXAMPLES,
     TOPIC_WINDOW_WEEKS,
     IssueDraft,
@@ -90,10 +91,12 @@ class ReviewService:
         postmortems: Callable[[str, str, datetime], str | None] | None = None,
         tags: Mapping[str, Tag] = BY_REACTION,
         names: Callable[[str], str] = lambda person: person,
+        stop: frozenset[str] = STOPWORDS,
     ) -> None:
         self.names = names  # people by name in the issues, not by id
         self.store = store
         self.tags = tags  # reaction name -> tag (REVIEW_REACTIONS)
+        self.stop = stop  # words that name no topic (TOPIC_STOPWORDS added)
         self.code_host = code_host
         self.link = link
         self.postmortems = postmortems  # writes a thread's draft, returns it as GitHub shows it
@@ -130,7 +133,7 @@ class ReviewService:
         rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
         the_plan = plan(tagged, made, self.tags, self.names)
         result = ReviewResult(since, dry_run, the_plan)
-        result.topics = repeat_topics(self.store, since, self.link)
+        result.topics = repeat_topics(self.store, since, self.link, self.stop)
         if dry_run:
             return result
         for draft in the_plan.drafts:
@@ -211,7 +214,10 @@ class ReviewService:
 
 
 def repeat_topics(
-    store: Store, week_start: datetime, link: Callable[[str, str], str]
+    store: Store,
+    week_start: datetime,
+    link: Callable[[str, str], str],
+    stop: frozenset[str] = STOPWORDS,
 ) -> list[Topic]:
     """Topics of the week's root posts that came back (this week or in the four before),
     found and counted by the database's full-text search in five statements, whatever the
@@ -223,7 +229,7 @@ def repeat_topics(
         if window is None:
             return []
         threads, first, week_first, week_threads = window
-        week_counts = tx.term_counts(topic_terms(tx.root_texts(week_start)), week_first)
+        week_counts = tx.term_counts(topic_terms(tx.root_texts(week_start), stop=stop), week_first)
         asked = week_terms(week_counts, week_threads=week_threads)
         before = tx.term_counts(asked, first, week_first)  # none: an empty range, read at once
         counts = {t: (week_counts[t] + before.get(t, 0), week_counts[t]) for t in asked}

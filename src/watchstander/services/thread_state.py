@@ -9,15 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from watchstander.domain.levels import Level
-from watchstander.domain.thread import (
-    Event,
-    Kind,
-    Policy,
-    ThreadState,
-    next_due,
-    replay,
-    said_after,
-)
+from watchstander.domain.said import said_after
+from watchstander.domain.thread import Event, Kind, Policy, ThreadState, next_due, replay
 from watchstander.services.inbound import datetime_to_ts
 from watchstander.store import EventRow, ThreadRow, Tx
 

@@ -18,17 +18,8 @@ from typing import Any
 
 from watchstander.domain.durations import format_duration, parse_commitment
 from watchstander.domain.levels import Level, parse_level
-from watchstander.domain.thread import (
-    Change,
-    Due,
-    Event,
-    Kind,
-    Said,
-    ThreadState,
-    changes,
-    due,
-    replay,
-)
+from watchstander.domain.said import Change, Said, changes
+from watchstander.domain.thread import Due, Event, Kind, ThreadState, due, replay
 from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
@@ -204,7 +195,8 @@ class TriageService:
                 if action is None:
                     break
                 if tx.record_action(thread, action.kind.value, action.at, now):
-                    taken.append(self._action_effect(thread, state, action, now))
+                    if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
+                        taken.append(self._action_effect(thread, state, action, now))
                     escalated = escalated or (
                         action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
                     )

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, literal_column, select, text, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from watchstander.store.base import TxBase
@@ -68,13 +79,24 @@ class FiguresTx(TxBase):
         return rows, int(total or 0), int(unclaimed or 0)
 
     def level_counts(
-        self, start: datetime, end: datetime, targets: Mapping[int, float]
-    ) -> dict[int, tuple[int, int, int, int]]:
+        self, start: datetime, end: datetime, targets: Mapping[int, float], now: datetime
+    ) -> dict[int, tuple[int, int, int, int, int]]:
         """Per level, of the threads posted in [start, end): (threads, answered, answered
-        within the level's target in seconds, still open)."""
+        within the level's target in seconds, still open, pending: open, unanswered and not
+        yet at their target at ``now``, so neither in nor out of it)."""
         seconds = _seconds(self.session, ThreadRow.first_response_at)
         target = case(
             *((ThreadRow.level == level, value) for level, value in targets.items()), else_=0.0
+        )
+        not_yet_due = or_(
+            false(),
+            *(
+                and_(ThreadRow.level == level, ThreadRow.posted_at > now - timedelta(seconds=value))
+                for level, value in targets.items()
+            ),
+        )
+        pending = and_(
+            ThreadRow.first_response_at.is_(None), ThreadRow.resolved_at.is_(None), not_yet_due
         )
         query = (
             select(
@@ -83,13 +105,14 @@ class FiguresTx(TxBase):
                 func.count(ThreadRow.first_response_at),
                 func.sum(case((seconds <= target, 1), else_=0)),
                 func.sum(case((ThreadRow.resolved_at.is_(None), 1), else_=0)),
+                func.sum(case((pending, 1), else_=0)),
             )
             .where(ThreadRow.posted_at >= start, ThreadRow.posted_at < end)
             .group_by(ThreadRow.level)
         )
         return {
-            int(level): (int(n), int(answered), int(within or 0), int(still or 0))
-            for level, n, answered, within, still in self.session.execute(query)
+            int(level): (int(n), int(answered), int(within or 0), int(still or 0), int(wait or 0))
+            for level, n, answered, within, still, wait in self.session.execute(query)
         }
 
     def spreads(self, start: datetime, end: datetime) -> list[tuple[int, str, int, float, float]]:
