@@ -91,3 +91,18 @@ def first_line(text: str, limit: int = 80) -> str:
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
     return line
+
+
+# Tags a post opens with: groups, @here/@channel/@everyone, people (Slack's markup, or a plain
+# @handle from other backends), and what separates them from the words.
+_LEADING_TAGS = re.compile(
+    r"^(?:\s|[,:;.\-–—]|<!subteam\^[^>]*>|<![a-z]+(?:\|[^>]*)?>|<@[A-Z0-9]+(?:\|[^>]*)?>"
+    r"|@[A-Za-z0-9][A-Za-z0-9._-]*)+"
+)
+
+
+def title_line(text: str, limit: int = 80) -> str:
+    """A title made from a post (an issue's, a page's summary, a post-mortem's): its first
+    line without the tags the post opens with (they called people; a title names the
+    problem), quoted as :func:`first_line` quotes. Empty when the post is only tags."""
+    return first_line(_LEADING_TAGS.sub("", text, count=1), limit)

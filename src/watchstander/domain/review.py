@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from watchstander.domain.levels import escape_slack, first_line
+from watchstander.domain.levels import escape_slack, title_line
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def plan(
 
 def draft(thread: TaggedThread, tag: Tag) -> IssueDraft:
     assert tag.kind is not None
-    summary = first_line(thread.root_text, TITLE_LIMIT) or "(a #support thread with no text)"
+    summary = title_line(thread.root_text, TITLE_LIMIT) or "(a #support thread with no text)"
     prefix = {"postmortem": "Post-mortem: ", "onboarding": "Onboarding: "}.get(tag.kind, "")
     title = (prefix + summary)[:TITLE_LIMIT]
     quoted = escape_slack(thread.root_text[:QUOTE_LIMIT]) or "(empty)"

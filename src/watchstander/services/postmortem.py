@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watchstander.domain.durations import format_duration
-from watchstander.domain.levels import escape_slack, first_line
+from watchstander.domain.levels import escape_slack, title_line
 from watchstander.domain.thread import ThreadState
 from watchstander.services.thread_state import load_state
 from watchstander.settings import Settings
@@ -55,7 +55,7 @@ class PostmortemService:
             state = load_state(tx, thread, self.settings.policy)
             page = tx.page(thread)
             bugs = [
-                (first_line(state.root_text, 60), row.url)
+                (title_line(state.root_text, 60), row.url)
                 for row in tx.issues_for([thread.id])
                 if row.kind == "bug" and row.status == "made"
             ]
@@ -90,7 +90,7 @@ class PostmortemService:
         if state.resolved_at is not None:
             rows.append((state.resolved_at, f"resolved by {state.resolved_by or 'someone'}"))
         rows.sort(key=lambda row: row[0])
-        title = first_line(state.root_text, 80) or "a #support thread"
+        title = title_line(state.root_text, 80) or "a #support thread"
         data = {
             "title": title,
             "written": _clock(now, tz),
