@@ -19,7 +19,7 @@ class Digest(plugin.WatchstanderPlugin):
     @botcmd
     def digest(self, msg: Message, args: str) -> None:
         """Who is on call, open urgent threads, unanswered questions: the daily digest now."""
-        self.command(msg, self._digest)
+        self.bare_command(msg, args, "!digest", self._digest)
 
     def _digest(self, ctx: CommandContext, now: datetime) -> plugin.Answer:
         self.app.reports.digest(ctx.channel, ctx.thread_ts, now)

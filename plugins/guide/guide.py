@@ -24,7 +24,7 @@ class Guide(plugin.WatchstanderPlugin):
     @botcmd(name="help")
     def help_(self, msg: Message, args: str) -> None:
         """What I do, and every command with one line."""
-        self.command(msg, lambda ctx, now: ("help", self._help()))
+        self.bare_command(msg, args, "!help", lambda ctx, now: ("help", self._help()))
 
     def _help(self) -> dict[str, Any]:
         known = self._bot.all_commands

@@ -30,7 +30,7 @@ class Postmortem(plugin.WatchstanderPlugin):
     @botcmd
     def postmortem(self, msg: Message, args: str) -> None:
         """Write this thread's post-mortem draft now (in a thread)."""
-        self.command(msg, self._postmortem)
+        self.bare_command(msg, args, "!postmortem", self._postmortem, " in a #support thread")
 
     def _postmortem(self, ctx: CommandContext, now: datetime) -> plugin.Answer:
         if ctx.thread_ts is None:

@@ -13,6 +13,7 @@ from watchstander.inbound.slack import message_from_slack, reaction_from_slack
 from watchstander_errbot import plugin
 
 log = logging.getLogger(__name__)
+IN_THREAD = " in a #support thread"
 
 
 class Triage(plugin.WatchstanderPlugin):
@@ -51,12 +52,12 @@ class Triage(plugin.WatchstanderPlugin):
     @botcmd
     def claim(self, msg: Message, args: str) -> None:
         """Take this thread: you will be asked for updates (in a thread)."""
-        self.command(msg, lambda ctx, now: self.app.commands.claim(ctx, now))
+        self.bare_command(msg, args, "!claim", self.app.commands.claim, IN_THREAD)
 
     @botcmd
     def unclaim(self, msg: Message, args: str) -> None:
         """Let go of the thread you hold (in a thread)."""
-        self.command(msg, lambda ctx, now: self.app.commands.unclaim(ctx, now))
+        self.bare_command(msg, args, "!unclaim", self.app.commands.unclaim, IN_THREAD)
 
     @botcmd
     def handoff(self, msg: Message, args: str) -> None:
@@ -76,7 +77,13 @@ class Triage(plugin.WatchstanderPlugin):
     @botcmd(name="thread")
     def thread_(self, msg: Message, args: str) -> None:
         """Level, assignee, watchers and times of this thread (in a thread)."""
-        self.command(msg, lambda ctx, now: ("thread", self.app.commands.thread_info(ctx, now)))
+        self.bare_command(
+            msg,
+            args,
+            "!thread",
+            lambda ctx, now: ("thread", self.app.commands.thread_info(ctx, now)),
+            IN_THREAD,
+        )
 
     @botcmd
     def threads(self, msg: Message, args: str) -> None:

@@ -25,7 +25,7 @@ from watchstander.inbound import webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.commands import ThreadCommands
-from watchstander.services.effects import ChatPort
+from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
@@ -41,8 +41,9 @@ from watchstander.web import WebServer
 log = logging.getLogger(__name__)
 
 
-class People(Protocol):
-    """E-mail addresses and the chat platform's people (for a PagerDuty schedule)."""
+class People(PeoplePort, Protocol):
+    """The chat platform's people: whether one exists (commands that name people), and
+    e-mail addresses (for a PagerDuty schedule)."""
 
     def __call__(self, email: str) -> str | None: ...
 
@@ -103,7 +104,9 @@ class App:
             close(self.code_host.close)
         # the services
         self.names: Callable[[str], str] = platform.names or (lambda person: person)
-        self.rotation = RotationService(self.store, settings, self._schedule(), names=self.names)
+        self.rotation = RotationService(
+            self.store, settings, self._schedule(), people=platform.people, names=self.names
+        )
         self.triage = TriageService(
             self.store,
             settings,
@@ -115,7 +118,7 @@ class App:
             pager=self.pager,
             link=platform.link,
         )
-        self.commands = ThreadCommands(self.triage)
+        self.commands = ThreadCommands(self.triage, people=platform.people)
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,

@@ -17,7 +17,7 @@ from watchstander.app import App
 from watchstander.domain.durations import DurationError
 from watchstander.domain.figures import FiguresError
 from watchstander.domain.rotation import RotationError
-from watchstander.services.effects import CommandContext, Effect, Note, Refusal
+from watchstander.services.effects import CommandContext, Effect, Note, Refusal, nothing_after
 from watchstander_errbot import runtime
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,18 @@ class WatchstanderPlugin(BotPlugin):
         elif answer is not None:
             template, data = answer
             self.answer(ctx, self.app.renderer.render(template, data))
+
+    def bare_command(
+        self, msg: Any, args: str, command: str, action: Action, where: str = ""
+    ) -> None:
+        """A command that takes no words: words after it are refused in one line (with how
+        ``command`` is given, and ``where``), and nothing is done."""
+
+        def checked(ctx: CommandContext, now: datetime) -> Answer:
+            nothing_after(command, args, where)
+            return action(ctx, now)
+
+        self.command(msg, checked)
 
     def answer(self, ctx: CommandContext, text: str) -> str | None:
         """Say ``text`` where the command was given (in its thread, if it was in one)."""

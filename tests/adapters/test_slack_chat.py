@@ -7,8 +7,14 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from watchstander.adapters.slack_chat import PART, PeopleNames, SlackChat, parts
-from watchstander.adapters.slack_web import ChannelPacer
+from watchstander.adapters.slack_chat import (
+    PART,
+    EmailDirectory,
+    PeopleNames,
+    SlackChat,
+    parts,
+)
+from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer
 from watchstander.services.effects import ChatError
 from watchstander_sandbox.slack import LocalSlack
 
@@ -114,3 +120,29 @@ def test_people_are_named_as_slack_names_them(slack: LocalSlack) -> None:
     names = PeopleNames(WebClient(token=slack.bot_token, base_url=slack.api_url))
     assert names("U0CAROL") == "Carol Smith"
     assert names("U0NOBODY") == "U0NOBODY"  # user_not_found: the id, and no exception
+
+
+@pytest.mark.parametrize("remembering", [False, True])
+def test_whether_a_person_exists_as_users_info_says(slack: LocalSlack, remembering: bool) -> None:
+    client = (CachedWebClient if remembering else WebClient)(
+        token=slack.bot_token, base_url=slack.api_url
+    )
+    people = EmailDirectory(client)
+    gone = slack.world.user("U0DAVE")
+    assert gone is not None
+    gone.deleted = True
+    assert people.exists("U0ALICE")
+    assert not people.exists("U0NOPE")  # user_not_found
+    assert not people.exists("U0DAVE")  # removed from the workspace
+    slack.fail("users.info", "fatal_error")
+    assert people.exists("U0ERIN")  # Slack cannot say now: not a no
+    slack.heal()
+
+
+def test_a_known_answer_costs_no_call_per_command(slack: LocalSlack) -> None:
+    people = EmailDirectory(CachedWebClient(token=slack.bot_token, base_url=slack.api_url))
+    for _ in range(3):
+        assert people.exists("U0ALICE")
+        assert not people.exists("U0NOPE")
+    asked = [str(c.params.get("user")) for c in slack.calls_to("users.info")]
+    assert sorted(asked) == ["U0ALICE", "U0NOPE"]

@@ -76,6 +76,18 @@ def test_issue_text_quotes_without_mentions_and_carries_the_marker() -> None:
     assert "https://sandbox.slack.com/archives/C0SUPPORT/p10" in draft.body
 
 
+def test_a_title_drops_the_tags_the_post_opens_with() -> None:
+    text = "<!subteam^S0DEVS|@devs> <!here> <@U0EVIL> <!channel> the export fails"
+    bug, onboarding = plan(
+        [thread("1.0", {"bug"}, text=text), thread("2.0", {"evergreen_tree"}, text=text)],
+        made=set(),
+    ).drafts
+    assert bug.title == "the export fails"
+    assert onboarding.title == "Onboarding: the export fails"
+    only_tags = plan([thread("3.0", {"bug"}, text="<!here> <@U0EVIL>")], made=set()).drafts[0]
+    assert only_tags.title == "(a #support thread with no text)"
+
+
 def test_empty_and_huge_posts() -> None:
     empty, huge = plan(
         [thread("1.0", {"bug"}, text=""), thread("2.0", {"bug"}, text="x" * 50_000)], made=set()

@@ -49,6 +49,11 @@ def test_an_admin_sets_the_rotation_and_it_shows(testbot: Bot) -> None:
         ("!rotation set <@U0BOB> every fortnight", "⚠️ every: 'fortnight' is not a duration"),
         ("!rotation set <@U0BOB> <@U0BOB>", "⚠️ Each person may appear once"),
         ("!rotation sett <@U0BOB>", "⚠️ !rotation takes nothing after it"),
+        ("!rotation junk", "⚠️ !rotation takes nothing after it"),
+        ("!rotation set <@U0BOB> NaN", "⚠️ 'NaN' is not part of !rotation set"),
+        ("!rotation set <@U0BOB> <!channel>", "⚠️ '<!channel>' is not part of"),
+        ("!oncall override <@U0BOB> <@U0CAROL> 2h", "⚠️ Name one person who takes over"),
+        ("!oncall swap <@U0BOB> <@U0CAROL> <!here>", "⚠️ Name two people and nothing else"),
     ],
 )
 def test_bad_rotation_commands_are_one_line_and_change_nothing(

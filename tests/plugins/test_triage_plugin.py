@@ -7,6 +7,8 @@ import pytest
 from errbot.backends.test import TestBot as Bot
 from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
+from watchstander.render import PlainVoice
+
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
@@ -71,3 +73,27 @@ def test_threads_leaves_out_an_answered_question_once_it_closed_quietly(testbot:
     assert "where is export?" in testbot.exec_command("!threads")
     assert triage.run_due(base + timedelta(days=3, minutes=5)) == 1
     assert one_line(testbot.exec_command("!threads")) == "No open threads."
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("!claim it", "!claim"),
+        ("!unclaim <!channel>", "!unclaim"),
+        ("!thread junk", "!thread"),
+        ("!postmortem <!here>", "!postmortem"),
+        ("!digest <@U0EVIL>", "!digest"),
+        ("!help <!subteam^S0DEVS|@devs>", "!help"),
+    ],
+)
+def test_words_after_a_command_that_takes_none_are_one_line(
+    testbot: Bot, command: str, usage: str
+) -> None:
+    answer = one_line(testbot.exec_command(command))
+    words = command.partition(" ")[2]
+    assert answer.startswith(f"⚠️ {usage} takes nothing after it: '"), answer
+    assert f"'{PlainVoice().quote(words)}' is not part of it. Try {usage}" in answer  # quoted
+
+
+def test_threads_mine_reads_as_english(testbot: Bot) -> None:
+    assert one_line(testbot.exec_command("!threads mine")) == "You hold no open threads."

@@ -17,11 +17,18 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 ADMIN, A, B, C = "U0ERIN", "U0ALICE", "U0BOB", "U0CAROL"
 
 
+class Workspace:
+    """The chat platform's people (a fake PeoplePort): everyone here but U0NOPE."""
+
+    def exists(self, user: str) -> bool:
+        return user != "U0NOPE"
+
+
 def service(store: Store) -> RotationService:
     settings = Settings.from_env(
         {"ROTATION_ADMINS": f"{ADMIN},{A}", "TIMEZONE": "Europe/Amsterdam"}
     )
-    return RotationService(store, settings)
+    return RotationService(store, settings, people=Workspace())
 
 
 def test_before_a_rotation_the_first_admin_is_on_call(store: Store) -> None:
@@ -110,3 +117,36 @@ def test_with_a_pagerduty_schedule_the_rotation_is_read_only(store: Store) -> No
         rotations.set_rotation(ADMIN, f"<@{A}>", NOW)
     with pytest.raises(OnCallError, match="change it in PagerDuty"):
         rotations.override(ADMIN, f"<@{A}> 1h", NOW)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (f"set <@{A}> NaN", "'NaN' is not part of `!rotation set"),
+        (f"set <@{A}> <@{B}> every 1w handoff mon 10:00 <!here>", "'<!here>' is not part of"),
+        (f"set <@{A}> every 1w every 2w", "'every 2w' is not part of"),
+        (f"set <@{A}> <@U0NOPE>", "'U0NOPE' is not a person in this workspace"),
+        ("override <@U0NOPE> 2h", "'U0NOPE' is not a person in this workspace"),
+        (f"override <@{A}> <@{B}> 2h", "Name one person who takes over"),
+        (f"override <@{A}> 2h <!channel>", "'2h <!channel>' is not a duration"),
+        (f"swap <@{A}> <@{B}> <@U0EVIL>", "Name two people and nothing else"),
+        (f"swap <@{A}> <@{B}> tomorrow", "'tomorrow' is not part of it"),
+        ("swap <@U0NOPE> <@U0BOB>", "'U0NOPE' is not a person in this workspace"),
+    ],
+)
+def test_a_command_is_checked_whole_and_a_bad_one_changes_nothing(
+    store: Store, change: str, says: str
+) -> None:
+    rotations = service(store)
+    rotations.set_rotation(ADMIN, f"<@{A}> <@{B}> <@{C}>", NOW)
+    before = rotations.show(NOW)
+    verb, _, args = change.partition(" ")
+    act = {"set": rotations.set_rotation, "override": rotations.override, "swap": rotations.swap}
+    with pytest.raises(OnCallError) as refused:
+        act[verb](ADMIN, args, NOW)
+    assert says in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert rotations.show(NOW) == before
+    with store.transaction() as tx:
+        assert tx.count(OverrideRow) == 0
+        assert tx.count(AuditRow) == 1

@@ -38,7 +38,7 @@ def test_the_draft_holds_the_timeline_with_durations(store: Store, tmp_path: Pat
     assert draft.path.suffix == ".md"
     text = draft.path.read_text()
     assert text == draft.text
-    assert text.startswith("# Post-mortem: @here checkout fails for everyone\n")
+    assert text.startswith("# Post-mortem: checkout fails for everyone\n")  # no @here in it
     assert "- Posted by: Carol Diaz" in text
     assert "- Assignee: Dave Lee" in text
     assert "Time to claim: 4m · time to resolve: 40m" in text

@@ -56,6 +56,9 @@ def test_run_makes_each_issue_once(store: Store, gh: LocalGitHub, host: CodeHost
     assert len(gh.issues) == 3
     # a first try has nothing to look for: one request per issue, not a list of all of them
     assert [method for method, _ in gh.requests] == ["POST"] * 3
+    # titles name the problem, not the tags the post opened with (not even defused)
+    titles = sorted(str(i["title"]) for i in gh.issues)
+    assert titles == ["Post-mortem: app down", "app down", "export fails"]
 
 
 def test_a_failure_is_reported_and_made_by_the_next_review(

@@ -323,3 +323,32 @@ def test_concurrent_claims_end_with_one_assignee(store: Store) -> None:
     # the check-in is due an interval after the winner's own 👀 (its Slack ts), not anyone's
     claimed_at = ts_to_datetime(ts(1 + people.index(winner) / 1000))
     assert h.timers.due[(CHANNEL, ts(0))] == claimed_at + timedelta(minutes=30)
+
+
+class Workspace:
+    """The chat platform's people, as the services ask for them (a fake PeoplePort)."""
+
+    def __init__(self, *people: str) -> None:
+        self.people = set(people)
+        self.asked: list[str] = []
+
+    def exists(self, user: str) -> bool:
+        self.asked.append(user)
+        return user in self.people
+
+
+@pytest.mark.parametrize("target", ["<@U0NOPE>", "U0NOPE", "<@U0NOPE|nope>"])
+def test_a_handoff_to_nobody_in_the_workspace_is_refused(store: Store, target: str) -> None:
+    h = harness(store)
+    people = Workspace(DEV, DEV2)
+    commands = ThreadCommands(h.service, people=people)
+    h.service.handle_message(post(0, POSTER, URGENT), at(0))
+    commands.claim(ctx(DEV, 1), at(1))
+    before = commands.thread_info(ctx(POSTER, 2), at(2))
+    with pytest.raises(CommandError, match="'U0NOPE' is not a person in this workspace") as no:
+        commands.handoff(ctx(DEV, 3), target, at(3))
+    assert "\n" not in str(no.value)
+    assert commands.thread_info(ctx(POSTER, 2), at(2)) == before
+    commands.handoff(ctx(DEV, 4), f"<@{DEV2}>", at(4))
+    assert commands.thread_info(ctx(POSTER, 5), at(5))["assignee"] == DEV2
+    assert people.asked == ["U0NOPE", DEV2]

@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from watchstander.adapters.slack_web import ChannelPacer, slack_error
+from watchstander.adapters.slack_web import STAND_IN, ChannelPacer, slack_error
 from watchstander.services.effects import ChatError
 
 log = logging.getLogger(__name__)
@@ -195,8 +195,12 @@ class UserGroup:
             raise ChatError(f"usergroups.users.update: {slack_error(exc)}") from None
 
 
+GONE = ("user_not_found",)  # users.info's answer for an id this workspace has no user for
+
+
 class EmailDirectory:
-    """E-mail address -> Slack user id (``users.lookupByEmail``), remembered once found."""
+    """The workspace's people: e-mail address -> Slack user id (``users.lookupByEmail``),
+    remembered once found; whether a user id is a person here (``users.info``)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -227,6 +231,18 @@ class EmailDirectory:
             return None
         email = (user.get("profile") or {}).get("email")
         return str(email) if email else None
+
+    def exists(self, user_id: str) -> bool:
+        """Whether Slack knows ``user_id`` as a person who was not removed (``users.info``,
+        remembered by the backend's client: no call per command). Slack saying nothing
+        (an outage, a rate limit, a missing scope) is not a no: the command goes on."""
+        try:
+            answer = self._client.users_info(user=user_id)
+        except SLACK_FAILURES as exc:  # a client that does not remember look-ups raises
+            return slack_error(exc) not in GONE
+        if answer.get(STAND_IN) in GONE:  # the remembering client's stand-in for a refusal
+            return False
+        return not bool((answer.get("user") or {}).get("deleted"))
 
 
 class PeopleNames:

@@ -60,18 +60,24 @@ def slack_error(exc: Exception) -> str:
     return f"{error} (needs {needed})" if needed else error
 
 
-def _placeholder(kind: str, key: str, team: str | None) -> dict[str, Any]:
-    """What upstream needs of a user/bot/channel/team Slack would not describe: the id."""
+STAND_IN = "watchstander_stand_in"  # in a refused look-up's stand-in: Slack's error code
+
+
+def _placeholder(kind: str, key: str, team: str | None, error: str) -> dict[str, Any]:
+    """What upstream needs of a user/bot/channel/team Slack would not describe: the id (and,
+    under ``STAND_IN``, why Slack did not describe it: ``user_not_found`` says no such user)."""
     if kind == "user":
         profile = {"real_name": "", "display_name": key, "email": ""}
-        return {"ok": True, "user": {"id": key, "name": key, "team_id": team, "profile": profile}}
+        user = {"id": key, "name": key, "team_id": team, "profile": profile}
+        return {"ok": True, "user": user, STAND_IN: error}
     if kind == "bot":
-        return {"ok": True, "bot": {"id": key, "name": key}}
+        return {"ok": True, "bot": {"id": key, "name": key}, STAND_IN: error}
     if kind == "channel":
         blank = {"value": ""}
-        channel = {"id": key, "name": key, "topic": blank, "purpose": blank}
-        return {"ok": True, "channel": {**channel, "is_im": key.startswith("D"), "is_mpim": False}}
-    return {"ok": True, "team": {"id": key, "name": key, "domain": ""}}
+        channel: dict[str, Any] = {"id": key, "name": key, "topic": blank, "purpose": blank}
+        channel.update(is_im=key.startswith("D"), is_mpim=False)
+        return {"ok": True, "channel": channel, STAND_IN: error}
+    return {"ok": True, "team": {"id": key, "name": key, "domain": ""}, STAND_IN: error}
 
 
 class ChannelPacer:
@@ -236,9 +242,14 @@ class CachedWebClient(WebClient):
             except (SlackApiError, OSError) as exc:
                 known = hit is not None
                 doing = "going on with what it said before" if known else "going on with the id"
-                self.say_once(LOOKUPS[kind], key, slack_error(exc), doing)
+                error = slack_error(exc)
+                self.say_once(LOOKUPS[kind], key, error, doing)
                 # kept a short while: an outage or a 429 storm is not made worse per event
-                answer = hit[1] if hit is not None else _placeholder(kind, key, self.team_id)
+                answer = (
+                    hit[1]
+                    if hit is not None
+                    else _placeholder(kind, key, self.team_id, error.split(" ")[0])
+                )
                 until = now + min(self.ttl, REFUSED_LOOKUP_KEPT)
             with self._cache_lock:
                 self._cache[(kind, key)] = (until, answer)

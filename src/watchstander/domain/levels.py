@@ -101,3 +101,23 @@ def first_words(text: str, count: int = 8, limit: int = 80) -> str:
     if len(out) > limit:
         return out[: limit - 1].rstrip() + "…"
     return out + ("…" if len(words) > count else "")
+
+
+# Tags a post opens with: groups, @here/@channel/@everyone, people (Slack's markup, or a plain
+# @handle from other backends), and what separates them from the words.
+_LEADING_TAGS = re.compile(
+    r"^(?:\s|[,:;.\-–—]|<!subteam\^[^>]*>|<![a-z]+(?:\|[^>]*)?>|<@[A-Z0-9]+(?:\|[^>]*)?>"
+    r"|@[A-Za-z0-9][A-Za-z0-9._-]*)+"
+)
+
+
+def drop_leading_tags(text: str) -> str:
+    """The post without the tags it opens with (for a title or a headline)."""
+    return _LEADING_TAGS.sub("", text, count=1)
+
+
+def title_line(text: str, limit: int = 80) -> str:
+    """A title made from a post (an issue's, a page's summary, a post-mortem's): its first
+    line without the tags the post opens with (they called people; a title names the
+    problem), quoted as :func:`first_line` quotes. Empty when the post is only tags."""
+    return first_line(drop_leading_tags(text), limit)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from watchstander.domain.levels import first_line
+from watchstander.domain.levels import title_line
 from watchstander.domain.markup import for_github, readable
 
 
@@ -138,7 +138,7 @@ def draft(
     thread: TaggedThread, tag: Tag, name_of: Callable[[str], str] = lambda person: person
 ) -> IssueDraft:
     assert tag.kind is not None
-    summary = first_line(thread.root_text, TITLE_LIMIT) or "(a #support thread with no text)"
+    summary = title_line(thread.root_text, TITLE_LIMIT) or "(a #support thread with no text)"
     prefix = {"postmortem": "Post-mortem: ", "onboarding": "Onboarding: "}.get(tag.kind, "")
     title = (prefix + summary)[:TITLE_LIMIT]
     quoted = for_github(readable(thread.root_text[:QUOTE_LIMIT], name_of, at_people=False))

@@ -49,6 +49,7 @@ class Renderer:
             link=lambda url, text="link": voice.link(str(url or ""), str(text)),
             bold=lambda value: voice.bold(str(value)),
             code=lambda value: voice.code(str(value)),
+            article=lambda value: Safe(article(str(value or ""))),
         )
 
     def render(self, template: str, data: Mapping[str, Any]) -> str:
@@ -87,6 +88,21 @@ class Renderer:
     def _mentions(self, users: Iterable[object] | None, joiner: str = ", ") -> Safe:
         people = [self._mention(u) for u in users or ()] if not isinstance(users, str) else []
         return Safe(self.voice.quote(joiner).join(people))
+
+
+_AN_EXCEPTIONS = ("one", "once", "uni", "usa", "use", "usu", "uti", "eu", "ewe")  # "a", by sound
+_AN_SILENT_H = ("hour", "honest", "honour", "honor", "heir")  # "an", by sound
+
+
+def article(word: str) -> str:
+    """``a`` or ``an`` for the word that follows (by its first sound, as far as letters tell);
+    the template writes the word itself, quoted."""
+    w = word.strip().lower()
+    if w.startswith(_AN_SILENT_H):
+        return "an"
+    if w.startswith(_AN_EXCEPTIONS):
+        return "a"
+    return "an" if w[:1] in ("a", "e", "i", "o", "u") else "a"
 
 
 def _format(text: str, values: Mapping[str, str]) -> str:

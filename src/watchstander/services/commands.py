@@ -16,7 +16,13 @@ from watchstander.domain.durations import DurationError, format_duration
 from watchstander.domain.durations import parse_when as parse_when_text
 from watchstander.domain.levels import Level, first_line
 from watchstander.domain.thread import Kind, ThreadState
-from watchstander.services.effects import CommandContext, CommandError, Mention, Note
+from watchstander.services.effects import (
+    CommandContext,
+    CommandError,
+    Mention,
+    Note,
+    PeoplePort,
+)
 from watchstander.services.inbound import ts_to_datetime
 from watchstander.services.thread_state import event_of, load_state
 from watchstander.services.triage import TriageService
@@ -27,9 +33,10 @@ LISTS = ("open", "mine", "breached")
 
 
 class ThreadCommands:
-    def __init__(self, triage: TriageService) -> None:
+    def __init__(self, triage: TriageService, people: PeoplePort | None = None) -> None:
         self.triage = triage
         self.store = triage.store
+        self.people = people  # who the chat platform knows (None: it cannot say)
 
     def claim(self, ctx: CommandContext, now: datetime) -> Note | None:
         state = self._thread(ctx)
@@ -57,6 +64,11 @@ class ThreadCommands:
 
     def handoff(self, ctx: CommandContext, target: str, now: datetime) -> Note | None:
         person = parse_user(target)
+        if self.people is not None and not self.people.exists(person):
+            raise CommandError(
+                "'{person}' is not a person in this workspace: try `!handoff @alice`",
+                person=person,
+            )
         state = self._thread(ctx)
         if state.assignee not in (None, ctx.user):
             raise CommandError(

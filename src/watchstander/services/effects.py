@@ -63,6 +63,18 @@ class CommandError(Refusal):
     """A thread command that cannot be done."""
 
 
+def nothing_after(command: str, args: str, where: str = "") -> None:
+    """Refuse, in one line, words after a command that takes none: ``command`` as it is
+    given (``!claim``), ``where`` it works (`` in a #support thread``), both the code's own."""
+    words = (args or "").strip()
+    if words:
+        raise Refusal(
+            f"`{command}` takes nothing after it: '{{words}}' is not part of it. "
+            f"Try `{command}`{where}.",
+            words=words[:30],
+        )
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """Who gave a command, where: the channel, the command's own ts, and the thread's root."""
@@ -92,6 +104,15 @@ class ChatPort(Protocol):
         self, channel: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]
     ) -> int:
         """Upload (file name, content, title) files: how many the platform took."""
+        ...
+
+
+class PeoplePort(Protocol):
+    """Who the chat platform knows."""
+
+    def exists(self, user: str) -> bool:
+        """False when the platform says there is no such person (or they were removed);
+        True when it knows them, or cannot tell now (an outage must not stop a command)."""
         ...
 
 

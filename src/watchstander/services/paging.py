@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from watchstander.adapters.pager import PagerError
-from watchstander.domain.levels import Level, first_line
+from watchstander.domain.levels import Level, title_line
 from watchstander.domain.said import Change, Said
 from watchstander.domain.thread import Policy, ThreadState
 from watchstander.services.effects import Effect, PagerPort, Speaker
@@ -98,7 +98,9 @@ class Paging:
     def op(
         self, action: str, thread: ThreadRow, state: ThreadState, *, escalated: bool = False
     ) -> PageOp:
-        summary = first_line(state.root_text, 900) or "(the post was not seen)"
+        summary = title_line(state.root_text, 900) or (
+            "(a post of tags only)" if state.root_text.strip() else "(the post was not seen)"
+        )
         if escalated:
             summary = f"Escalated, no update after two check-ins: {summary}"
         details = {

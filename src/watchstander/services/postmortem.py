@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watchstander.domain.durations import format_duration
+from watchstander.domain.levels import drop_leading_tags
 from watchstander.domain.markup import for_github, readable
 from watchstander.domain.thread import ThreadState
 from watchstander.services.thread_state import load_state
@@ -70,7 +71,7 @@ class PostmortemService:
             state = load_state(tx, thread, self.settings.policy)
             page = tx.page(thread)
             bugs = [
-                (_headline(readable(state.root_text, self.names), 60), row.url)
+                (_headline(readable(drop_leading_tags(state.root_text), self.names), 60), row.url)
                 for row in tx.issues_for([thread.id])
                 if row.kind == "bug" and row.status == "made"
             ]
@@ -129,7 +130,8 @@ class PostmortemService:
         root = readable(state.root_text[:4000], name, at_people=not github)
         if github:
             root = for_github(root)
-        title = _headline(readable(state.root_text, name), 80) or "a #support thread"
+        headline = readable(drop_leading_tags(state.root_text), name)
+        title = _headline(headline, 80) or "a #support thread"
         if github:
             title = for_github(title)
         assignee = state.assignee or (state.claims[-1].user if state.claims else None)

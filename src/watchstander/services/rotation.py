@@ -8,7 +8,6 @@ and bot admins may change it; every change goes to the audit log.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,12 +26,12 @@ from watchstander.domain.rotation import (
     swap,
     timeline,
 )
+from watchstander.services import rotation_words as words
+from watchstander.services.effects import PeoplePort
 from watchstander.services.oncall import AdminsOnCall, OnCall, OnCallError, ScheduleOnCall
 from watchstander.settings import Settings
 from watchstander.store import OverrideRow, RotationRow, Store
 
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 CACHE_SECONDS = 60.0
 
 
@@ -44,6 +43,7 @@ class RotationService:
         store: Store,
         settings: Settings,
         external: Callable[[datetime], OnCall] | None = None,
+        people: PeoplePort | None = None,
         *,
         names: Callable[[str], str] = lambda person: person,
     ) -> None:
@@ -51,6 +51,7 @@ class RotationService:
         self.names = names  # a person's id -> their name (the calendar feed says names)
         self.settings = settings
         self.external = external  # a PagerDuty schedule: then it alone says who is on call
+        self.people = people  # who the chat platform knows (None: it cannot say)
         self._fallback = AdminsOnCall(settings)
         self._lock = threading.Lock()
         self._cached: tuple[datetime, Rotation | None, list[Override]] | None = None
@@ -151,8 +152,8 @@ class RotationService:
 
     def set_rotation(self, actor: str, args: str, now: datetime) -> dict[str, Any]:
         self._allowed(actor)
-        people = _USER.findall(args)
-        rest = _USER.sub(" ", args)
+        people = words.USER.findall(args)
+        rest = words.USER.sub(" ", args)
         if not people:
             raise OnCallError(
                 "Name the people in order: `!rotation set @alice @bob @carol every 1w "
@@ -160,9 +161,16 @@ class RotationService:
             )
         if len(set(people)) != len(people):
             raise OnCallError("Each person may appear once in the rotation.")
-        every = _option(rest, "every") or "1w"
+        every, handoff, left = words.options(rest)
+        if left:
+            raise OnCallError(
+                "'{words}' is not part of `!rotation set @alice @bob @carol every 1w "
+                "handoff mon 10:00`",
+                words=left[:30],
+            )
+        self._known(people, "!rotation set @alice @bob")
         try:
-            length = parse_duration(_weeks(every))
+            length = parse_duration(words.weeks(every or "1w"))
         except DurationError as exc:
             raise OnCallError("every: {why}", why=exc) from None
         if length.total_seconds() % 86400:
@@ -170,7 +178,7 @@ class RotationService:
         days = int(length.total_seconds() // 86400)
         default_handoff = "mon 10:00" if days % 7 == 0 else "10:00"
         try:
-            weekday, clock = parse_handoff(_handoff_option(rest) or default_handoff)
+            weekday, clock = parse_handoff(handoff or default_handoff)
             rotation = Rotation(
                 tuple(people),
                 now,
@@ -200,14 +208,20 @@ class RotationService:
 
     def override(self, actor: str, args: str, now: datetime) -> dict[str, Any]:
         self._allowed(actor, external_ok=True)
-        match = _USER.search(args or "")
+        match = words.USER.search(args or "")
         if not match:
             raise OnCallError(
                 "Name who takes over: `!oncall override @alice 2h` or "
                 "`!oncall override @alice from 18:00 to 22:00`"
             )
-        person, rest = match.group(1), _USER.sub(" ", args).strip()
-        start, end = self._span(rest, now)
+        if len(words.USER.findall(args)) > 1:
+            raise OnCallError(
+                "Name one person who takes over: `!oncall override @alice 2h` or "
+                "`!oncall override @alice from 18:00 to 22:00`"
+            )
+        person, rest = match.group(1), words.USER.sub(" ", args).strip()
+        start, end = words.span(rest, now, self.settings.tz)
+        self._known([person], "!oncall override @alice 2h")
         if self.external is not None:
             if not isinstance(self.external, ScheduleOnCall):
                 raise OnCallError(
@@ -235,9 +249,15 @@ class RotationService:
 
     def swap(self, actor: str, args: str, now: datetime) -> dict[str, Any]:
         self._allowed(actor)
-        people = _USER.findall(args or "")
-        if len(people) != 2:
-            raise OnCallError("Name two people: `!oncall swap @alice @bob`")
+        people = words.USER.findall(args or "")
+        left = words.USER.sub(" ", args or "").strip()
+        if len(people) != 2 or left:
+            raise OnCallError(
+                "Name two people and nothing else: `!oncall swap @alice @bob`"
+                + (" ('{words}' is not part of it)" if left else ""),
+                words=left[:30],
+            )
+        self._known(people, "!oncall swap @alice @bob")
         rotation, _ = self._load(now)
         if rotation is None:
             raise OnCallError("There is no rotation to swap in yet: `!rotation set @a @b` first.")
@@ -281,52 +301,16 @@ class RotationService:
                 "Only rotation admins can change the rotation (ROTATION_ADMINS or BOT_ADMINS)."
             )
 
-    def _span(self, text: str, now: datetime) -> tuple[datetime, datetime]:
-        span = re.fullmatch(r"from\s+(.+?)\s+to\s+(.+)", text.strip(), re.I)
-        if span:
-            start = self._when(span.group(1), now)
-            end = self._when(span.group(2), start)
-        else:
-            try:
-                start, end = now, now + parse_duration(text)
-            except DurationError:
+    def _known(self, people: list[str], usage: str) -> None:
+        """Refuse a person the chat platform does not know (one look-up each, cached there)."""
+        if self.people is None:
+            return
+        for person in people:
+            if not self.people.exists(person):
                 raise OnCallError(
-                    "'{text}' is not a duration or a span: try 2h, or from 18:00 to 22:00",
-                    text=text[:40],
-                ) from None
-        if end <= start:
-            raise OnCallError("The override must end after it starts.")
-        if end - start > timedelta(days=60):
-            raise OnCallError("An override lasts 60 days at most: change the rotation instead.")
-        return start, end
-
-    def _when(self, text: str, after: datetime) -> datetime:
-        """``18:00`` (the next one), ``fri 18:00`` or ``2026-12-24 18:00``, in TIMEZONE."""
-        tz = self.settings.tz
-        text = text.strip()
-        iso = _ISO.match(text)
-        if iso:
-            try:
-                naive = datetime.fromisoformat(f"{iso.group(1)} {iso.group(2).zfill(5)}")
-            except ValueError:
-                raise OnCallError("'{text}' is not a date and time", text=text[:30]) from None
-            return naive.replace(tzinfo=tz).astimezone(after.tzinfo)
-        try:
-            weekday, clock = parse_handoff(text)
-        except RotationError:
-            raise OnCallError(
-                "'{text}' is not a time: write 18:00, fri 18:00 or 2026-12-24 18:00",
-                text=text[:30],
-            ) from None
-        local = after.astimezone(tz)
-        for days in range(0, 8):
-            day = local.date() + timedelta(days=days)
-            if weekday is not None and day.weekday() != weekday:
-                continue
-            moment = datetime.combine(day, clock).replace(tzinfo=tz)
-            if moment > local:
-                return moment.astimezone(after.tzinfo)
-        raise OnCallError("'{text}' is not a time I can place", text=text[:30])
+                    f"'{{person}}' is not a person in this workspace: try `{usage}`",
+                    person=person,
+                )
 
     def _load(self, now: datetime) -> tuple[Rotation | None, list[Override]]:
         with self._lock:
@@ -374,19 +358,3 @@ class RotationService:
     def _stamp(self, at: datetime) -> str:
         local = at.astimezone(self.settings.tz)
         return f"{WEEKDAYS[local.weekday()]} {local:%d %b %H:%M} {self.settings.timezone}"
-
-
-def _weeks(text: str) -> str:
-    """``1w`` / ``2 weeks`` -> days, for the duration reader."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*(?:w|wk|wks|week|weeks)\s*", text or "", re.I)
-    return f"{int(match.group(1)) * 7}d" if match else text
-
-
-def _option(text: str, name: str) -> str | None:
-    match = re.search(rf"\b{name}\s+(\S+)", text, re.I)
-    return match.group(1).strip() if match else None
-
-
-def _handoff_option(text: str) -> str | None:
-    match = re.search(r"\bhandoff\s+((?:[a-z]{3,9}\s+)?\S+)", text, re.I)
-    return match.group(1).strip() if match else None
