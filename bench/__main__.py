@@ -2,15 +2,24 @@
 against an echo bot measured in the same run; then the weekly review, the digest and the
 weekly figures over a year of history against the same week alone (and the bot's peak memory
 while it computes the figures); then Slack at scale, the project's backend against upstream's
-plain SlackV3. Exits non-zero when a target is missed."""
+plain SlackV3; then Slack's posting pace under its limit. Exits non-zero when a target is
+missed."""
 
 import sys
 
-from bench import figures_history, paging_latency, review_history, slack_scale, triage_latency
+from bench import (
+    figures_history,
+    paging_latency,
+    review_history,
+    slack_pace,
+    slack_scale,
+    triage_latency,
+)
 
 triage = triage_latency.main()
 paging = paging_latency.main([])
 review = review_history.main([])
 figures = figures_history.main([])
 slack = slack_scale.main([])
-sys.exit(triage or paging or review or figures or slack)
+pace = slack_pace.main([])
+sys.exit(triage or paging or review or figures or slack or pace)

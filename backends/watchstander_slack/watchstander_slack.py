@@ -142,7 +142,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
 
     def serve_once(self) -> bool | None:
         self.slack_web = CachedWebClient(
-            token=self.token, proxy=self.proxies, base_url=self.api_url
+            token=self.token, proxy=self.proxies, base_url=self.api_url, pacer=self.pacer
         )
         log.info("Verifying the Slack token at %s", self.api_url)
         try:

@@ -5,9 +5,10 @@ arithmetic on a clock passed in."""
 from __future__ import annotations
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer
+from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer, PacedRetryHandler
 from watchstander_sandbox.slack import LocalSlack
 
 POSTER, SUPPORT = "U0CAROL", "C0SUPPORT"
@@ -57,3 +58,38 @@ def test_the_pacer_keeps_slacks_pace_per_channel() -> None:
     assert pacer.wait("C2") == 0.0  # another channel is not held up
     now[0] += 10  # a quiet spell refills the burst, never beyond it
     assert [pacer.wait("C1") for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_after_a_429_the_channel_waits_then_keeps_its_distance_without_bursts() -> None:
+    now = [100.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0], sleep=sleep)
+    assert pacer.wait("C1") == 0.0
+    pacer.refused("C1", 2.25)  # Slack: Retry-After 2 (and the margin); the retry goes then
+    assert pacer.wait("C1") == pytest.approx(3.25)  # the next one an interval after the retry
+    assert [pacer.wait("C1") for _ in range(2)] == [pytest.approx(1.0)] * 2  # no burst now
+    assert pacer.wait("C2") == 0.0  # another channel is not held up
+    now[0] += 61  # a calm minute later, and quiet: the burst is back
+    assert [pacer.wait("C1") for _ in range(4)] == [0.0, 0.0, 0.0, pytest.approx(1.0)]
+
+
+def test_a_429_is_waited_out_as_slack_asks_and_told_to_the_pacer(slack: LocalSlack) -> None:
+    slept: list[float] = []
+    refused: list[tuple[str, float]] = []
+
+    class Pacer(ChannelPacer):
+        def refused(self, channel: str, wait: float) -> None:
+            refused.append((channel, wait))
+
+    handler = PacedRetryHandler(Pacer(), max_retry_count=2, sleep=slept.append)
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[handler])
+    slack.limit("chat.postMessage", per_minute=1, burst=1)
+    client.chat_postMessage(channel=SUPPORT, text="first")
+    with pytest.raises(SlackApiError, match="ratelimited"):  # no time passes: still refused
+        client.chat_postMessage(channel=SUPPORT, text="second")
+    assert slept == [pytest.approx(60.25)] * 2  # Retry-After (whole seconds) and a margin
+    assert [channel for channel, _ in refused] == [SUPPORT, SUPPORT]
+    assert [wait for _, wait in refused] == [pytest.approx(60.25)] * 2

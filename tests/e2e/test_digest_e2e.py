@@ -76,7 +76,7 @@ def test_a_post_mortem_draft_comes_into_its_thread(
     assert draft.filename.endswith(".md")
     assert (draft.channel, draft.thread_ts) == (SUPPORT, root)
     text = draft.content.decode()
-    assert text.startswith("# Post-mortem: @devs checkout is down for @here\n")
+    assert text.startswith("# Post-mortem: checkout is down for @here\n")  # tags dropped
     assert "- Posted by: Carol Smith" in text
     assert POSTER not in text
     answer = bot.wait_posts(root, 2)[1].params["text"]

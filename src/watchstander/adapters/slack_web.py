@@ -7,9 +7,11 @@ chat port (``slack_chat``) posts through the same client and pacer.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -17,6 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import WebClient
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,11 @@ def _placeholder(kind: str, key: str, team: str | None, error: str) -> dict[str,
     return {"ok": True, "team": {"id": key, "name": key, "domain": ""}, STAND_IN: error}
 
 
+CALM = 60.0  # seconds without bursts in a channel after Slack refused a message there
+RETRY_MARGIN = 0.25  # seconds waited after Slack's Retry-After, which counts whole seconds
+DEFAULT_PACE = "0.95/4"
+
+
 class ChannelPacer:
     """Outgoing messages at Slack's pace: about ``rate`` a second per channel, with bursts of
     ``burst``. A sender waits its turn for its channel (one at a time per channel, so a burst
@@ -96,6 +106,7 @@ class ChannelPacer:
         self.rate, self.burst = rate, float(burst)
         self._clock, self._sleep = clock, sleep
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._calm: dict[str, float] = {}  # channel -> no burst until then (after a 429)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -107,8 +118,9 @@ class ChannelPacer:
     def wait(self, channel: str) -> float:
         """Wait (holding the channel's turn) until a message may go: the seconds waited."""
         now = self._clock()
-        tokens, then = self._buckets.get(channel, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        burst = 1.0 if now < self._calm.get(channel, 0.0) else self.burst
+        tokens, then = self._buckets.get(channel, (burst, now))
+        tokens = min(burst, tokens + (now - then) * self.rate)
         waited = 0.0
         if tokens < 1:
             waited = (1 - tokens) / self.rate
@@ -117,19 +129,77 @@ class ChannelPacer:
         self._buckets[channel] = (tokens - 1, now)
         return waited
 
+    def refused(self, channel: str, wait: float) -> None:
+        """Slack refused a message in ``channel`` (429) and asked for ``wait`` seconds: the
+        refused message goes again then, the next one a full interval later (not at once,
+        with the credit the wait built up), and no burst is sent there for a minute (Slack's
+        burst is smaller than this pacer thought)."""
+        now = self._clock()
+        self._buckets[channel] = (0.0, now + wait)
+        self._calm[channel] = now + wait + CALM
+
 
 def pacer_from_setting(setting: str) -> ChannelPacer:
-    """WATCHSTANDER_SLACK_PACE: messages a second per channel and the burst, as ``1/4``
-    (the default: Slack's pace, one short of Slack's burst of about five, so the spare token
-    absorbs up to a second of network jitter), or ``off`` for a server without limits."""
+    """WATCHSTANDER_SLACK_PACE: messages a second per channel and the burst, as ``0.95/4``
+    (the default: a margin under Slack's one a second, one short of Slack's burst of about
+    five, so neither network jitter nor a clock a little fast brings a 429), or ``off`` for
+    a server without limits."""
     if setting.strip().lower() == "off":
         return ChannelPacer(rate=1e9, burst=10**9)
     try:
-        rate, _, burst = (setting or "1/4").partition("/")
+        rate, _, burst = (setting or DEFAULT_PACE).partition("/")
         return ChannelPacer(rate=float(rate), burst=int(burst or 4))
     except ValueError:
-        log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 1/4: Slack's pace is kept", setting)
-        return ChannelPacer()
+        log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 0.95/4: the default is kept", setting)
+        return pacer_from_setting(DEFAULT_PACE)
+
+
+class PacedRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, told to the pacer: the refused message waits Slack's
+    ``Retry-After`` and a little more (the header counts whole seconds), then goes again; the
+    channel's pacer learns of it, so the messages queued behind keep their distance."""
+
+    def __init__(
+        self, pacer: ChannelPacer | None, *, max_retry_count: int = 3, sleep: Any = time.sleep
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer, self._sleep = pacer, sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a retry with neither a response nor an error")
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), [])
+        try:
+            wait = float(header[0]) + RETRY_MARGIN
+        except (IndexError, ValueError):
+            wait = 1.0 + RETRY_MARGIN
+        channel = _channel_of(request)
+        if self.pacer is not None and channel:
+            self.pacer.refused(channel, wait)
+        state.next_attempt_requested = True
+        self._sleep(wait)
+        state.increment_current_attempt()
+
+
+def _channel_of(request: HttpRequest) -> str | None:
+    """The ``channel`` a Web API request was for (its JSON or form body), if any."""
+    params = request.body_params or {}
+    if not params and request.data:
+        text = request.data.decode("utf-8", "replace")
+        try:
+            parsed = json.loads(text)
+            params = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            params = {k: v[0] for k, v in urllib.parse.parse_qs(text).items()}
+    channel = params.get("channel")
+    return str(channel) if channel else None
 
 
 class CachedWebClient(WebClient):
@@ -148,7 +218,13 @@ class CachedWebClient(WebClient):
     line, said again at most once an hour.
     """
 
-    def __init__(self, *args: Any, ttl: float = LOOKUP_TTL, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        ttl: float = LOOKUP_TTL,
+        pacer: ChannelPacer | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}  # -> (good until, answer)
@@ -156,7 +232,7 @@ class CachedWebClient(WebClient):
         self._said: dict[tuple[str, str, str], tuple[float, int]] = {}  # -> when, not said
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.team_id: str | None = None  # the workspace's, once auth.test said it
-        self.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+        self.retry_handlers.append(PacedRetryHandler(pacer, max_retry_count=3))
         if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
             self.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
 
