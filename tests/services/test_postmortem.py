@@ -12,15 +12,12 @@ from watchstander.services.postmortem import PostmortemService
 from watchstander.settings import Settings
 from watchstander.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 NAMES = {"U0CAROL": "Carol Diaz", "U0DAVE": "Dave Lee", "U0EVIL": "Eve Mallory"}
 
 
 def service(store: Store, tmp_path: Path) -> PostmortemService:
     settings = Settings.from_env(
-        {"POSTMORTEM_DIR": str(tmp_path), "WATCHSTANDER_TEMPLATES": str(ROOT / "data/templates")}
+        {"POSTMORTEM_DIR": str(tmp_path), "WATCHSTANDER_TEMPLATES": str(tmp_path / "none")}
     )
     link = lambda c, t: f"https://slack/{c}/{t}"  # noqa: E731
     return PostmortemService(store, settings, link, lambda person: NAMES.get(person, person))

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from watchstander.domain.durations import format_duration
 from watchstander.domain.levels import drop_leading_tags
@@ -54,7 +61,10 @@ class PostmortemService:
         self.link = link
         self.names = names  # people by name, not by id
         self.out = Path(settings.postmortem_dir)
-        loader = FileSystemLoader(settings.templates_dir)
+        # the team's own template (WATCHSTANDER_TEMPLATES) first, else the one shipped here
+        loader = ChoiceLoader(
+            [FileSystemLoader(settings.templates_dir), PackageLoader("watchstander", "templates")]
+        )
         self._env = Environment(
             loader=loader,
             undefined=StrictUndefined,
