@@ -38,9 +38,6 @@ from watchstander.stopping import StopSignals
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
-# slack_sdk's logger for the start-up calls (a failed attempt is said in one line, by us) and
-# for the Socket Mode client as it closes
-QUIET = logging.Logger("watchstander.slack-start-up", logging.CRITICAL + 1)
 
 
 class WatchstanderSlackBackend(slackv3.SlackBackend):
@@ -198,8 +195,8 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
             socket_mode = self.slack_socket_mode
             if socket_mode is not None:
                 # A frame cut by the close is no news (Slack sends again what was not acked):
-                # slack_sdk would log it with a traceback
-                socket_mode.logger = QUIET
+                # slack_sdk would log it as an error, with a traceback
+                socket_mode.logger = demoted("slack_sdk.socket_mode.closing")
                 socket_mode.close()  # no new events; waits for those being handled
                 self.slack_socket_mode = None
                 self.disconnect_callback()
@@ -209,9 +206,12 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         """auth.test, apps.connections.open, then the Socket Mode link (``slack_socket_mode``).
         Slack not answering or refusing for a while raises `NotConnected`; a wrong token exits
         (code 2)."""
-        # the start-up calls log nothing of their own: a failed attempt is one line, said once
+        # what slack_sdk says of the start-up calls is DEBUG: a failed attempt is one line, ours
         probe = CachedWebClient(
-            token=self.token, proxy=self.proxies, base_url=self.api_url, logger=QUIET
+            token=self.token,
+            proxy=self.proxies,
+            base_url=self.api_url,
+            logger=demoted("slack_sdk.web.start_up"),
         )
         log.log(
             logging.INFO if self._reconnection_count == 0 else logging.DEBUG,
@@ -250,6 +250,24 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
             raise NotConnected(
                 f"Slack's Socket Mode did not answer at {where}: {reason(exc)}"
             ) from exc
+
+
+class _ToDebug(logging.Filter):
+    """Every record at DEBUG, without its traceback, and only if DEBUG is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demoted(name: str) -> logging.Logger:
+    """A logger for slack_sdk whose lines are all DEBUG: what the start-up calls and a closing
+    Socket Mode client say (errors, retries) is said by the backend, in one line."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _ToDebug) for f in logger.filters):
+        logger.addFilter(_ToDebug())
+    return logger
 
 
 class NotConnected(Exception):
