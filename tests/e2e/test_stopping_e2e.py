@@ -10,6 +10,7 @@ while it runs and during its start-up, and started against a Slack that does not
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 from collections.abc import Callable
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 STOPS = 10.0  # seconds a stop may take
 URGENT = "<!subteam^S0ONCALL|@oncall> the invoice export is empty, then the bot was stopped"
 CLOSED = "Closed: the web server, the scheduler and the database"
+LOUD = re.compile(r"\S+ \S+ (INFO|WARNING|ERROR|CRITICAL) ")  # a log line at INFO or above
 SIGNALS = pytest.mark.parametrize(
     "stop", [signal.SIGTERM, signal.SIGINT], ids=lambda s: cast(signal.Signals, s).name
 )
@@ -111,12 +113,16 @@ def test_a_slack_that_does_not_answer_is_one_line_per_attempt(
     output = (tmp_path / "bot-output.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log + output
     lines = log.splitlines()
-    loud = [line for line in lines if any(f" {w} " in line for w in ("WARNING", "ERROR"))]
+    loud = [line for line in lines if LOUD.match(line) and " INFO " not in line]
     failed = [line for line in loud if said in line]
     assert failed == loud, loud  # nothing else is said about it, slack_sdk included
     attempts = [line for line in lines if "Verifying the Slack token" in line]
     assert len(failed) >= 2
     assert len(attempts) - 1 <= len(failed) <= len(attempts)  # the last may have been cut
+    first = next(n for n, line in enumerate(lines) if "Verifying the Slack token" in line)
+    end = next(n for n, line in enumerate(lines) if "Stopping (SIGTERM)" in line)
+    said_meanwhile = [line for line in lines[first + 1 : end] if LOUD.match(line)]
+    assert said_meanwhile == failed, said_meanwhile  # at INFO: one line an attempt, no more
     delays = [float(line.rsplit("retrying in ", 1)[1].split()[0]) for line in failed]
     assert delays == sorted(delays)  # Errbot's back-off
     logging_to = [line for line in lines if "Watchstander: logging to" in line]
