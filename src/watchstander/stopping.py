@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -23,13 +24,20 @@ class StopSignals:
     def __init__(self) -> None:
         self.requested: str | None = None  # the first stop signal's name, once one came
         self.armed = False
+        self._previous: dict[int, Any] = {}
 
     def install(self) -> StopSignals:
         """Take SIGTERM and SIGINT (from the main thread only; elsewhere, nothing is done)."""
         if threading.current_thread() is threading.main_thread():
             for number in STOP_SIGNALS:
-                signal.signal(number, self._on_signal)
+                self._previous[number] = signal.signal(number, self._on_signal)
         return self
+
+    def uninstall(self) -> None:
+        """Give SIGTERM and SIGINT back to whoever had them before `install`."""
+        while self._previous:
+            number, handler = self._previous.popitem()
+            signal.signal(number, handler)
 
     def arm(self) -> None:
         """From now on a stop signal interrupts the main thread; one that came before does
