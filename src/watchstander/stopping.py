@@ -19,7 +19,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class StopSignals:
-    """SIGTERM and SIGINT, noted; raised once as ``KeyboardInterrupt`` while armed."""
+    """SIGTERM and SIGINT, noted; raised as ``KeyboardInterrupt`` in the main thread by the
+    first one that comes while armed (which disarms), or by `arm` once one has come."""
 
     def __init__(self) -> None:
         self.requested: str | None = None  # the first stop signal's name, once one came

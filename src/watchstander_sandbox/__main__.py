@@ -113,7 +113,7 @@ def _run(stack: ExitStack, stops: StopSignals, stdin: TextIO, stdout: TextIO) ->
         saved_file.write_text(json.dumps(state))
 
     save()
-    stack.callback(save)  # after the bot has stopped (closed below, so run before this)
+    stack.callback(save)  # at the end too: after the bot has stopped (the stack unwinds in reverse)
     env = bot_env(
         slack,
         ROTATION_ADMINS=os.environ.get("ROTATION_ADMINS") or "U0ALICE,U0BOB",
