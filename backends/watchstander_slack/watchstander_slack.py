@@ -19,7 +19,7 @@ from collections import OrderedDict
 from typing import Any, NoReturn
 
 import slackv3
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -33,6 +33,7 @@ from watchstander.adapters.slack_web import (
     pacer_from_setting,
     slack_error,
 )
+from watchstander.stopping import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember
 
 class WatchstanderSlackBackend(slackv3.SlackBackend):
     auth: SlackResponse | None  # auth.test's answer, once connected (upstream's: None before)
+    slack_socket_mode: SocketModeClient | None  # this attempt's link, while it lasts
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -54,6 +56,10 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         self.pacer = pacer_from_setting(os.environ.get("WATCHSTANDER_SLACK_PACE", ""))
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
+        self._failure: str | None = None  # why the last attempt to connect failed
+        self.stop_signals = StopSignals().install()
+        self._stopping = False
+        log.info("Watchstander: logging to %s", getattr(config, "BOT_LOG_FILE", None) or "stderr")
         if not self.app_token:
             log.fatal("SLACK_APP_TOKEN is not set: Watchstander connects in Socket Mode only.")
             sys.exit(1)
@@ -132,43 +138,148 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
     @staticmethod
     def _refused_at_start(exc: SlackApiError, what: str, setting: str) -> NoReturn:
         """A wrong token: one line, and exit (a retry would not help). Anything else (still
-        rate limited, a Slack outage) is raised for Errbot to retry, with its back-off."""
+        rate limited, a Slack outage) is a failed attempt, tried again with Errbot's back-off."""
         error = slack_error(exc)
         if error not in AUTH_ERRORS:
-            log.warning("Slack refused %s at start-up (%s): trying again", what, error)
-            raise exc
+            raise NotConnected(f"Slack refused {what} at start-up ({error})") from exc
         log.fatal("Slack refused %s (%s): check %s.", what, error, setting)
         sys.exit(2)
 
-    def serve_once(self) -> bool | None:
+    def serve_forever(self) -> None:
+        """Errbot's loop (connect; on a failure, try again after its back-off), with a failed
+        attempt said in one line, and SIGTERM or SIGINT stopping it cleanly, even during
+        start-up: the connection is closed, the events being handled are finished, the
+        plugins are deactivated (the App closed: scheduler, web server, database), Errbot's
+        storage is closed, and the process exits with 0."""
+        try:
+            self.stop_signals.arm()
+            while not self.serve_once():
+                self.stop_signals.arm()  # a signal during the failed attempt's end: stop now
+                log.warning(
+                    "%s; retrying in %d s.",
+                    self._failure,
+                    self._reconnection_delay,
+                )
+                self._delay_reconnect()
+                self._reconnection_count += 1
+        except KeyboardInterrupt:
+            self._say_stopping()
+        finally:  # a stop signal, or a wrong token (exit code 2)
+            self.stop_signals.disarm()
+            self.shutdown()
+        log.info("Watchstander stopped.")
+
+    def _say_stopping(self) -> None:
+        if not self._stopping:
+            self._stopping = True
+            log.info("Stopping (%s).", self.stop_signals.requested or "asked to")
+
+    def serve_once(self) -> bool:
+        """Connect and serve until a stop signal (True); False when this attempt failed (the
+        reason in ``_failure``)."""
+        self._failure = None
+        self.slack_socket_mode = None
+        try:
+            self._connect()
+            threading.Event().wait()  # until a stop signal raises KeyboardInterrupt here
+        except KeyboardInterrupt:
+            self._say_stopping()
+            return True
+        except NotConnected as exc:
+            self._failure = str(exc)
+        except Exception:  # not Slack's answer nor the network's: a fault, with its traceback
+            log.exception("Connecting to Slack failed")
+            self._failure = "Connecting to Slack failed (see above)"
+        finally:
+            self.stop_signals.disarm()  # whatever happens next, this attempt's end is orderly
+            socket_mode = self.slack_socket_mode
+            if socket_mode is not None:
+                # A frame cut by the close is no news (Slack sends again what was not acked):
+                # slack_sdk would log it as an error, with a traceback
+                socket_mode.logger = demoted("slack_sdk.socket_mode.closing")
+                socket_mode.close()  # no new events; waits for those being handled
+                self.slack_socket_mode = None
+                self.disconnect_callback()
+        return False
+
+    def _connect(self) -> None:
+        """auth.test, apps.connections.open, then the Socket Mode link (``slack_socket_mode``).
+        Slack not answering or refusing for a while raises `NotConnected`; a wrong token exits
+        (code 2)."""
+        # what slack_sdk says of the start-up calls is DEBUG: a failed attempt is one line, ours
+        probe = CachedWebClient(
+            token=self.token,
+            proxy=self.proxies,
+            base_url=self.api_url,
+            logger=demoted("slack_sdk.web.start_up"),
+        )
+        log.log(
+            logging.INFO if self._reconnection_count == 0 else logging.DEBUG,
+            "Verifying the Slack token at %s",
+            self.api_url,
+        )
+        try:
+            try:
+                self.auth = probe.auth_test()
+            except SlackApiError as exc:
+                self._refused_at_start(exc, "the bot token", "SLACK_BOT_TOKEN")
+            try:  # the address asked for here, so that a refusal is said in one line
+                url = probe.apps_connections_open(app_token=self.app_token)["url"]
+            except SlackApiError as exc:
+                self._refused_at_start(exc, "a Socket Mode connection", "SLACK_APP_TOKEN")
+        except (OSError, SlackClientError) as exc:
+            raise NotConnected(f"Slack did not answer at {self.api_url}: {reason(exc)}") from exc
         self.slack_web = CachedWebClient(
             token=self.token, proxy=self.proxies, base_url=self.api_url, pacer=self.pacer
         )
-        log.info("Verifying the Slack token at %s", self.api_url)
-        try:
-            self.auth = self.slack_web.auth_test()
-        except SlackApiError as exc:
-            self._refused_at_start(exc, "the bot token", "SLACK_BOT_TOKEN")
         self.slack_web.team_id = self.auth.get("team_id")
         self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])
         self.update_alternate_prefixes()
-        try:  # the address asked for here, so that a refusal is said in one line
-            url = self.slack_web.apps_connections_open(app_token=self.app_token)["url"]
-        except SlackApiError as exc:
-            self._refused_at_start(exc, "a Socket Mode connection", "SLACK_APP_TOKEN")
-        self.slack_socket_mode = SocketModeClient(
+        self.slack_socket_mode = socket_mode = SocketModeClient(
             app_token=self.app_token, web_client=self.slack_web
         )
-        self.slack_socket_mode.message_listeners.append(self._sm_handle_hello)
-        self.slack_socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
-        self.slack_socket_mode.wss_uri = url  # a reconnect asks Slack for a new one
-        self.slack_socket_mode.connect()
+        socket_mode.message_listeners.append(self._sm_handle_hello)
+        socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
+        socket_mode.wss_uri = url  # a reconnect asks Slack for a new one
         try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            log.info("Interrupt received, shutting down.")
-            return True
-        finally:
-            self.slack_socket_mode.close()
-            self.disconnect_callback()
-        return None
+            socket_mode.connect()
+        except (OSError, SlackClientError) as exc:
+            socket_mode.close()
+            self.slack_socket_mode = None
+            where = url.split("?", 1)[0]  # not the ticket
+            raise NotConnected(
+                f"Slack's Socket Mode did not answer at {where}: {reason(exc)}"
+            ) from exc
+
+
+class _ToDebug(logging.Filter):
+    """Every record at DEBUG, without its traceback, and only if DEBUG is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demoted(name: str) -> logging.Logger:
+    """A logger for slack_sdk whose lines are all DEBUG: what the start-up calls and a closing
+    Socket Mode client say (errors, retries) is said by the backend, in one line."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _ToDebug) for f in logger.filters):
+        logger.addFilter(_ToDebug())
+    return logger
+
+
+class NotConnected(Exception):
+    """One attempt to connect failed, for the reason given: Errbot's back-off, then again."""
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words: ``connection refused``, ``timed out``..."""
+    cause = getattr(exc, "reason", None)  # urllib's URLError wraps the socket's error
+    if isinstance(cause, BaseException):
+        exc = cause
+    elif isinstance(cause, str) and cause:
+        return cause
+    text = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]

@@ -220,6 +220,7 @@ class App:
     def close(self) -> None:
         """Stop everything, in the reverse order of building it."""
         self._stack.close()
+        log.info("Closed: the web server, the scheduler and the database")
 
     # --- what the scheduler runs (jobs.Host) ----------------------------------------------------
 

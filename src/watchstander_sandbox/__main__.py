@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import sys
 import threading
+import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
+from watchstander.stopping import StopSignals
 from watchstander_sandbox.bot_process import (
     ROOT,
     bot_env,
@@ -39,10 +41,32 @@ def main() -> int:
 
 
 def sandbox(stdin: TextIO, stdout: TextIO) -> int:
-    """The local sandbox: Slack-, PagerDuty- and GitHub-compatible servers, the page, the bot."""
+    """The local sandbox: Slack-, PagerDuty- and GitHub-compatible servers, the page, the bot.
+
+    ``quit``, the end of standard input (once stopped), SIGTERM and SIGINT stop it, at any
+    moment, start-up included: the bot is stopped (SIGTERM, and it stops cleanly), what people
+    did is saved, the servers stop; the exit code is 0."""
+    stops = StopSignals().install()
+    started = time.monotonic()
+    try:
+        with ExitStack() as stack:
+            try:
+                stops.arm()
+                _run(stack, stops, stdin, stdout)
+            finally:
+                stops.disarm()  # stopping (``stack``): later signals are noted, not raised
+    except KeyboardInterrupt:
+        pass
+    stdout.write(f"Sandbox stopped after {time.monotonic() - started:.0f} s.\n")
+    stdout.flush()
+    return 0
+
+
+def _run(stack: ExitStack, stops: StopSignals, stdin: TextIO, stdout: TextIO) -> None:
+    """Start everything, each thing's stop put on ``stack``; then the console, until asked to
+    stop. What people do is saved every few seconds, and at the end."""
     import json
     import secrets
-    import time
     from datetime import UTC, datetime
 
     from watchstander.settings import Settings
@@ -61,16 +85,22 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     if os.environ.get("RESET") == "1" or fresh:  # RESET=1: start again from the sample week
         _reset(data, database, saved_file)
     slack = LocalSlack(port=int(os.environ.get("WATCHSTANDER_SLACK_PORT", "0"))).start()
-    pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
+    stack.callback(slack.stop)
+    pagerduty = LocalPagerDuty().start()
+    stack.callback(pagerduty.stop)
+    github = LocalGitHub().start()
+    stack.callback(github.stop)
     saved = json.loads(saved_file.read_text()) if saved_file.exists() else None
     timezone = os.environ.get("TIMEZONE") or "Europe/Amsterdam"
     if saved is None:
         store = Store(database)
-        store.migrate()
-        settings = Settings.from_env({"TIMEZONE": timezone})
-        saved = {"slack": sample_week.load(store, settings, datetime.now(UTC))}
-        saved["secret"] = secrets.token_hex(16)
-        store.dispose()
+        try:
+            store.migrate()
+            settings = Settings.from_env({"TIMEZONE": timezone})
+            saved = {"slack": sample_week.load(store, settings, datetime.now(UTC))}
+            saved["secret"] = secrets.token_hex(16)
+        finally:
+            store.dispose()
     slack.restore(saved.get("slack") or {})
     github.issues.extend(saved.get("github") or [])
     pagerduty.events.extend(saved.get("pagerduty") or [])
@@ -83,6 +113,7 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
         saved_file.write_text(json.dumps(state))
 
     save()
+    stack.callback(save)  # at the end too: after the bot has stopped (the stack unwinds in reverse)
     env = bot_env(
         slack,
         ROTATION_ADMINS=os.environ.get("ROTATION_ADMINS") or "U0ALICE,U0BOB",
@@ -103,6 +134,7 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
         webhook=(f"http://127.0.0.1:{web_port}/github", secret),
         port=int(os.environ.get("WATCHSTANDER_SANDBOX_PORT") or "8080"),
     ).start()
+    stack.callback(page.stop)
     stdout.write(
         f"Watchstander sandbox: open {page.url} in a browser.\n"
         f"No SLACK_BOT_TOKEN/SLACK_APP_TOKEN, so the bot runs against local Slack-, PagerDuty-\n"
@@ -111,11 +143,14 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
         f"{HELP}\n\n"
     )
     stdout.flush()
+    stops.disarm()  # no bot process may be started and then forgotten
     bot = start_bot(env, None)
+    stack.callback(stop_bot, bot, 15)
+    stops.arm()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack.callback(stop.set)
 
-    def keep() -> None:  # what people do is saved every few seconds, and at the end
+    def keep() -> None:  # what people do is saved every few seconds
         last = None
         while not stop.wait(2):
             now = page.version()
@@ -129,20 +164,7 @@ def sandbox(stdin: TextIO, stdout: TextIO) -> int:
     else:
         stdout.write("The bot is connected. Type a command here (help), or use the page.\n")
     stdout.flush()
-    started = time.monotonic()
-    try:
-        console(slack, stdin, stdout, stop)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        stop_bot(bot, timeout=15)
-        save()
-        page.stop()
-        for server in (slack, pagerduty, github):
-            server.stop()
-        stdout.write(f"Sandbox stopped after {time.monotonic() - started:.0f} s.\n")
-    return 0
+    console(slack, stdin, stdout, stop)
 
 
 def _reset(data: Path, database: str, saved_file: Path) -> None:

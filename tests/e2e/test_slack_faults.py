@@ -141,7 +141,7 @@ def test_a_passing_refusal_at_start_up_is_tried_again(
     root = slack.post(POSTER, SUPPORT, URGENT + "started")
     bot.wait_posts(root, 1)
     assert [c.method for c in slack.failed] == ["auth.test", "apps.connections.open"]
-    assert len(log_lines(bot, "at start-up (internal_error): trying again")) == 1
+    assert len(log_lines(bot, "at start-up (internal_error); retrying in")) == 1
 
 
 @pytest.mark.parametrize("token", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])

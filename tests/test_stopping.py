@@ -1,0 +1,60 @@
+"""SIGTERM and SIGINT as a request to stop: raised once as KeyboardInterrupt while armed, only
+noted otherwise (sent to this process, whose main thread runs the test)."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from watchstander.stopping import StopSignals
+
+
+@pytest.fixture
+def stops() -> Iterator[StopSignals]:
+    taken = StopSignals().install()
+    yield taken
+    taken.uninstall()
+
+
+def deliver(number: signal.Signals) -> None:
+    """Send ``number`` to this process; its handler runs before this returns."""
+    signal.raise_signal(number)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=lambda n: n.name)
+def test_an_armed_signal_interrupts_the_main_thread_once(
+    stops: StopSignals, number: signal.Signals
+) -> None:
+    stops.arm()
+    with pytest.raises(KeyboardInterrupt):
+        deliver(number)
+    assert stops.requested == number.name
+    deliver(signal.SIGTERM)  # stopping already: noted, not raised again
+    assert stops.requested == number.name
+
+
+def test_a_signal_before_arming_is_raised_when_armed(stops: StopSignals) -> None:
+    deliver(signal.SIGTERM)  # start-up: nothing to interrupt yet
+    assert stops.requested == "SIGTERM"
+    with pytest.raises(KeyboardInterrupt):
+        stops.arm()
+    assert not stops.armed
+    with pytest.raises(KeyboardInterrupt):
+        stops.arm()  # a stop asked for stays asked for
+
+
+def test_a_disarmed_signal_is_only_noted(stops: StopSignals) -> None:
+    stops.arm()
+    stops.disarm()
+    deliver(signal.SIGINT)
+    assert stops.requested == "SIGINT"
+
+
+def test_uninstall_gives_the_signals_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    taken = StopSignals().install()
+    assert signal.getsignal(signal.SIGTERM) != before
+    taken.uninstall()
+    assert signal.getsignal(signal.SIGTERM) == before
