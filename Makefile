@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
 	  echo "Watchstander: connecting to Slack in Socket Mode"; \
-	  $(BIN)/errbot -c config.py; \
-	else $(BIN)/python -m watchstander_sandbox; fi
+	  $(BIN)/watchstander run; \
+	else $(BIN)/watchstander sandbox; fi
 
 # Settings and services, one line each (see the README's "Running it on Slack")
 check: $(STAMP)

@@ -14,7 +14,10 @@ from watchstander_errbot import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "deploy" / "watchstander.env.example"
-READ_BY = [ROOT / "src" / "watchstander" / "settings.py", ROOT / "config.py"]
+READ_BY = [
+    ROOT / "src" / "watchstander" / "settings.py",
+    ROOT / "src/watchstander_errbot/config.py",
+]
 # Read elsewhere, by name: the backend's pace, and the sandbox's and tests' own variables.
 ALSO_READ = {"WATCHSTANDER_SLACK_PACE"}
 NOT_FOR_ADMINS = {"WATCHSTANDER_BACKEND", "WATCHSTANDER_BACKEND_DIRS", "WATCHSTANDER_PLUGIN_DIR"}

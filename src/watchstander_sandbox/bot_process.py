@@ -10,10 +10,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import watchstander_errbot
+
 if TYPE_CHECKING:
     from watchstander_sandbox.slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(watchstander_errbot.__file__).resolve().parent / "config.py"  # Errbot's settings
 # slack_sdk's Socket Mode client ignores NO_PROXY: keep ws://127.0.0.1 direct.
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -26,7 +29,7 @@ def free_port() -> int:
 
 def errbot_command() -> list[str]:
     script = Path(sys.executable).with_name("errbot")
-    return [str(script), "-c", str(ROOT / "config.py")]
+    return [str(script), "-c", str(CONFIG)]
 
 
 def bot_env(slack: LocalSlack, data: Path | None = None, **overrides: str) -> dict[str, str]:

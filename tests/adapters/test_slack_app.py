@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from watchstander.adapters import slack_app
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_CODE = [ROOT / "src" / "watchstander", ROOT / "src" / "watchstander_errbot", ROOT / "backends"]
+OWN_CODE = [ROOT / "src" / "watchstander", ROOT / "src" / "watchstander_errbot"]
 CALL = re.compile(r"\.([a-z]+_[A-Za-z0-9_]+)\(")
 WEB_METHODS = {name for name in dir(WebClient) if not name.startswith("_")}
 

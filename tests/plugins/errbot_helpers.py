@@ -10,7 +10,7 @@ import pytest
 from watchstander_sandbox.bot_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-extra_plugin_dir = str(ROOT / "plugins")
+extra_plugin_dir = str(ROOT / "src" / "watchstander_errbot" / "plugins")
 # As config.py (of Errbot's core plugins only the access controls), and Utils, whose
 # ``!echo ready`` is how ``testbot`` knows the bot has started. That the real bot serves none
 # of Errbot's internals is checked end to end, with config.py.

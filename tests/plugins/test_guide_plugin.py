@@ -12,7 +12,7 @@ from errbot.backends.test import TestBot as Bot
 from errbot_helpers import environment, extra_config, extra_plugin_dir  # noqa: F401 (used by testbot)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+PLUGINS = Path(__file__).resolve().parents[2] / "src" / "watchstander_errbot" / "plugins"
 GROUPS = ["In a #support thread", "On call", "Review and figures"]
 
 

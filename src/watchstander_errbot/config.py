@@ -4,7 +4,7 @@ import logging
 import os
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # the installed package: its plugins and backend
 env = os.environ.get
 
 
@@ -12,7 +12,7 @@ def _list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-DATA = Path(env("WATCHSTANDER_DATA_DIR") or HERE / "data")
+DATA = Path(env("WATCHSTANDER_DATA_DIR") or "data")  # from the working directory
 (DATA / "errbot").mkdir(parents=True, exist_ok=True)
 
 BACKEND = env("WATCHSTANDER_BACKEND") or "WatchstanderSlack"

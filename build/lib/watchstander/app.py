@@ -1,0 +1,257 @@
+"""The composition root: how Watchstander is wired, in one place.
+
+A chat platform's door (the Errbot glue, ``watchstander_errbot``) builds a :class:`Platform`
+(how to post, the voice that quotes, links and look-ups) and hands it here with the settings.
+:class:`App` builds everything else once, in dependency order: the store, the voice, the
+scheduler, the outside services (PagerDuty, GitHub), the services, the web routes. ``start``
+brings the schema up to date and starts the work that runs by itself; ``close`` stops it all in
+reverse order. Plugins get the services from here and never from each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from watchstander import jobs
+from watchstander.adapters.code_host import CodeHost
+from watchstander.adapters.pager import Pager, Schedule
+from watchstander.inbound import webhooks
+from watchstander.render import ChatSpeaker, Renderer, Voice
+from watchstander.render.views import views
+from watchstander.services.commands import ThreadCommands
+from watchstander.services.effects import ChatPort, PeoplePort
+from watchstander.services.figures import FiguresService
+from watchstander.services.handoffs import GroupPort, HandoffService
+from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
+from watchstander.services.postmortem import PostmortemService
+from watchstander.services.reports import Reports
+from watchstander.services.review import ReviewService
+from watchstander.services.rotation import RotationService
+from watchstander.services.triage import TriageService
+from watchstander.settings import Settings
+from watchstander.store import Store
+from watchstander.web import WebServer
+
+log = logging.getLogger(__name__)
+
+
+class People(PeoplePort, Protocol):
+    """The chat platform's people: whether one exists (commands that name people), and
+    e-mail addresses (for a PagerDuty schedule)."""
+
+    def __call__(self, email: str) -> str | None: ...
+
+    def email_of(self, user: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a chat platform gives the core."""
+
+    chat: ChatPort
+    voice: Voice
+    link: Callable[[str, str], str]  # (channel, ts) -> the message's address
+    channel_id: Callable[[str], str]  # a channel's name -> its id
+    group_handles: Callable[[], Mapping[str, str]] | None = None  # group id -> handle
+    user_group: Callable[[str], GroupPort] | None = None  # group id -> its members
+    people: People | None = None
+    names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class App:
+    def __init__(
+        self, settings: Settings, platform: Platform, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.settings, self.platform, self.clock = settings, platform, clock
+        self._stack = ExitStack()
+        try:
+            self._build(settings, platform)
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _build(self, settings: Settings, platform: Platform) -> None:
+        close = self._stack.callback
+        # the store, and the one voice
+        self.store = Store(settings.database_url)
+        close(self.store.dispose)
+        self.renderer = Renderer(platform.voice, views(settings))
+        self.say = ChatSpeaker(self.renderer, platform.chat)
+        self.channel_id = platform.channel_id(settings.support_channel)
+        self._digest_channel: str | None = None
+        # the scheduler (its job store is the bot's own database)
+        self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
+        # the outside services, each only when its secret is set
+        secrets = settings.secrets
+        key = secrets.get("PAGERDUTY_ROUTING_KEY")
+        self.pager = Pager(key, settings.pagerduty_events_url) if key else None
+        if self.pager is not None:
+            close(self.pager.close)
+        token = secrets.get("GITHUB_TOKEN")
+        repo = settings.github_repo
+        self.code_host = CodeHost(token, repo, settings.github_api_url) if token and repo else None
+        if self.code_host is not None:
+            close(self.code_host.close)
+        # the services
+        self.names: Callable[[str], str] = platform.names or (lambda person: person)
+        self.rotation = RotationService(
+            self.store, settings, self._schedule(), people=platform.people, names=self.names
+        )
+        self.triage = TriageService(
+            self.store,
+            settings,
+            channel_id=self.channel_id,
+            emit=self.say,
+            oncall=self.rotation,
+            timers=self.scheduler,
+            group_handles=platform.group_handles,
+            pager=self.pager,
+            link=platform.link,
+        )
+        self.commands = ThreadCommands(self.triage, people=platform.people)
+        group = settings.oncall_usergroup_id
+        self.handoffs = HandoffService(
+            self.store,
+            settings,
+            self.rotation,
+            channel_id=self.channel_id,
+            emit=self.say,
+            group=platform.user_group(group) if platform.user_group and group else None,
+        )
+        self.postmortems = PostmortemService(self.store, settings, platform.link, self.names)
+        self.review = ReviewService(
+            self.store,
+            code_host=self.code_host,
+            link=platform.link,
+            postmortems=self.postmortems.for_issue,
+            tags=settings.review_tags,
+            names=self.names,
+            stop=settings.topic_stopwords,
+        )
+        self.figures = FiguresService(
+            self.store, settings, link=platform.link, on_call=self.rotation
+        )
+        self.reports = Reports(
+            settings,
+            self.figures,
+            self.review,
+            say=self.say,
+            upload=self.say.upload,
+            digest_channel=self.digest_channel,
+            optimize=self.store.optimize,
+            postmortems=self.postmortems,
+        )
+        self.web = self._web()
+
+    def _schedule(self) -> ScheduleOnCall | None:
+        """With PAGERDUTY_SCHEDULE_ID and PAGERDUTY_API_TOKEN, PagerDuty says who is on call."""
+        wanted, people = self.settings.schedule(), self.platform.people
+        if wanted is None or people is None:
+            return None
+        schedule = Schedule(wanted[0], wanted[1], self.settings.pagerduty_api_url)
+        self._stack.callback(schedule.close)
+        fallback = AdminsOnCall(self.settings)
+        return ScheduleOnCall(schedule, people, fallback, email_of=people.email_of)
+
+    def _web(self) -> WebServer | None:
+        """The web server: the calendar feed, PagerDuty's webhooks, GitHub's (with a secret)."""
+        s, clock = self.settings, self.clock
+        routes = {
+            ("GET", "/oncall.ics"): webhooks.calendar_route(self.rotation.calendar, clock),
+            ("POST", "/pagerduty"): webhooks.pagerduty_route(
+                s.secrets.get("PAGERDUTY_WEBHOOK_SECRET", ""), self.triage.pagerduty_event, clock
+            ),
+        }
+        github_secret = s.secrets.get("GITHUB_WEBHOOK_SECRET", "")
+        if github_secret:
+            routes[("POST", "/github")] = webhooks.github_route(
+                github_secret, self.review.issue_closed, self.reports.closed, clock
+            )
+        try:
+            web = WebServer(s.http_host, s.http_port, routes)
+        except OSError as exc:  # a port in use must not stop the bot
+            log.warning("the web server did not start on port %s: %s", s.http_port, exc)
+            return None
+        self._stack.callback(web.stop)
+        return web
+
+    # --- running --------------------------------------------------------------------------------
+
+    def start(self) -> App:
+        s, now = self.settings, self.clock()
+        self.store.migrate()
+        jobs.install(self)
+        self._stack.callback(jobs.install, None)
+        self.scheduler.start()
+        self._stack.callback(self.scheduler.shutdown)
+        at = self.scheduler.set_cron("review", s.review_schedule, s.tz)
+        log.info("Weekly review on %s, next at %s", s.review_schedule, at)
+        at = self.scheduler.set_cron("digest", s.digest_schedule, s.tz)
+        log.info("Daily digest on %s, next at %s", s.digest_schedule, at)
+        if self.code_host is not None and "GITHUB_WEBHOOK_SECRET" not in s.secrets:
+            self.scheduler.set_every("github-poll", s.github_poll_interval)
+        self.rotation.changed.append(self.rotation_changed)
+        self.scheduler.settle(self.triage.earliest_due())
+        self.rotation_changed(now, sync_group=True)
+        threading.Thread(target=self.triage.resume_pages, args=(now,), daemon=True).start()
+        if self.web is not None:
+            self.web.start()
+            log.info("Web server at %s (calendar feed: %s)", self.web.address, self.calendar_url())
+        for line in s.missing_integrations():
+            log.info(line)
+        log.info(
+            "Watching #%s (%s); next timed action at %s",
+            s.support_channel,
+            self.channel_id,
+            self.scheduler.armed_at,
+        )
+        return self
+
+    def close(self) -> None:
+        """Stop everything, in the reverse order of building it."""
+        self._stack.close()
+        log.info("Closed: the web server, the scheduler and the database")
+
+    # --- what the scheduler runs (jobs.Host) ----------------------------------------------------
+
+    def due_timers(self) -> None:
+        self.scheduler.take_due(lambda: self.triage.run_due(self.clock()), self.triage.earliest_due)
+
+    def handoff_due(self) -> None:
+        self.rotation_changed(self.clock())
+
+    def run_scheduled(self, job: str) -> None:
+        work = {
+            "review": self.reports.scheduled_review,
+            "digest": self.reports.scheduled_digest,
+            "github-poll": self.reports.poll_closed,
+        }.get(job)
+        if work is None:
+            log.warning("no work for the scheduled job %s (from an older version?)", job)
+            return
+        work(self.clock())
+
+    # --- wiring between services ----------------------------------------------------------------
+
+    def rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
+        """Who is on call may have changed: announce a handoff, and look again at the next."""
+        self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))
+
+    def digest_channel(self) -> str:
+        if self._digest_channel is None:
+            self._digest_channel = self.platform.channel_id(self.settings.digest_target)
+        return self._digest_channel
+
+    def calendar_url(self) -> str | None:
+        base = self.settings.public_url or (self.web.address if self.web is not None else "")
+        return f"{base.rstrip('/')}/oncall.ics" if base else None

@@ -1,0 +1,44 @@
+"""The one way out: an effect's template rendered in the platform's voice, then posted."""
+
+from __future__ import annotations
+
+import logging
+
+from watchstander.render.renderer import Renderer
+from watchstander.services.effects import ChatError, ChatPort, Effect
+
+log = logging.getLogger(__name__)
+
+
+class ChatSpeaker:
+    """Says effects (a :class:`~watchstander.services.effects.Speaker`): never raises; a
+    message the platform refused is one line in the log."""
+
+    def __init__(self, renderer: Renderer, chat: ChatPort) -> None:
+        self.renderer = renderer
+        self.chat = chat
+
+    def __call__(self, effect: Effect) -> str | None:
+        return self.text(effect, self.renderer.render(effect.template, effect.data))
+
+    def text(self, effect: Effect, text: str) -> str | None:
+        """Post text already rendered (an answer, a refusal) where ``effect`` says."""
+        try:
+            if effect.person is not None:
+                return self.chat.direct(effect.person, text)
+            return self.chat.post(effect.channel, effect.thread_ts, text)
+        except ChatError as error:
+            where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"
+            log.warning("could not say %s in %s: %s", effect.template, where, error)
+            return None
+
+    def upload(
+        self, channel: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]
+    ) -> str | None:
+        """Upload files; the reason in one line when the platform did not take them."""
+        try:
+            self.chat.upload(channel, thread_ts, files)
+        except ChatError as error:
+            log.warning("files not uploaded to %s: %s", channel, error)
+            return str(error)
+        return None

@@ -1,0 +1,108 @@
+"""How the bot writes on one chat platform: quoting that defuses every mention, and the few
+pieces of markup it means (a person, a channel, a link, bold, code).
+
+Every value that came from a person or an outside service reaches a message through
+:meth:`Voice.quote`, unless the bot built it on purpose with one of the other methods, which
+return :class:`Safe` text. Anything done to a ``Safe`` (joining, slicing, formatting) gives a
+plain ``str`` again, which is quoted: safety is never inherited by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from watchstander.domain.levels import escape_slack
+
+
+class Safe(str):
+    """Text the bot means to send as it is: a mention it made, a link it built."""
+
+    __slots__ = ()
+
+
+class Voice(Protocol):
+    name: str
+
+    def quote(self, text: str) -> str:
+        """``text`` as plain words: no mention, no link, no markup can come out of it."""
+        ...
+
+    def mention(self, user: str) -> Safe: ...
+
+    def channel(self, channel: str) -> Safe: ...
+
+    def link(self, url: str, text: str) -> Safe: ...
+
+    def bold(self, text: str) -> Safe: ...
+
+    def code(self, text: str) -> Safe: ...
+
+
+JOINER = "\u2060"  # a word joiner after "@": the name reads the same and mentions nobody
+_AT = re.compile("@(?!\u2060)")
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
+_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,20}")
+_URL = re.compile(r"https?://[^\s<>|\"`]{1,2000}")
+
+
+class SlackVoice:
+    """Slack's ``mrkdwn``. Slack reads ``<...>`` as a mention, a channel or a link, and
+    ``&amp; &lt; &gt;`` as the three characters, so quoting escapes those three; a word joiner
+    after every ``@`` keeps ``@here`` and ``@channel`` plain text even where a client or a
+    setting (``link_names``) would link them."""
+
+    name = "slack"
+
+    def quote(self, text: str) -> str:
+        return _AT.sub("@" + JOINER, escape_slack(text))
+
+    def mention(self, user: str) -> Safe:
+        if _SLACK_USER.fullmatch(user):
+            return Safe(f"<@{user}>")
+        return Safe(self.quote(user or "someone"))
+
+    def channel(self, channel: str) -> Safe:
+        if _SLACK_CHANNEL.fullmatch(channel):
+            return Safe(f"<#{channel}>")
+        return Safe("#" + self.quote(channel.lstrip("#")))
+
+    def link(self, url: str, text: str) -> Safe:
+        label = self.quote(" ".join(text.split())).replace("|", "¦") or "link"
+        if _URL.fullmatch(url):
+            return Safe(f"<{url}|{label}>")
+        return Safe(label)
+
+    def bold(self, text: str) -> Safe:
+        quoted = self.quote(text).replace("*", "∗")
+        return Safe(f"*{quoted}*") if quoted.strip() else Safe(quoted)
+
+    def code(self, text: str) -> Safe:
+        quoted = self.quote(text).replace("`", "ʼ")
+        return Safe(f"`{quoted}`") if quoted else Safe("")
+
+
+class PlainVoice:
+    """Plain text, for chat backends that know no markup (Errbot's text and test backends):
+    people by their id after an ``@``, links as their address."""
+
+    name = "plain"
+
+    def quote(self, text: str) -> str:
+        return _AT.sub("@" + JOINER, text)
+
+    def mention(self, user: str) -> Safe:
+        return Safe("@" + (self.quote(user) if user else "someone"))
+
+    def channel(self, channel: str) -> Safe:
+        return Safe("#" + self.quote(channel.lstrip("#")))
+
+    def link(self, url: str, text: str) -> Safe:
+        label = self.quote(" ".join(text.split())) or "link"
+        return Safe(f"{label} ({url})" if _URL.fullmatch(url) else label)
+
+    def bold(self, text: str) -> Safe:
+        return Safe(self.quote(text))
+
+    def code(self, text: str) -> Safe:
+        return Safe(self.quote(text))

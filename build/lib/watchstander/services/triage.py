@@ -1,0 +1,387 @@
+"""Triage: record #support traffic, decide with the domain, store, say what to say.
+
+Every entry point takes ``now``; nothing here reads a clock. Messages go out as
+:class:`Effect` records through ``say`` (the one rendering path) after the transaction that
+decided them has committed; PagerDuty is paged through :mod:`watchstander.services.paging`.
+The thread commands (``!claim`` and the others) are in :mod:`watchstander.services.commands`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchstander.domain.durations import format_duration, parse_commitment
+from watchstander.domain.levels import Level, parse_level
+from watchstander.domain.said import Change, Said, changes
+from watchstander.domain.thread import Due, Event, Kind, ThreadState, due, replay
+from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
+from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
+from watchstander.services.oncall import OnCall
+from watchstander.services.paging import PageOp, Paging
+from watchstander.services.thread_state import event_of, load_state, state_values, store_state
+from watchstander.settings import Settings
+from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    effects: list[Effect]
+    timer: tuple[str, str, datetime | None] | None
+    pages: list[PageOp] = field(default_factory=list)
+
+
+class TriageService:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        channel_id: str,
+        emit: Speaker,
+        oncall: Callable[[datetime], OnCall],
+        timers: Timers | None = None,
+        group_handles: Callable[[], Mapping[str, str]] | None = None,
+        pager: PagerPort | None = None,
+        link: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.policy = settings.policy
+        self.channel_id = channel_id
+        self.say = emit
+        self.oncall = oncall
+        self.timers: Timers = timers or NoTimers()
+        self._group_handles = group_handles or (lambda: {})
+        self.paging = (
+            Paging(
+                store,
+                pager,
+                source=f"#{settings.support_channel}",
+                policy=self.policy,
+                say=emit,
+                oncall=oncall,
+                link=link,
+            )
+            if pager is not None
+            else None
+        )
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    # --- chat events ----------------------------------------------------------------------------
+
+    def handle_message(self, msg: InboundMessage, now: datetime) -> bool:
+        """Record a message of the support channel; False when it changed nothing."""
+        if msg.from_bot or not msg.user or msg.channel != self.channel_id or not msg.ts:
+            return False
+        at = ts_to_datetime(msg.edited_ts or msg.ts)
+        level = self._level(msg.text)
+        kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
+        until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
+        with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
+            row = EventRow.loaded(
+                event_key=msg.key,
+                thread_id=None,
+                channel=msg.channel,
+                item_ts=msg.ts,
+                kind=kind.value,
+                ts=msg.edited_ts or msg.ts,
+                actor=msg.user,
+                at=at,
+                text=msg.text,
+                level=int(level),
+                until=until,
+            )
+            outcome = self._open(tx, row, now) if kind is Kind.POST else None
+            if outcome is None:
+                outcome = self._record(tx, msg, row, now)
+        if outcome is None:
+            return False
+        self.after(outcome, now)
+        return True
+
+    def _open(self, tx: Tx, row: EventRow, now: datetime) -> Outcome | None:
+        """A new thread from its root post: its state is that post's alone, so it is written
+        whole, in one statement, before anything is read (the common case of a post in
+        #support). None when the thread exists already, or reactions wait for the post."""
+        if tx.awaited(row.channel, row.item_ts):
+            return None
+        event = event_of(row, row.item_ts)
+        state = replay([event], self.policy)
+        values = {"channel": row.channel, "root_ts": row.item_ts, "created_at": now}
+        thread = tx.open_thread(values | state_values(state, self.policy, now))
+        if thread is None:
+            return None
+        row.thread_id = thread.id
+        tx.add_event(row)  # new: no thread held it before
+        return self._outcome(
+            tx, thread, state, Said(), [event], now, moved=thread.next_due_at is not None
+        )
+
+    def _record(self, tx: Tx, msg: InboundMessage, row: EventRow, now: datetime) -> Outcome | None:
+        """A message of a thread that may hold other events: recorded, then the thread replayed."""
+        kind = Kind(row.kind)
+        thread, made = tx.ensure_thread(msg.channel, msg.root_ts, now, likely_new=kind is Kind.POST)
+        row.thread_id = thread.id
+        if not tx.add_event(row):
+            return None
+        event = event_of(row, thread.root_ts)
+        adopted = 0
+        if msg.is_edit:
+            tx.update_message_text(msg.channel, msg.ts, msg.text)
+        elif kind is Kind.REPLY:  # a root needs no row of its own: it is its thread's key
+            tx.add_message(thread, msg.ts, msg.user, msg.text, row.at)
+        if not msg.is_edit:
+            adopted = tx.adopt_orphans(thread, msg.ts)
+        # A thread this call made holds only this event (and what it adopted).
+        known = [event] if made and not adopted else None
+        return self.refresh(tx, thread, [event], now, events=known)
+
+    def handle_reaction(self, reaction: InboundReaction, now: datetime) -> bool:
+        if reaction.channel != self.channel_id:
+            return False
+        at = ts_to_datetime(reaction.event_ts)
+        kind = Kind.REACTION_ADDED if reaction.added else Kind.REACTION_REMOVED
+        with self.store.transaction() as probe:
+            known = probe.thread_of_message(reaction.channel, reaction.item_ts)
+            root_ts = known.root_ts if known else None
+        with (
+            self.lock(reaction.channel, root_ts or reaction.item_ts),
+            self.store.transaction() as tx,
+        ):
+            thread = tx.thread_of_message(reaction.channel, reaction.item_ts)
+            if thread is not None:
+                thread = tx.thread(thread.channel, thread.root_ts, lock=True)
+            row = EventRow(
+                event_key=reaction.key,
+                thread_id=None if thread is None else thread.id,
+                channel=reaction.channel,
+                item_ts=reaction.item_ts,
+                kind=kind.value,
+                ts=reaction.event_ts,
+                actor=reaction.user,
+                at=at,
+                reaction=reaction.name[:100],
+            )
+            if not tx.add_event(row):
+                return False
+            if thread is None:
+                log.debug("reaction on a message not seen yet; kept until it arrives")
+                return True
+            outcome = self.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
+        self.after(outcome, now)
+        return True
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    def on_timer(self, channel: str, root_ts: str, now: datetime) -> list[Effect]:
+        """Take every timed action of the thread that has come due (each once)."""
+        taken: list[Effect] = []
+        escalated = False
+        with self.lock(channel, root_ts), self.store.transaction() as tx:
+            thread = tx.thread(channel, root_ts, lock=True)
+            if thread is None:
+                return []
+            for _ in range(8):
+                state = load_state(tx, thread, self.policy)
+                action = due(state, self.policy, now)
+                if action is None:
+                    break
+                if tx.record_action(thread, action.kind.value, action.at, now):
+                    if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
+                        taken.append(self._action_effect(thread, state, action, now))
+                    escalated = escalated or (
+                        action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
+                    )
+                    tx.audit(now, None, action.kind.value, thread, f"due {action.at.isoformat()}")
+            outcome = self.refresh(tx, thread, [], now, reschedule=True)
+            if escalated and self.paging is not None:
+                op = self.paging.escalation(tx, thread)
+                outcome.pages += [op] if op is not None else []
+        outcome.effects[:0] = taken
+        self.after(outcome, now)
+        return taken
+
+    def run_due(self, now: datetime, batch: int = 200) -> int:
+        """Take the timed actions of every thread that has one due by ``now``."""
+        done = 0
+        while True:
+            with self.store.transaction() as tx:
+                due_now = tx.due_threads(now, batch)
+            for channel, root_ts in due_now:
+                try:
+                    self.on_timer(channel, root_ts, now)
+                except StoreError:
+                    log.exception("timed action of %s/%s failed; it stays due", channel, root_ts)
+            done += len(due_now)
+            if len(due_now) < batch:
+                return done
+
+    def earliest_due(self) -> datetime | None:
+        with self.store.transaction() as tx:
+            return tx.earliest_due()
+
+    # --- the shared path: replay, store, say ----------------------------------------------------
+
+    @contextmanager
+    def lock(self, channel: str, *keys: str) -> Iterator[None]:
+        """Serialise work on the same thread (or message) in this process.
+
+        Striped locks, taken in stripe order so that two callers never wait on each other.
+        """
+        stripes = sorted({hash((channel, key)) % len(self._locks) for key in keys})
+        with ExitStack() as stack:
+            for stripe in stripes:
+                stack.enter_context(self._locks[stripe])
+            yield
+
+    def refresh(
+        self,
+        tx: Tx,
+        thread: ThreadRow,
+        new: Iterable[Event],
+        now: datetime,
+        *,
+        reschedule: bool = False,
+        events: list[Event] | None = None,
+    ) -> Outcome:
+        """Replay, store the new state, and say what changed. The timer comes back only when
+        the thread's next due time moved (or ``reschedule``: its job has just run)."""
+        due_before = thread.next_due_at
+        state = load_state(tx, thread, self.policy, events)
+        said = Said(
+            level=Level(thread.said_level),
+            assignee=thread.said_assignee,
+            resolved=thread.said_resolved,
+            next_checkin_at=thread.said_next_checkin_at,
+        )
+        holder = (thread.assignee, thread.claimed_at, thread.resolved_at)
+        store_state(tx, thread, state, self.policy, now)
+        if holder != (thread.assignee, thread.claimed_at, thread.resolved_at):
+            tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
+        moved = reschedule or thread.next_due_at != due_before
+        return self._outcome(tx, thread, state, said, new, now, moved=moved)
+
+    def _outcome(
+        self,
+        tx: Tx,
+        thread: ThreadRow,
+        state: ThreadState,
+        said: Said,
+        new: Iterable[Event],
+        now: datetime,
+        *,
+        moved: bool,
+    ) -> Outcome:
+        """What the thread must be told (audited), the pages to send, and its timer if it
+        ``moved``; all decided in ``tx``, done after it commits."""
+        found = changes(said, state, list(new))
+        effects = [self._change_effect(thread, state, change, now) for change in found]
+        for change in found:
+            tx.audit(now, change.assignee, f"said:{change.kind}", thread, change.level.label)
+        pages = (
+            self.paging.decide(tx, thread, state, said, found, now)
+            if self.paging is not None
+            else []
+        )
+        timer = (thread.channel, thread.root_ts, thread.next_due_at) if moved else None
+        return Outcome(effects, timer, pages)
+
+    def after(self, outcome: Outcome, now: datetime) -> None:
+        """Page first (for an emergency that is what matters most), then say what was
+        decided and how the page went, then (re)schedule the thread's timer."""
+        paging = self.paging
+        triggers = [op for op in outcome.pages if op.action == "trigger"]
+        results = [paging.send(op, now) for op in triggers] if paging is not None else []
+        for effect in outcome.effects:
+            self.say(effect)
+        for result in results:
+            if result is not None:
+                self.say(result)
+        for op in outcome.pages:
+            if op.action != "trigger" and paging is not None:
+                paging.send(op, now)
+        if outcome.timer is not None:
+            self.timers.set(*outcome.timer)
+
+    def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
+        """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""
+        return self.paging is not None and self.paging.webhook(kind, dedup_key, agent, now)
+
+    def resume_pages(self, now: datetime) -> int:
+        return 0 if self.paging is None else self.paging.resume(now)
+
+    def clock(self, at: datetime | None, now: datetime) -> str | None:
+        """``15:30 Europe/Amsterdam (in 25m)``: a moment as people in TIMEZONE read it."""
+        if at is None:
+            return None
+        local = at.astimezone(self.settings.tz).strftime("%H:%M")
+        delta = at - now
+        if abs(delta) >= timedelta(minutes=1):
+            delta = timedelta(minutes=round(delta.total_seconds() / 60))
+        if delta.total_seconds() >= 0:
+            return f"{local} {self.settings.timezone} (in {format_duration(delta)})"
+        return f"{local} {self.settings.timezone} ({format_duration(-delta)} ago)"
+
+    # --- what is said ---------------------------------------------------------------------------
+
+    def _level(self, text: str) -> Level:
+        return parse_level(
+            text,
+            oncall_handle=self.settings.oncall_handle,
+            emergency_tags=self.settings.emergency_tags,
+            group_handles=self._group_handles(),
+        ).level
+
+    def _change_effect(
+        self, thread: ThreadRow, state: ThreadState, change: Change, now: datetime
+    ) -> Effect:
+        data = self._about(change.level, change.assignee, now)
+        data.update(
+            {
+                "previous": change.previous,
+                "poster": state.poster,
+                "next_checkin": self.clock(change.at, now),
+                "resolved_by": state.resolved_by,
+                "note": state.resolve_note,
+                "paging": self.paging is not None,
+            }
+        )
+        return Effect(change.kind, thread.channel, thread.root_ts, data)
+
+    def _about(self, level: Level, assignee: str | None, now: datetime) -> dict[str, Any]:
+        """What every message about a thread can name: its level, its assignee, who is on call."""
+        oncall = self.oncall(now)
+        return {
+            "level": level.label,
+            "emergency": level is Level.EMERGENCY,
+            "assignee": assignee,
+            "oncall": oncall.primary,
+            "secondary": oncall.secondary,
+        }
+
+    def _action_effect(
+        self, thread: ThreadRow, state: ThreadState, action: Due, now: datetime
+    ) -> Effect:
+        oncall = self.oncall(now)
+        escalate_to = oncall.primary
+        if escalate_to in (None, state.assignee):
+            escalate_to = oncall.secondary
+        interval = self.policy.interval(state.level)
+        data = self._about(state.level, state.assignee, now)
+        data.update(
+            {
+                "escalate_to": escalate_to,
+                "age": format_duration(now - (state.raised_at or now)),
+                "next_checkin": self.clock(now + interval, now),
+                "unanswered": state.unanswered,
+            }
+        )
+        return Effect(action.kind.value, thread.channel, thread.root_ts, data)

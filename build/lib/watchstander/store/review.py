@@ -1,0 +1,112 @@
+"""The weekly review: threads tagged with a reaction, and the GitHub issues made from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import literal_column, select, update
+
+from watchstander.store.base import TxBase
+from watchstander.store.models import EventRow, IssueRow, ThreadRow
+
+
+class ReviewTx(TxBase):
+    """A transaction's part of the review: tagged threads and issues."""
+
+    def tagged_threads(
+        self, names: Sequence[str], since: datetime
+    ) -> tuple[Sequence[ThreadRow], Sequence[EventRow]]:
+        """Threads that got one of the reactions ``names`` since ``since``, with all their
+        reaction events: two statements, whatever the number of threads."""
+        tagged = (
+            select(EventRow.thread_id)
+            .where(
+                EventRow.kind == "reaction_added",
+                EventRow.reaction.in_(list(names)),
+                EventRow.reaction != literal_column("''"),  # the index's own words: see EventRow
+                EventRow.at >= since,
+                EventRow.thread_id.is_not(None),
+            )
+            .distinct()
+        )
+        threads = self.session.scalars(select(ThreadRow).where(ThreadRow.id.in_(tagged))).all()
+        ids = [t.id for t in threads]
+        reactions = self.session.scalars(  # by thread: the names are sorted out here, so
+            select(EventRow)  # the database reads these threads' events, not a year of tags
+            .where(
+                EventRow.thread_id.in_(ids),
+                EventRow.kind.in_(["reaction_added", "reaction_removed"]),
+            )
+            .order_by(EventRow.ts)
+        ).all()
+        wanted = set(names)
+        return threads, [event for event in reactions if event.reaction in wanted]
+
+    def issues_for(self, thread_ids: Sequence[int]) -> Sequence[IssueRow]:
+        return self.session.scalars(
+            select(IssueRow).where(IssueRow.thread_id.in_(list(thread_ids)))
+        ).all()
+
+    def claim_issue(self, thread_id: int, kind: str, now: datetime, stale: datetime) -> str | None:
+        """Take the making of an issue: "new" the first time; "again" after a failure or a
+        review that died half-way (GitHub may hold the issue: look for its marker first);
+        None when another review has it, or it is made."""
+        values = {
+            "thread_id": thread_id,
+            "kind": kind,
+            "status": "making",
+            "url": "",
+            "state": "open",
+            "updated_at": now,
+        }
+        if self._insert_once(IssueRow, values, ["thread_id", "kind"]):
+            return "new"
+        result = self.session.execute(
+            update(IssueRow)
+            .where(
+                IssueRow.thread_id == thread_id,
+                IssueRow.kind == kind,
+                (IssueRow.status == "failed")
+                | ((IssueRow.status == "making") & (IssueRow.updated_at < stale)),
+            )
+            .values(status="making", updated_at=now)
+        )
+        return "again" if int(getattr(result, "rowcount", 0) or 0) == 1 else None
+
+    def issue_made(self, thread_id: int, kind: str, number: int, url: str, now: datetime) -> None:
+        self.session.execute(
+            update(IssueRow)
+            .where(IssueRow.thread_id == thread_id, IssueRow.kind == kind)
+            .values(status="made", number=number, url=url, updated_at=now)
+        )
+
+    def open_issues(self) -> Sequence[tuple[IssueRow, ThreadRow]]:
+        """Issues the review made that are still open on GitHub, with their threads."""
+        query = (
+            select(IssueRow, ThreadRow)
+            .join(ThreadRow, ThreadRow.id == IssueRow.thread_id)
+            .where(IssueRow.status == "made", IssueRow.state == "open")
+        )
+        return [(issue, thread) for issue, thread in self.session.execute(query).all()]
+
+    def close_issue(self, number: int, now: datetime) -> IssueRow | None:
+        """Mark issue ``number`` closed: the row, only the first time."""
+        result = self.session.execute(
+            update(IssueRow)
+            .where(IssueRow.number == number, IssueRow.status == "made", IssueRow.state == "open")
+            .values(state="closed", updated_at=now)
+        )
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
+            return None
+        return self.session.scalars(select(IssueRow).where(IssueRow.number == number)).first()
+
+    def issue_failed(self, thread_id: int, kind: str, now: datetime) -> None:
+        """The making failed: the next review tries again, looking for the issue first."""
+        self.session.execute(
+            update(IssueRow)
+            .where(
+                IssueRow.thread_id == thread_id, IssueRow.kind == kind, IssueRow.status == "making"
+            )
+            .values(status="failed", updated_at=now)
+        )

@@ -1,0 +1,30 @@
+"""``Tx``: one transaction's reads and writes, made of one part per aggregate."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from watchstander.store.figures import FiguresTx
+from watchstander.store.paging import PagesTx
+from watchstander.store.review import ReviewTx
+from watchstander.store.rotation import RotationTx
+from watchstander.store.search import SearchTx
+from watchstander.store.threads import ThreadsTx
+
+
+class Tx(ThreadsTx, PagesTx, ReviewTx, SearchTx, FiguresTx, RotationTx):
+    """One unit of work: typed reads and writes inside a single transaction."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        sessions: sessionmaker[Session],
+        *,
+        lock_rows: bool,
+        orphans: set[tuple[str, str]],
+    ) -> None:
+        self.connection = connection
+        self._sessions = sessions
+        self._lock_rows = lock_rows
+        self._orphans = orphans

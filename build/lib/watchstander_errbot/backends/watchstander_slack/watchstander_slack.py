@@ -1,0 +1,285 @@
+"""The SlackV3 backend, connected in Socket Mode to the Web API at ``SLACK_API_URL``.
+
+The upstream backend builds its ``WebClient`` with Slack's fixed address, so it cannot reach
+GovSlack, a proxy, or the project's local Slack-compatible server. This subclass owns the
+Socket Mode connection step, uses the project's Web API client (``adapters/slack_web``: the
+lookups upstream makes for every event remembered and refreshed when Slack says they changed,
+429s waited out as Slack asks, each refusal one log line), sends at Slack's pace per channel,
+drops redelivered envelopes, and passes real edits of posts with links; every event handler is
+otherwise upstream's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections import OrderedDict
+from typing import Any, NoReturn
+
+import slackv3
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web import SlackResponse, WebClient
+from slackv3.person import SlackPerson
+
+from watchstander.adapters.slack_web import (
+    AUTH_ERRORS,
+    CachedWebClient,
+    pacer_from_setting,
+    slack_error,
+)
+from watchstander.stopping import StopSignals
+
+log = logging.getLogger(__name__)
+
+SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
+
+
+class WatchstanderSlackBackend(slackv3.SlackBackend):
+    auth: SlackResponse | None  # auth.test's answer, once connected (upstream's: None before)
+    slack_socket_mode: SocketModeClient | None  # this attempt's link, while it lasts
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        identity = config.BOT_IDENTITY
+        self.api_url = identity.get("api_url") or os.environ.get(
+            "SLACK_API_URL", "https://slack.com/api/"
+        )
+        if not self.api_url.endswith("/"):
+            self.api_url += "/"
+        self._plugins_ready = threading.Event()
+        self.pacer = pacer_from_setting(os.environ.get("WATCHSTANDER_SLACK_PACE", ""))
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_lock = threading.Lock()
+        self._failure: str | None = None  # why the last attempt to connect failed
+        self.stop_signals = StopSignals().install()
+        self._stopping = False
+        log.info("Watchstander: logging to %s", getattr(config, "BOT_LOG_FILE", None) or "stderr")
+        if not self.app_token:
+            log.fatal("SLACK_APP_TOKEN is not set: Watchstander connects in Socket Mode only.")
+            sys.exit(1)
+
+    def connect_callback(self) -> None:
+        super().connect_callback()
+        self._plugins_ready.set()
+
+    def _sm_generic_event_handler(
+        self, client: BaseSocketModeClient, req: SocketModeRequest
+    ) -> None:
+        """Ack at once; hand the event on once, and only after the plugins are active."""
+        self._forget_changed((req.payload or {}).get("event") or {})  # before the ack
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
+        with self._seen_lock:
+            if event_id in self._seen:
+                log.debug("Dropping a redelivered event %s", event_id)
+                return
+            self._seen[event_id] = None
+            while len(self._seen) > SEEN_EVENTS:
+                self._seen.popitem(last=False)
+        if not self._plugins_ready.wait(timeout=120):
+            log.error("Plugins were not ready after 120 s; dropping event %s", event_id)
+            return
+        self._generic_wrapper(req.payload)
+
+    def _forget_changed(self, event: dict[str, Any]) -> None:
+        """Slack says a user, a channel or the team changed: look it up again next time."""
+        web = getattr(self, "slack_web", None)
+        if not isinstance(web, CachedWebClient):
+            return
+        kind = event.get("type")
+        if kind == "user_change":
+            web.forget("user", str((event.get("user") or {}).get("id") or ""))
+        elif kind in ("channel_rename", "group_rename"):
+            web.forget("channel", str((event.get("channel") or {}).get("id") or ""))
+        elif kind == "team_rename":
+            web.forget("team")
+
+    def _handle_message(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """Pass real edits of posts that carry attachments; drop pure link unfurls.
+
+        Upstream drops every ``message_changed`` whose message has attachments, and a link
+        unfurl adds them, so a real edit of a post with a link would never be seen.
+        """
+        if self._is_own(event.get("message") or event):
+            return  # the bot's own posts: Errbot ignores them, so skip their user lookups
+        if event.get("subtype") == "message_changed":
+            inner = event.get("message") or {}
+            if "attachments" in inner:
+                previous = event.get("previous_message") or {}
+                if inner.get("text", "") == previous.get("text", ""):
+                    return
+                stripped = {k: v for k, v in inner.items() if k != "attachments"}
+                event = {**event, "message": stripped}
+        super()._handle_message(webclient, event)
+
+    def send_message(self, msg: Any) -> Any:
+        """Every message (answers, check-ins, digests) at Slack's pace for its channel."""
+        to = getattr(msg, "to", None)
+        channel = str(getattr(to, "channelid", None) or getattr(to, "userid", None) or to)
+        with self.pacer.turn(channel):
+            waited = self.pacer.wait(channel)
+            if waited:
+                log.debug("Waited %.2f s for Slack's pace in %s", waited, channel)
+            return super().send_message(msg)
+
+    def _is_own(self, message: dict[str, Any]) -> bool:
+        me = getattr(self.bot_identifier, "userid", None)
+        own_bot = self.auth.get("bot_id") if self.auth is not None else None
+        return bool(
+            (me and message.get("user") == me) or (own_bot and message.get("bot_id") == own_bot)
+        )
+
+    @staticmethod
+    def _refused_at_start(exc: SlackApiError, what: str, setting: str) -> NoReturn:
+        """A wrong token: one line, and exit (a retry would not help). Anything else (still
+        rate limited, a Slack outage) is a failed attempt, tried again with Errbot's back-off."""
+        error = slack_error(exc)
+        if error not in AUTH_ERRORS:
+            raise NotConnected(f"Slack refused {what} at start-up ({error})") from exc
+        log.fatal("Slack refused %s (%s): check %s.", what, error, setting)
+        sys.exit(2)
+
+    def serve_forever(self) -> None:
+        """Errbot's loop (connect; on a failure, try again after its back-off), with a failed
+        attempt said in one line, and SIGTERM or SIGINT stopping it cleanly, even during
+        start-up: the connection is closed, the events being handled are finished, the
+        plugins are deactivated (the App closed: scheduler, web server, database), Errbot's
+        storage is closed, and the process exits with 0."""
+        try:
+            self.stop_signals.arm()
+            while not self.serve_once():
+                self.stop_signals.arm()  # a signal during the failed attempt's end: stop now
+                log.warning(
+                    "%s; retrying in %d s.",
+                    self._failure,
+                    self._reconnection_delay,
+                )
+                self._delay_reconnect()
+                self._reconnection_count += 1
+        except KeyboardInterrupt:
+            self._say_stopping()
+        finally:  # a stop signal, or a wrong token (exit code 2)
+            self.stop_signals.disarm()
+            self.shutdown()
+        log.info("Watchstander stopped.")
+
+    def _say_stopping(self) -> None:
+        if not self._stopping:
+            self._stopping = True
+            log.info("Stopping (%s).", self.stop_signals.requested or "asked to")
+
+    def serve_once(self) -> bool:
+        """Connect and serve until a stop signal (True); False when this attempt failed (the
+        reason in ``_failure``)."""
+        self._failure = None
+        self.slack_socket_mode = None
+        try:
+            self._connect()
+            threading.Event().wait()  # until a stop signal raises KeyboardInterrupt here
+        except KeyboardInterrupt:
+            self._say_stopping()
+            return True
+        except NotConnected as exc:
+            self._failure = str(exc)
+        except Exception:  # not Slack's answer nor the network's: a fault, with its traceback
+            log.exception("Connecting to Slack failed")
+            self._failure = "Connecting to Slack failed (see above)"
+        finally:
+            self.stop_signals.disarm()  # whatever happens next, this attempt's end is orderly
+            socket_mode = self.slack_socket_mode
+            if socket_mode is not None:
+                # A frame cut by the close is no news (Slack sends again what was not acked):
+                # slack_sdk would log it as an error, with a traceback
+                socket_mode.logger = demoted("slack_sdk.socket_mode.closing")
+                socket_mode.close()  # no new events; waits for those being handled
+                self.slack_socket_mode = None
+                self.disconnect_callback()
+        return False
+
+    def _connect(self) -> None:
+        """auth.test, apps.connections.open, then the Socket Mode link (``slack_socket_mode``).
+        Slack not answering or refusing for a while raises `NotConnected`; a wrong token exits
+        (code 2)."""
+        # what slack_sdk says of the start-up calls is DEBUG: a failed attempt is one line, ours
+        probe = CachedWebClient(
+            token=self.token,
+            proxy=self.proxies,
+            base_url=self.api_url,
+            logger=demoted("slack_sdk.web.start_up"),
+        )
+        log.log(
+            logging.INFO if self._reconnection_count == 0 else logging.DEBUG,
+            "Verifying the Slack token at %s",
+            self.api_url,
+        )
+        try:
+            try:
+                self.auth = probe.auth_test()
+            except SlackApiError as exc:
+                self._refused_at_start(exc, "the bot token", "SLACK_BOT_TOKEN")
+            try:  # the address asked for here, so that a refusal is said in one line
+                url = probe.apps_connections_open(app_token=self.app_token)["url"]
+            except SlackApiError as exc:
+                self._refused_at_start(exc, "a Socket Mode connection", "SLACK_APP_TOKEN")
+        except (OSError, SlackClientError) as exc:
+            raise NotConnected(f"Slack did not answer at {self.api_url}: {reason(exc)}") from exc
+        self.slack_web = CachedWebClient(
+            token=self.token, proxy=self.proxies, base_url=self.api_url, pacer=self.pacer
+        )
+        self.slack_web.team_id = self.auth.get("team_id")
+        self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])
+        self.update_alternate_prefixes()
+        self.slack_socket_mode = socket_mode = SocketModeClient(
+            app_token=self.app_token, web_client=self.slack_web
+        )
+        socket_mode.message_listeners.append(self._sm_handle_hello)
+        socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
+        socket_mode.wss_uri = url  # a reconnect asks Slack for a new one
+        try:
+            socket_mode.connect()
+        except (OSError, SlackClientError) as exc:
+            socket_mode.close()
+            self.slack_socket_mode = None
+            where = url.split("?", 1)[0]  # not the ticket
+            raise NotConnected(
+                f"Slack's Socket Mode did not answer at {where}: {reason(exc)}"
+            ) from exc
+
+
+class _ToDebug(logging.Filter):
+    """Every record at DEBUG, without its traceback, and only if DEBUG is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demoted(name: str) -> logging.Logger:
+    """A logger for slack_sdk whose lines are all DEBUG: what the start-up calls and a closing
+    Socket Mode client say (errors, retries) is said by the backend, in one line."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _ToDebug) for f in logger.filters):
+        logger.addFilter(_ToDebug())
+    return logger
+
+
+class NotConnected(Exception):
+    """One attempt to connect failed, for the reason given: Errbot's back-off, then again."""
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words: ``connection refused``, ``timed out``..."""
+    cause = getattr(exc, "reason", None)  # urllib's URLError wraps the socket's error
+    if isinstance(cause, BaseException):
+        exc = cause
+    elif isinstance(cause, str) and cause:
+        return cause
+    text = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,74 @@
+"""The chat platform an Errbot backend gives the core: Slack (the project's backend, or
+upstream's SlackV3), or any other Errbot backend through Errbot's own ``send``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watchstander.adapters.slack_chat import (
+    EmailDirectory,
+    GroupHandles,
+    PeopleNames,
+    SlackChat,
+    UserGroup,
+)
+from watchstander.app import Platform
+from watchstander.render import PlainVoice, SlackVoice
+from watchstander.services.effects import ChatError
+
+
+def platform_for(bot: Any) -> Platform:
+    if getattr(bot, "slack_web", None) is not None:
+        return slack_platform(bot)
+    return errbot_platform(bot)
+
+
+def slack_platform(bot: Any) -> Platform:
+    web = bot.slack_web
+    workspace = str((getattr(bot, "auth", None) or {}).get("url") or "https://slack.com/")
+    chat = SlackChat(
+        web,
+        getattr(bot, "pacer", None),  # the project's backend paces; upstream's does not
+        workspace_url=workspace,
+        channel_lookup=bot.channelname_to_channelid,
+    )
+    return Platform(
+        chat=chat,
+        voice=SlackVoice(),
+        link=chat.link,
+        channel_id=chat.channel_id,
+        group_handles=GroupHandles(web),
+        user_group=lambda group: UserGroup(web, group),
+        people=EmailDirectory(web),
+        names=PeopleNames(web),
+    )
+
+
+class ErrbotChat:
+    """Errbot's own ``send``, for backends that are not Slack (Errbot's text and test
+    backends): plain text, no threads, no files."""
+
+    def __init__(self, bot: Any) -> None:
+        self._bot = bot
+
+    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+        self._bot.send(self._bot.build_identifier(channel), text)
+        return None
+
+    def direct(self, person: str, text: str) -> str | None:
+        return self.post(person, None, text)
+
+    def upload(
+        self, channel: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]
+    ) -> int:
+        raise ChatError("this chat backend takes no files")
+
+
+def errbot_platform(bot: Any) -> Platform:
+    chat = ErrbotChat(bot)
+    return Platform(
+        chat=chat,
+        voice=PlainVoice(),
+        link=lambda channel, ts: f"#{channel}/{ts}",
+        channel_id=lambda name: name,
+    )

@@ -1,0 +1,93 @@
+"""Watches #support: every message and reaction goes to the triage service; the thread
+commands are parsed here and done by the thread commands service."""
+
+from __future__ import annotations
+
+import logging
+
+from errbot import botcmd
+from errbot.backends.base import REACTION_ADDED, Message, Reaction
+
+from watchstander.inbound import Ignored
+from watchstander.inbound.slack import message_from_slack, reaction_from_slack
+from watchstander_errbot import plugin
+
+log = logging.getLogger(__name__)
+IN_THREAD = " in a #support thread"
+
+
+class Triage(plugin.WatchstanderPlugin):
+    """Watches the support channel: levels, claims and status check-ins."""
+
+    def callback_message(self, msg: Message) -> None:
+        event = plugin.slack_event(msg)
+        if not event or not self.ready():
+            return
+        text = (event.get("message") or event).get("text") or ""
+        if text.startswith(self._bot.bot_config.BOT_PREFIX):
+            return  # a command: its handler records it, once
+        try:
+            inbound = message_from_slack(event, getattr(self._bot.bot_identifier, "userid", None))
+        except Ignored as why:
+            log.debug("ignored message: %s", why)
+            return
+        self.app.triage.handle_message(inbound, self.app.clock())
+
+    def callback_reaction(self, reaction: Reaction) -> None:
+        if not self.ready():
+            return
+        try:
+            inbound = reaction_from_slack(
+                reaction.reacted_to or {},
+                getattr(reaction.reactor, "userid", str(reaction.reactor)),
+                reaction.reaction_name,
+                reaction.action == REACTION_ADDED,
+                str(reaction.timestamp),
+            )
+        except Ignored as why:
+            log.debug("ignored reaction: %s", why)
+            return
+        self.app.triage.handle_reaction(inbound, self.app.clock())
+
+    @botcmd
+    def claim(self, msg: Message, args: str) -> None:
+        """Take this thread: you will be asked for updates (in a thread)."""
+        self.bare_command(msg, args, "!claim", self.app.commands.claim, IN_THREAD)
+
+    @botcmd
+    def unclaim(self, msg: Message, args: str) -> None:
+        """Let go of the thread you hold (in a thread)."""
+        self.bare_command(msg, args, "!unclaim", self.app.commands.unclaim, IN_THREAD)
+
+    @botcmd
+    def handoff(self, msg: Message, args: str) -> None:
+        """Pass this thread on: !handoff @person (in a thread)."""
+        self.command(msg, lambda ctx, now: self.app.commands.handoff(ctx, args, now))
+
+    @botcmd
+    def resolve(self, msg: Message, args: str) -> None:
+        """Resolve this thread, with a note if you like: !resolve [note] (in a thread)."""
+        self.command(msg, lambda ctx, now: self.app.commands.resolve(ctx, args, now))
+
+    @botcmd
+    def eta(self, msg: Message, args: str) -> None:
+        """Set your next check-in: !eta 45m or !eta 15:30 (in a thread)."""
+        self.command(msg, lambda ctx, now: self.app.commands.eta(ctx, args, now))
+
+    @botcmd(name="thread")
+    def thread_(self, msg: Message, args: str) -> None:
+        """Level, assignee, watchers and times of this thread (in a thread)."""
+        self.bare_command(
+            msg,
+            args,
+            "!thread",
+            lambda ctx, now: ("thread", self.app.commands.thread_info(ctx, now)),
+            IN_THREAD,
+        )
+
+    @botcmd
+    def threads(self, msg: Message, args: str) -> None:
+        """The open threads: !threads [open|mine|breached]."""
+        self.command(
+            msg, lambda ctx, now: ("threads", self.app.commands.list_threads(args, ctx.user, now))
+        )

@@ -1,0 +1,52 @@
+// The emoji the page knows by name: the reaction menu's and the :name: of mrkdwn.
+
+/** The reactions offered in the "add reaction" menu, in menu order. */
+export const REACTIONS = [
+  ['eyes', '👀'],
+  ['white_check_mark', '✅'],
+  ['bug', '🐛'],
+  ['coffin', '⚰️'],
+  ['evergreen_tree', '🌲'],
+  ['necktie', '👔'],
+  ['fire_engine', '🚒'],
+  ['vhs', '📼'],
+  ['robot_face', '🤖'],
+  ['documentation', '📄'],
+];
+
+/** :name: -> emoji, for text and reaction chips. Unknown names stay as :name:. */
+export const EMOJI = new Map([
+  ...REACTIONS,
+  ['fire', '🔥'], ['rotating_light', '🚨'], ['warning', '⚠️'], ['sunny', '☀️'],
+  ['bar_chart', '📊'], ['bell', '🔔'], ['pager', '📟'], ['memo', '📝'], ['pencil', '📝'],
+  ['hourglass', '⌛'], ['hourglass_flowing_sand', '⏳'], ['large_orange_diamond', '🔶'],
+  ['large_blue_diamond', '🔷'], ['small_orange_diamond', '🔸'], ['small_blue_diamond', '🔹'],
+  ['triangular_flag_on_post', '🚩'], ['alarm_clock', '⏰'], ['mega', '📣'], ['loudspeaker', '📢'],
+  ['repeat', '🔁'], ['leftwards_arrow_with_hook', '↩️'], ['handshake', '🤝'], ['clock3', '🕒'],
+  ['heavy_check_mark', '✔️'], ['ballot_box_with_check', '☑️'], ['question', '❓'],
+  ['grey_question', '❔'], ['exclamation', '❗'], ['heavy_exclamation_mark', '❗'], ['bangbang', '‼️'],
+  ['x', '❌'], ['+1', '👍'], ['thumbsup', '👍'], ['-1', '👎'], ['thumbsdown', '👎'],
+  ['tada', '🎉'], ['wave', '👋'], ['pray', '🙏'], ['raised_hands', '🙌'], ['clap', '👏'],
+  ['ok_hand', '👌'], ['muscle', '💪'], ['heart', '❤️'], ['smile', '😄'], ['smiley', '😃'],
+  ['slightly_smiling_face', '🙂'], ['thinking_face', '🤔'], ['sweat_smile', '😅'], ['joy', '😂'],
+  ['sleeping', '😴'], ['zzz', '💤'], ['see_no_evil', '🙈'], ['crossed_fingers', '🤞'],
+  ['rocket', '🚀'], ['sparkles', '✨'], ['zap', '⚡'], ['boom', '💥'], ['sos', '🆘'],
+  ['no_entry', '⛔'], ['no_entry_sign', '🚫'], ['construction', '🚧'], ['lock', '🔒'],
+  ['unlock', '🔓'], ['key', '🔑'], ['link', '🔗'], ['mag', '🔍'], ['bulb', '💡'], ['books', '📚'],
+  ['clipboard', '📋'], ['pushpin', '📌'], ['calendar', '📅'], ['date', '📅'],
+  ['spiral_calendar_pad', '🗓️'], ['chart_with_upwards_trend', '📈'],
+  ['chart_with_downwards_trend', '📉'], ['hammer_and_wrench', '🛠️'], ['wrench', '🔧'],
+  ['gear', '⚙️'], ['speech_balloon', '💬'], ['email', '✉️'], ['envelope', '✉️'],
+  ['telephone_receiver', '📞'], ['phone', '☎️'], ['information_source', 'ℹ️'],
+  ['red_circle', '🔴'], ['large_green_circle', '🟢'], ['large_yellow_circle', '🟡'],
+  ['white_circle', '⚪'], ['100', '💯'], ['coffee', '☕'], ['point_right', '👉'],
+  ['arrow_right', '➡️'], ['stopwatch', '⏱️'], ['timer_clock', '⏲️'], ['watch', '⌚'],
+  ['skull', '💀'], ['ghost', '👻'], ['ambulance', '🚑'], ['police_car', '🚓'], ['package', '📦'],
+  ['inbox_tray', '📥'], ['outbox_tray', '📤'], ['scroll', '📜'], ['shield', '🛡️'],
+  ['page_facing_up', '📄'], ['page_with_curl', '📃'], ['bookmark', '🔖'], ['label', '🏷️'],
+  ['star', '⭐'], ['trophy', '🏆'], ['checkered_flag', '🏁'], ['traffic_light', '🚥'],
+  ['vertical_traffic_light', '🚦'], ['arrows_counterclockwise', '🔄'], ['recycle', '♻️'],
+  ['busts_in_silhouette', '👥'], ['bust_in_silhouette', '👤'], ['computer', '💻'],
+  ['floppy_disk', '💾'], ['camera', '📷'], ['sun_with_face', '🌞'], ['crescent_moon', '🌙'],
+  ['palm_tree', '🌴'], ['house', '🏠'], ['heavy_plus_sign', '➕'], ['heavy_minus_sign', '➖'],
+]);

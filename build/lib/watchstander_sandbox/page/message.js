@@ -1,0 +1,157 @@
+// One message as an element (author, text, files, reactions, its thread button), and
+// keeping the message lists scrolled to the bottom.
+
+import {EMOJI, REACTIONS} from './emoji.js';
+import {mrkdwn} from './mrkdwn.js';
+import {S, bot, displayName, el, person} from './state.js';
+import {h, hashIndex, hhmm, safeUrl, timeEl, toDate} from './util.js';
+
+const IMAGE_RE = /\.(png|jpe?g|gif|webp|svg|bmp|avif)(\?.*)?$/i;
+
+const SCOPE_TESTID = {channel: 'message', thread: 'thread-message', dm: 'dm-message'};
+
+function authorOf(msg) {
+  const isBot = !!msg.is_bot || (msg.user && msg.user === bot().id);
+  if (isBot) return {name: bot().name || 'watchstander', isBot: true, title: 'App'};
+  const p = person(msg.user);
+  return {name: msg.user_name || (p && p.name) || msg.user || 'someone', isBot: false,
+    title: p ? [p.real_name, p.role].filter(Boolean).join(', ') : ''};
+}
+
+function emojiFor(name) {
+  return EMOJI.get(name) || null;
+}
+
+function reactionChip(msg, r, scope) {
+  const users = Array.isArray(r.users) ? r.users : [];
+  const count = typeof r.count === 'number' ? r.count : users.length;
+  const mine = !!S.me && users.includes(S.me);
+  const e = emojiFor(r.name);
+  const who = users.map((u) => displayName(u) || u).join(', ');
+  const content = [h('span', {class: 'chip-emoji', 'aria-hidden': 'true'}, e || `:${r.name}:`),
+    h('span', {class: 'chip-count'}, String(count))];
+  if (scope === 'dm') {
+    return h('span', {class: 'chip static', title: `:${r.name}: ${who}`}, content);
+  }
+  return h('button', {
+    type: 'button', class: 'chip' + (mine ? ' mine' : ''),
+    'data-testid': 'reaction', 'data-name': r.name, 'data-ts': msg.ts, 'data-act': 'toggle-reaction',
+    'data-fkey': `${scope}:reaction:${msg.ts}:${r.name}`,
+    'aria-pressed': mine ? 'true' : 'false',
+    'aria-label': `${r.name} reaction, ${count}${who ? ` (${who})` : ''}`,
+    title: `:${r.name}: ${who}${mine ? ' (click to remove yours)' : ' (click to add yours)'}`,
+  }, content);
+}
+
+function reactionMenu(msg, scope) {
+  const menu = h('div', {class: 'reaction-menu', role: 'group', 'aria-label': 'Choose a reaction',
+    'data-testid': 'reaction-menu', 'data-ts': msg.ts});
+  for (const [name, e] of REACTIONS) {
+    menu.append(h('button', {
+      type: 'button', class: 'reaction-option', 'data-testid': 'reaction-option', 'data-name': name,
+      'data-ts': msg.ts, 'data-act': 'pick-reaction', 'data-fkey': `${scope}:option:${msg.ts}:${name}`,
+      title: name, 'aria-label': name,
+    }, h('span', {'aria-hidden': 'true'}, e)));
+  }
+  return menu;
+}
+
+function filesEl(msg) {
+  const files = Array.isArray(msg.files) ? msg.files : [];
+  if (!files.length) return null;
+  return h('div', {class: 'files'}, files.map((f) => {
+    const url = safeUrl(f.url || f.url_private || f.permalink || '');
+    const name = f.name || f.title || 'file';
+    const label = f.title || name;
+    const isImage = (f.mimetype && String(f.mimetype).startsWith('image/')) || IMAGE_RE.test(name) ||
+      IMAGE_RE.test(String(f.url || ''));
+    if (isImage) {
+      const img = h('img', {src: url, alt: label, loading: 'lazy', decoding: 'async'});
+      img.addEventListener('load', keepBottoms);
+      return h('figure', {class: 'file file-image'},
+        h('a', {href: url, target: '_blank', rel: 'noopener noreferrer', title: `Open ${name}`}, img),
+        h('figcaption', {class: 'file-name'}, label));
+    }
+    return h('a', {class: 'file file-other', href: url, target: '_blank', rel: 'noopener noreferrer'},
+      h('span', {'aria-hidden': 'true'}, '📎 '), name);
+  }));
+}
+
+export function messageEl(msg, scope, isRoot) {
+  const author = authorOf(msg);
+  const li = h('li', {
+    class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}` +
+      (scope === 'channel' && S.thread === msg.ts ? ' msg-active' : ''),
+    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts,
+  });
+  if (isRoot) li.setAttribute('data-root', 'true');
+
+  const initial = (author.name || '?').charAt(0).toUpperCase();
+  li.append(h('div', {class: `avatar ${author.isBot ? 'avatar-bot' : `avatar-${hashIndex(msg.user || author.name, 8)}`}`,
+    'aria-hidden': 'true'}, author.isBot ? 'W' : initial));
+
+  const body = h('div', {class: 'msg-body'});
+  const head = h('div', {class: 'msg-head'},
+    h('span', {class: 'author', title: author.title || null}, author.name),
+    author.isBot ? h('span', {class: 'badge', title: 'This is an app'}, 'APP') : null,
+    timeEl(msg.time, msg.ts, false));
+  body.append(head);
+
+  const text = h('div', {class: 'text'});
+  text.innerHTML = mrkdwn(msg.text);  // mrkdwn() escapes every character of the text first
+  body.append(text);
+
+  const files = filesEl(msg);
+  if (files) body.append(files);
+
+  const foot = h('div', {class: 'msg-foot'});
+  let menu = null;
+  const reactions = Array.isArray(msg.reactions) ? msg.reactions.filter((r) => r && r.name) : [];
+  if (scope === 'dm') {
+    if (reactions.length) foot.append(h('div', {class: 'reactions'}, reactions.map((r) => reactionChip(msg, r, scope))));
+  } else {
+    const open = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
+    const row = h('div', {class: 'reactions', role: 'group', 'aria-label': 'Reactions'},
+      reactions.map((r) => reactionChip(msg, r, scope)),
+      h('button', {
+        type: 'button', class: 'chip add-reaction', 'data-testid': 'add-reaction', 'data-ts': msg.ts,
+        'data-act': 'add-reaction', 'data-fkey': `${scope}:add:${msg.ts}`,
+        'aria-label': 'Add reaction', title: 'Add reaction', 'aria-haspopup': 'true',
+        'aria-expanded': open ? 'true' : 'false',
+      }, h('span', {class: 'add-icon', 'aria-hidden': 'true'}, '☺'), h('span', {class: 'plus', 'aria-hidden': 'true'}, '+')));
+    foot.append(row);
+    if (open) menu = reactionMenu(msg, scope);
+  }
+
+  if (scope === 'channel') {
+    const replies = Array.isArray(msg.replies) ? msg.replies : [];
+    const n = replies.length;
+    const label = n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'Reply';
+    const last = n ? toDate(replies[n - 1].time, replies[n - 1].ts) : null;
+    foot.append(h('div', {class: 'thread-row'},
+      h('button', {
+        type: 'button', class: `thread-button${n ? ' has-replies' : ''}`, 'data-testid': 'open-thread',
+        'data-ts': msg.ts, 'data-act': 'open-thread', 'data-fkey': `channel:thread:${msg.ts}`,
+        'aria-label': n ? `${label}, open thread` : 'Reply in thread',
+        'aria-expanded': S.thread === msg.ts ? 'true' : 'false', 'aria-controls': 'thread',
+      }, label),
+      last ? h('span', {class: 'last-reply'}, `Last reply ${hhmm(last)}`) : null));
+  }
+  if (foot.childElementCount) body.append(foot);
+  if (menu) body.append(menu);
+  if (isRoot) {
+    const n = (msg.replies || []).length;
+    body.append(h('div', {class: 'thread-divider'}, n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'No replies yet'));
+  }
+  li.append(body);
+  return li;
+}
+
+// ------------------------------------------------------------------ rendering: scroll
+
+export const atBottom = (box) => box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+
+export function keepBottoms() {
+  if (S.stick.channel) el.messages.scrollTop = el.messages.scrollHeight;
+  if (S.thread && S.stick.thread) el.threadMessages.scrollTop = el.threadMessages.scrollHeight;
+}

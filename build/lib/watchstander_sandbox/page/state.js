@@ -1,0 +1,47 @@
+// The page's state: the last /api/state answer, who you are, what is open; and the
+// look-ups into that answer.
+
+const WHO_KEY = 'watchstander_sandbox.who';
+
+export const S = {
+  data: null,        // last /api/state answer
+  me: readSaved(),   // chosen person id
+  thread: null,      // ts of the open thread's root, or null
+  menu: null,        // {scope, ts} of the open reaction menu, or null
+  stick: {channel: true, thread: true},  // keep the list scrolled to the bottom
+  firstRender: true,
+  loadError: false,
+  sending: {channel: false, thread: false},
+};
+
+/** The page's elements by name, filled in by main.js when the page starts. */
+export const el = {};
+
+export function readSaved() {
+  try { return localStorage.getItem(WHO_KEY); } catch (_) { return null; }
+}
+export function save(id) {
+  try { localStorage.setItem(WHO_KEY, id); } catch (_) { /* private mode */ }
+}
+
+export const people = () => (S.data && Array.isArray(S.data.people) ? S.data.people : []);
+export const person = (id) => people().find((p) => p.id === id) || null;
+export const bot = () => (S.data && S.data.bot) || {id: '', name: 'watchstander'};
+export const channel = () => (S.data && S.data.channel) || {id: '', name: 'support'};
+export const groups = () => (S.data && Array.isArray(S.data.groups) ? S.data.groups : []);
+export const messages = () => (S.data && Array.isArray(S.data.messages) ? S.data.messages : []);
+
+export function findMessage(ts) {
+  for (const m of messages()) {
+    if (m.ts === ts) return m;
+    for (const r of m.replies || []) if (r.ts === ts) return r;
+  }
+  return null;
+}
+
+export function displayName(id) {
+  const p = person(id);
+  if (p) return p.name;
+  if (id && id === bot().id) return bot().name;
+  return null;
+}

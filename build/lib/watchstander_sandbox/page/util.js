@@ -1,0 +1,59 @@
+// Small helpers: building elements, escaping text and links, times.
+
+export const $ = (id) => document.getElementById(id);
+
+const ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+/** Escape text for HTML (element content and quoted attribute values). */
+export const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ESC[c]);
+/** Undo Slack's own escaping of &, < and > (in one pass, so "&amp;lt;" stays "&lt;"). */
+export const unslack = (s) => String(s).replace(/&(lt|gt|amp);/g, (_, e) => ({lt: '<', gt: '>', amp: '&'})[e]);
+
+/** Create an element. attrs: class, text, data-*, aria-*, other attributes; children: nodes or strings. */
+export function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else node.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : String(c));
+  }
+  return node;
+}
+
+/** Only same-origin paths and http(s) links are followed; anything else becomes "#". */
+export function safeUrl(u) {
+  const s = String(u || '').trim();
+  if (/^https?:\/\//i.test(s) || /^mailto:/i.test(s)) return s;
+  if (/^\/(?!\/)/.test(s)) return s;
+  return '#';
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+export function toDate(iso, ts) {
+  let d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) d = ts ? new Date(parseFloat(ts) * 1000) : null;
+  return d && !Number.isNaN(d.getTime()) ? d : null;
+}
+export const hhmm = (d) => (d ? `${pad(d.getHours())}:${pad(d.getMinutes())}` : '');
+export const hhmmss = (d) => (d ? `${hhmm(d)}:${pad(d.getSeconds())}` : '');
+export const longDate = (d) => (d ? d.toLocaleString(undefined, {dateStyle: 'full', timeStyle: 'medium'}) : '');
+
+export function timeEl(iso, ts, withSeconds) {
+  const d = toDate(iso, ts);
+  if (!d) return null;
+  return h('time', {class: 'time', datetime: d.toISOString(), title: longDate(d)},
+    withSeconds ? hhmmss(d) : hhmm(d));
+}
+
+export function hashIndex(s, n) {
+  let x = 0;
+  for (const c of String(s)) x = (x * 31 + c.codePointAt(0)) >>> 0;
+  return x % n;
+}

@@ -1,0 +1,201 @@
+// Rendering the page from the state: who you are, the channel, the open thread, the bot's
+// direct messages, the PagerDuty and GitHub panels, and the status line.
+
+import {atBottom, messageEl} from './message.js';
+import {S, channel, el, messages, people, person, readSaved} from './state.js';
+import {h, hhmmss, longDate, toDate} from './util.js';
+
+/**
+ * Bring container's children in line with items, reusing the element of every item whose
+ * signature did not change (so focus, open <details> and scroll stay put).
+ */
+function reconcile(container, items, keyOf, sigOf, build) {
+  const cache = container._cache || (container._cache = new Map());
+  const next = new Map();
+  const wanted = [];
+  for (const item of items) {
+    const key = keyOf(item);
+    const sig = sigOf(item);
+    let entry = cache.get(key);
+    if (!entry || entry.sig !== sig) entry = {sig, el: build(item, entry ? entry.el : null)};
+    next.set(key, entry);
+    wanted.push(entry.el);
+  }
+  container._cache = next;
+  const keep = new Set(wanted);
+  for (const child of [...container.children]) if (!keep.has(child)) child.remove();
+  wanted.forEach((node, i) => {
+    const cur = container.children[i];
+    if (cur !== node) container.insertBefore(node, cur || null);
+  });
+}
+
+function contextSig() {
+  const d = S.data || {};
+  return JSON.stringify([S.me, d.people, d.bot, d.groups, d.channel]);
+}
+
+function msgSig(ctx, scope, msg, extra) {
+  const menuHere = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
+  return `${ctx}|${scope}|${menuHere}|${extra || ''}|${JSON.stringify(msg)}`;
+}
+
+// ------------------------------------------------------------------ rendering: everything
+
+function renderWho() {
+  const list = people();
+  const sig = JSON.stringify(list.map((p) => [p.id, p.name, p.role]));
+  if (el.who._sig !== sig) {
+    el.who._sig = sig;
+    el.who.replaceChildren(...list.map((p) =>
+      h('option', {value: p.id}, p.role ? `${p.name} (${p.role})` : p.name)));
+  }
+  if (!S.me || !person(S.me)) {
+    const saved = readSaved();
+    S.me = saved && person(saved) ? saved : (list[0] ? list[0].id : null);
+  }
+  if (S.me && el.who.value !== S.me) el.who.value = S.me;
+}
+
+function renderHeader() {
+  const d = S.data;
+  const team = d.team || 'Watchstander Sandbox';
+  const chan = channel().name || 'support';
+  el.teamName.textContent = team;
+  el.channelName.textContent = chan;
+  const n = messages().length;
+  el.channelMeta.textContent = `${n} message${n === 1 ? '' : 's'}`;
+  el.threadMeta.textContent = `# ${chan}`;
+  el.messages.setAttribute('aria-label', `Messages in #${chan}`);
+  el.composer.placeholder = `Message #${chan}`;
+  el.composerLabel.textContent = `Message #${chan}`;
+  document.title = `#${chan} · ${team}`;
+}
+
+function renderChannel(ctx) {
+  const box = el.messages;
+  const wasBottom = S.firstRender || S.stick.channel || atBottom(box);
+  reconcile(box, messages(), (m) => m.ts,
+    (m) => msgSig(ctx, 'channel', m, S.thread === m.ts ? 'open' : ''),
+    (m) => messageEl(m, 'channel', false));
+  el.messagesEmpty.hidden = messages().length > 0;
+  if (wasBottom) {
+    box.scrollTop = box.scrollHeight;
+    S.stick.channel = true;
+  }
+}
+
+function renderThread(ctx) {
+  const root = S.thread ? messages().find((m) => m.ts === S.thread) : null;
+  if (S.thread && !root && S.data) S.thread = null;  // the thread is gone
+  const open = !!root;
+  el.thread.hidden = !open;
+  el.layout.classList.toggle('has-thread', open);
+  if (!open) {
+    reconcile(el.threadMessages, [], () => '', () => '', () => null);
+    return;
+  }
+  const box = el.threadMessages;
+  const wasBottom = S.stick.thread || atBottom(box);
+  const items = [{m: root, root: true}, ...(root.replies || []).map((m) => ({m, root: false}))];
+  reconcile(box, items, (it) => it.m.ts,
+    (it) => msgSig(ctx, 'thread', it.m, it.root ? `root:${(root.replies || []).length}` : ''),
+    (it) => messageEl(it.m, 'thread', it.root));
+  if (wasBottom) {
+    box.scrollTop = box.scrollHeight;
+    S.stick.thread = true;
+  }
+}
+
+function renderDms(ctx) {
+  const p = person(S.me);
+  el.dmsTo.textContent = p ? `To ${p.name}${p.real_name ? ` (${p.real_name})` : ''}` : 'Choose who you are above.';
+  const all = (S.data && S.data.dms) || {};
+  const list = (S.me && Array.isArray(all[S.me])) ? all[S.me] : [];
+  reconcile(el.dmList, list, (m) => `${S.me}:${m.ts}`, (m) => msgSig(ctx, 'dm', m), (m) => messageEl(m, 'dm', false));
+  el.dmEmpty.hidden = list.length > 0;
+}
+
+function renderPagerDuty() {
+  const list = (S.data && Array.isArray(S.data.pagerduty)) ? S.data.pagerduty : [];
+  el.pdEmpty.hidden = list.length > 0;
+  const sig = JSON.stringify(list);
+  if (el.pdList._sig === sig) return;
+  el.pdList._sig = sig;
+  el.pdList.replaceChildren(...list.map((ev) => {
+    const action = String(ev.action || 'event');
+    const d = toDate(ev.at);
+    return h('li', {class: `pd-event pd-${action.replace(/[^a-z_-]/gi, '')}`, 'data-testid': 'pd-event', 'data-action': action},
+      h('div', {class: 'pd-head'},
+        h('span', {class: 'pd-action'}, action),
+        ev.severity ? h('span', {class: 'pd-severity'}, ev.severity) : null,
+        d ? h('time', {class: 'time', datetime: d.toISOString(), title: longDate(d)}, hhmmss(d)) : null),
+      ev.summary ? h('p', {class: 'pd-summary'}, ev.summary) : null,
+      ev.dedup_key ? h('p', {class: 'pd-key'}, h('span', {class: 'sr-only'}, 'Dedup key: '),
+        h('code', {title: 'Dedup key'}, ev.dedup_key)) : null);
+  }));
+}
+
+function labelClass(name) {
+  const n = String(name).toLowerCase();
+  if (n === 'bug' || n === 'emergency') return 'pill pill-red';
+  if (n === 'urgent' || n === 'postmortem' || n === 'post-mortem') return 'pill pill-orange';
+  if (n === 'support' || n === 'documentation' || n === 'docs') return 'pill pill-blue';
+  return 'pill';
+}
+
+function renderGithub() {
+  const list = (S.data && Array.isArray(S.data.github)) ? S.data.github : [];
+  reconcile(el.ghList, list, (i) => String(i.number), (i) => JSON.stringify(i), (issue, old) => {
+    const state = String(issue.state || 'open');
+    const labels = Array.isArray(issue.labels) ? issue.labels.map((l) => (typeof l === 'string' ? l : l && l.name)).filter(Boolean) : [];
+    const oldDetails = old && old.querySelector('details');
+    const details = h('details', {class: 'gh-body'},
+      h('summary', null, 'Description'),
+      issue.body ? h('div', {class: 'gh-text'}, issue.body) : h('p', {class: 'muted'}, 'No description.'),
+      issue.html_url ? h('p', {class: 'gh-url'}, issue.html_url) : null);
+    if (oldDetails && oldDetails.open) details.open = true;
+    return h('li', {class: `gh-issue gh-${state}`, 'data-testid': 'gh-issue', 'data-number': issue.number, 'data-state': state},
+      h('div', {class: 'gh-head'},
+        h('span', {class: `gh-state gh-state-${state}`}, state),
+        h('span', {class: 'gh-number'}, `#${issue.number}`),
+        h('span', {class: 'gh-title'}, issue.title || '(no title)')),
+      labels.length ? h('div', {class: 'gh-labels', 'aria-label': 'Labels'}, labels.map((l) => h('span', {class: labelClass(l)}, l))) : null,
+      details,
+      state === 'open' ? h('button', {
+        type: 'button', class: 'button-secondary gh-close', 'data-testid': 'gh-close', 'data-number': issue.number,
+        'data-act': 'close-issue', 'data-fkey': `gh:close:${issue.number}`, 'aria-label': `Close issue #${issue.number}`,
+      }, 'Close issue') : null);
+  });
+  el.ghEmpty.hidden = list.length > 0;
+}
+
+export function render() {
+  if (!S.data) return;
+  const active = document.activeElement;
+  const fkey = active && active.getAttribute && active.getAttribute('data-fkey');
+
+  renderWho();
+  renderHeader();
+  const ctx = contextSig();
+  renderChannel(ctx);
+  renderThread(ctx);
+  renderDms(ctx);
+  renderPagerDuty();
+  renderGithub();
+  S.firstRender = false;
+
+  // A rebuilt element loses focus: give it back to its successor.
+  if (fkey && (!document.activeElement || document.activeElement === document.body)) {
+    const again = document.querySelector(`[data-fkey="${CSS.escape(fkey)}"]`);
+    if (again) again.focus({preventScroll: true});
+  }
+}
+
+// ------------------------------------------------------------------ status line
+
+export function setStatus(text, kind) {
+  el.status.textContent = text || '';
+  el.status.classList.toggle('error', kind === 'error' && !!text);
+  el.status.classList.toggle('info', kind !== 'error' && !!text);
+}

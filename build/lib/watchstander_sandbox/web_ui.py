@@ -1,0 +1,332 @@
+"""The sandbox in a browser: #support as a Slack user knows it, served on 127.0.0.1.
+
+`SandboxPage` serves the page (``page/``, no build step) and a small JSON API over the
+local Slack-, PagerDuty- and GitHub-compatible servers: the state (messages, threads,
+reactions, the bot's direct messages, what reached PagerDuty and GitHub), acting as a person
+(post, reply, react), closing a GitHub issue (then GitHub's signed ``issues`` webhook goes to
+the bot, as GitHub would send it), and a server-sent event whenever anything changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import threading
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from watchstander_sandbox.github_server import LocalGitHub
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
+from watchstander_sandbox.slack import LocalSlack, SlackError
+
+PAGE = Path(__file__).with_name("page")
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+ROLES = {"U0ALICE": "on call", "U0BOB": "rotation admin", "U0CAROL": "support lead"}
+_MENTION = re.compile(r"(?<![\w<@!|/.-])@([A-Za-z][\w.-]*)")
+
+
+class SandboxError(ValueError):
+    """A request the page should not have sent: one line back to it (HTTP 400)."""
+
+
+class SandboxPage:
+    def __init__(
+        self,
+        slack: LocalSlack,
+        pagerduty: LocalPagerDuty,
+        github: LocalGitHub,
+        *,
+        webhook: tuple[str, str] | None = None,  # (the bot's /github URL, the secret)
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.slack, self.pagerduty, self.github = slack, pagerduty, github
+        self.webhook = webhook
+        self.host, self.port = host, port
+        self.on_change = on_change  # e.g. save the sandbox's state
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    # ------------------------------------------------------------------------------ the state
+
+    def version(self) -> tuple[int, int, tuple[tuple[int, str], ...]]:
+        issues = tuple((int(i["number"]), str(i["state"])) for i in list(self.github.issues))
+        return self.slack.version, len(self.pagerduty.events), issues
+
+    def state(self) -> dict[str, Any]:
+        world = self.slack.world
+        support = world.channel("support")
+        assert support is not None
+        names = {m.id: m.name for m in [*world.people, world.bot]}
+        every = self.slack.messages(support.id)
+        dms = {}
+        for person in world.people:
+            im = world.im_with(person.id)
+            dms[person.id] = [self._message(m, names, []) for m in self.slack.messages(im.id)]
+        return {
+            "version": list(self.version()),
+            "team": world.team_name,
+            "channel": {"id": support.id, "name": support.name},
+            "people": [
+                {"id": m.id, "name": m.name, "real_name": m.real_name, "role": ROLES.get(m.id)}
+                for m in world.people
+            ],
+            "bot": {"id": world.bot.id, "name": world.bot.name},
+            "groups": [{"id": g.id, "handle": g.handle} for g in world.groups],
+            "messages": [
+                self._message(m, names, self.slack.messages(support.id, m["ts"])) for m in every
+            ],
+            "dms": dms,
+            "pagerduty": [_pd_event(e) for e in list(self.pagerduty.events)],
+            "github": [_issue(i) for i in list(self.github.issues)],
+        }
+
+    def _message(self, m: dict[str, Any], names: dict[str, str], replies: list[Any]) -> Any:
+        user = str(m.get("user") or "")
+        out = {
+            "ts": m["ts"],
+            "user": user,
+            "user_name": names.get(user, user),
+            "is_bot": bool(m.get("bot_id")),
+            "text": str(m.get("text") or ""),
+            "time": datetime.fromtimestamp(float(m["ts"]), UTC).isoformat(),
+            "reactions": [
+                {"name": r["name"], "users": list(r.get("users", []))}
+                for r in m.get("reactions", [])
+            ],
+            "files": [
+                {"name": f.get("name"), "title": f.get("title"), "url": f"/files/{f.get('id')}"}
+                for f in m.get("files", [])
+            ],
+        }
+        if replies:
+            out["replies"] = [self._message(r, names, []) for r in replies]
+        return out
+
+    # ------------------------------------------------------------------------------ acting
+
+    def post(self, user: str, text: str, thread_ts: str | None) -> str:
+        person = self._person(user)
+        text = text.strip()
+        if not text:
+            raise SandboxError("write something first")
+        if len(text) > 40_000:
+            raise SandboxError("Slack takes at most 40,000 characters in a message")
+        support = self.slack.world.channel("support")
+        assert support is not None
+        return self.slack.post(person, support.id, self._mentions(text), thread_ts or None)
+
+    def react(self, user: str, ts: str, name: str, add: bool) -> None:
+        person = self._person(user)
+        if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name or ""):
+            raise SandboxError(f"'{str(name)[:40]}' is not a reaction name")
+        support = self.slack.world.channel("support")
+        assert support is not None
+        try:
+            act = self.slack.react if add else self.slack.unreact
+            act(person, support.id, ts, name)
+        except SlackError as exc:  # already_reacted, message_not_found, user_not_found...
+            raise SandboxError(f"Slack says: {exc}") from None
+
+    def close_issue(self, number: int) -> None:
+        """Close issue ``number`` on the local GitHub, then tell the bot as GitHub would."""
+        found = self.github.close_issue(number)
+        if found is None:
+            raise SandboxError(f"there is no open issue #{number}")
+        if self.webhook is not None:
+            url, secret = self.webhook
+            body = json.dumps({"action": "closed", "issue": found}).encode()
+            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            headers = {"X-GitHub-Event": "issues", "X-Hub-Signature-256": signature}
+            request = urllib.request.Request(url, body, headers, method="POST")
+            with contextlib.suppress(OSError):  # the bot is down: it asks GitHub when it polls
+                urllib.request.urlopen(request, timeout=5).close()
+
+    def _person(self, user: str) -> str:
+        if self.slack.world.user(str(user)) is None or str(user) == self.slack.world.bot.id:
+            raise SandboxError(f"there is nobody called '{str(user)[:40]}' here")
+        return str(user)
+
+    def _mentions(self, text: str) -> str:
+        """What the Slack client does to "@oncall", "@devs", "@alice", "@here" as you type."""
+        world = self.slack.world
+
+        def token(match: re.Match[str]) -> str:
+            name = match.group(1).lower()
+            if name in ("here", "channel", "everyone"):
+                return f"<!{name}>"
+            group = next((g for g in world.groups if g.handle == name), None)
+            if group is not None:
+                return world.mention_group(name)
+            person = next((m for m in world.people if m.name == name), None)
+            return f"<@{person.id}>" if person else match.group(0)
+
+        return _MENTION.sub(token, text)
+
+    # ------------------------------------------------------------------------------ serving
+
+    def start(self) -> SandboxPage:
+        self._thread = threading.Thread(target=self._serve, name="sandbox-page", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the sandbox page did not start")
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        loop, runner = self._loop, self._runner
+        if loop is not None and runner is not None:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_get("/", self._index)
+        app.router.add_get(r"/{name:[a-z][a-z0-9_-]*\.(?:js|css)}", self._static)
+        app.router.add_get("/api/state", self._get_state)
+        app.router.add_get("/api/events", self._events)
+        app.router.add_post("/api/post", self._post)
+        app.router.add_post("/api/react", self._react)
+        app.router.add_post("/api/close", self._close)
+        app.router.add_get("/files/{file_id}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, self.host, self.port)
+        loop.run_until_complete(site.start())
+        sockets = getattr(site._server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        self._ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        """The page's script modules and style sheet, named as ``page/`` has them; browsers
+        run a module only if it comes as JavaScript. Checked again on every load (an ETag),
+        so an updated sandbox never runs modules of two versions."""
+        path = PAGE / request.match_info["name"]
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        headers = {"Content-Type": STATIC_TYPES[path.suffix], "Cache-Control": "no-cache"}
+        return web.FileResponse(path, headers=headers)
+
+    async def _get_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state())
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        )
+        await response.prepare(request)
+        last: Any = None
+        quiet = 0.0
+        try:
+            while not self._stopping:
+                now = self.version()
+                if now != last:
+                    last = now
+                    await response.write(f"event: version\ndata: {json.dumps(now)}\n\n".encode())
+                    quiet = 0.0
+                elif quiet >= 15:
+                    await response.write(b": still here\n\n")
+                    quiet = 0.0
+                await asyncio.sleep(0.2)
+                quiet += 0.2
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        return response
+
+    async def _post(self, request: web.Request) -> web.Response:
+        def post(body: dict[str, Any]) -> dict[str, Any]:
+            thread = body.get("thread_ts")
+            text = str(body.get("text") or "")
+            return {"ts": self.post(str(body.get("user")), text, str(thread) if thread else None)}
+
+        return await self._act(request, post)
+
+    async def _react(self, request: web.Request) -> web.Response:
+        def react(body: dict[str, Any]) -> dict[str, Any]:
+            user, ts, name = str(body.get("user")), str(body.get("ts")), str(body.get("name"))
+            self.react(user, ts, name, bool(body.get("add", True)))
+            return {"ok": True}
+
+        return await self._act(request, react)
+
+    async def _close(self, request: web.Request) -> web.Response:
+        def close(body: dict[str, Any]) -> dict[str, Any]:
+            number = body.get("number")
+            if not isinstance(number, int):
+                raise SandboxError("give the issue's number")
+            self.close_issue(number)
+            return {"ok": True}
+
+        return await self._act(request, close)
+
+    async def _act(
+        self, request: web.Request, action: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise SandboxError("send a JSON object")
+            result = await asyncio.get_running_loop().run_in_executor(None, action, body)
+        except json.JSONDecodeError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        except SandboxError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        if self.on_change is not None:
+            self.on_change()
+        return web.json_response(result)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        upload = self.slack.file(request.match_info["file_id"])
+        if upload is None or not upload.completed:
+            return web.Response(status=404, text="no such file")
+        kind = "image/png" if upload.content[:4] == b"\x89PNG" else "application/octet-stream"
+        return web.Response(body=upload.content, content_type=kind)
+
+
+def _pd_event(event: dict[str, Any]) -> dict[str, Any]:
+    payload = event.get("payload") or {}
+    return {
+        "at": event.get("received_at") or payload.get("timestamp") or "",
+        "action": event.get("event_action"),
+        "dedup_key": event.get("dedup_key"),
+        "summary": payload.get("summary", ""),
+        "severity": payload.get("severity", ""),
+    }
+
+
+def _issue(issue: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": issue.get("number"),
+        "title": issue.get("title"),
+        "state": issue.get("state"),
+        "labels": [label.get("name") for label in issue.get("labels", [])],
+        "body": issue.get("body") or "",
+        "html_url": issue.get("html_url"),
+    }
