@@ -8,7 +8,6 @@ and reads commands on standard input to act as people in #support (type ``help``
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import threading
 import time
@@ -24,16 +23,7 @@ from watchstander_sandbox.bot_process import (
     start_bot,
     stop_bot,
 )
-
-HELP = """\
-Act as someone in #support (people: alice (on call), bob, carol, dave, erin):
-  post carol <text>              a new post; tag @oncall or @devs to raise it
-  reply <n> dave <text>          a reply in thread n (n from the list below)
-  react <n> dave eyes            a reaction on thread n's root (eyes, white_check_mark, bug...)
-  unreact <n> dave eyes          remove it
-  threads                        the threads posted here, numbered
-  log <n>                        what the bot said in thread n
-  quit                           stop the bot and the sandbox"""
+from watchstander_sandbox.console import console, help_text
 
 
 def main() -> int:
@@ -140,7 +130,7 @@ def _run(stack: ExitStack, stops: StopSignals, stdin: TextIO, stdout: TextIO) ->
         f"No SLACK_BOT_TOKEN/SLACK_APP_TOKEN, so the bot runs against local Slack-, PagerDuty-\n"
         f"and GitHub-compatible servers (Slack at {slack.api_url}); what you do is kept in {data}\n"
         f"(start again from the sample week: make run RESET=1). Bot log: {data / 'errbot'}.\n\n"
-        f"{HELP}\n\n"
+        f"{help_text(slack)}\n\n"
     )
     stdout.flush()
     stops.disarm()  # no bot process may be started and then forgotten
@@ -173,56 +163,6 @@ def _reset(data: Path, database: str, saved_file: Path) -> None:
         path = Path(database.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def console(server: object, stdin: TextIO, stdout: TextIO, stop: threading.Event) -> None:
-    """A line-at-a-time stand-in for the Slack client; returns at EOF only when stopped."""
-    from watchstander_sandbox.slack import LocalSlack
-
-    assert isinstance(server, LocalSlack)
-    world = server.world
-    people = {m.name: m.id for m in world.people}
-    support = world.channel("support")
-    assert support is not None
-    roots: list[str] = []
-    for line in stdin:
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:
-            stdout.write(f"? {exc}\n")
-            continue
-        if not words:
-            continue
-        verb, rest = words[0].lower(), words[1:]
-        try:
-            if verb == "quit":
-                return
-            if verb == "post" and len(rest) >= 2:
-                text = " ".join(rest[1:]).replace("@oncall", world.mention_group("oncall"))
-                text = text.replace("@devs", world.mention_group("devs"))
-                roots.append(server.post(people[rest[0]], support.id, text))
-                stdout.write(f"thread {len(roots)} posted\n")
-            elif verb == "reply" and len(rest) >= 3:
-                server.post(
-                    people[rest[1]], support.id, " ".join(rest[2:]), roots[int(rest[0]) - 1]
-                )
-            elif verb in ("react", "unreact") and len(rest) == 3:
-                act = server.react if verb == "react" else server.unreact
-                act(people[rest[1]], support.id, roots[int(rest[0]) - 1], rest[2])
-            elif verb == "threads":
-                texts = {m["ts"]: m.get("text", "") for m in server.messages(support.id)}
-                for n, ts in enumerate(roots, 1):
-                    stdout.write(f"{n}: {texts.get(ts, '')[:70]}\n")
-            elif verb == "log" and rest:
-                for message in server.messages(support.id, roots[int(rest[0]) - 1]):
-                    who = "bot" if message.get("bot_id") else message.get("user")
-                    stdout.write(f"  {who}: {message.get('text', '')}\n")
-            else:
-                stdout.write(HELP + "\n")
-        except (KeyError, IndexError, ValueError):
-            stdout.write("? unknown person or thread number: try 'threads' or 'help'\n")
-        stdout.flush()
-    stop.wait()
 
 
 if __name__ == "__main__":
