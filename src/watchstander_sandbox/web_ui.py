@@ -41,6 +41,7 @@ STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
 ROLES = {"U0BOB": "rotation admin", "U0CAROL": "support lead"}  # and "on call": who is, now
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 FEED_EVERY = 2.0  # seconds between two readings of the bot's calendar feed
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the bot is local
 _MENTION = re.compile(r"(?<![\w<@!|/.-])@([A-Za-z][\w.-]*)")
 
 
@@ -121,7 +122,7 @@ class SandboxPage:
         if self.calendar is None:
             return
         try:
-            with urllib.request.urlopen(self.calendar, timeout=5) as answer:
+            with _DIRECT.open(self.calendar, timeout=5) as answer:
                 feed = answer.read()
             self._feed_on_call = on_call_in_feed(feed, datetime.now(UTC))
         except (OSError, ValueError):  # the bot is starting, or stopped; a feed it garbled
