@@ -123,6 +123,8 @@ def _run(stack: ExitStack, stops: StopSignals, stdin: TextIO, stdout: TextIO) ->
         github,
         webhook=(f"http://127.0.0.1:{web_port}/github", secret),
         port=int(os.environ.get("WATCHSTANDER_SANDBOX_PORT") or "8080"),
+        timezone=timezone,
+        calendar=f"http://127.0.0.1:{web_port}/oncall.ics",
     ).start()
     stack.callback(page.stop)
     stdout.write(

@@ -1,6 +1,8 @@
 """A realistic past week of #support for the sandbox: a few dozen threads of every level, with
 claims, updates, resolutions and review tags, so `!review --dry-run`, `!stats` and `!digest`
-show something the first time `make run` starts.
+show something the first time `make run` starts. A rotation is set too (alice, bob, dave, a
+week each, handing off on Mondays at 10:00, alice first), so `!rotation`, the calendar feed
+and overrides have one to work on, as a team trying the bot would have.
 
 The week is played through the real triage service into the bot's database (at the times it
 happened), and the same messages, with the bot's answers, are put in the local Slack server's
@@ -10,6 +12,7 @@ history, where the page shows them.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,10 +27,11 @@ from watchstander.services.inbound import InboundMessage, InboundReaction, datet
 from watchstander.services.oncall import OnCall
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
-from watchstander.store import Store
+from watchstander.store import RotationRow, Store
 
 SUPPORT, TEAM, BOT, BOT_ID = "C0SUPPORT", "T0SANDBOX", "UBOT0001", "BBOT0001"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
+ROTATION = (ALICE, BOB, DAVE)  # a week each, from now; handoffs on Mondays at 10:00
 ONCALL = "<!subteam^S0ONCALL|@oncall>"
 DEVS = "<!subteam^S0DEVS|@devs>"
 
@@ -390,4 +394,18 @@ def load(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
                 commands.resolve(CommandContext(SUPPORT, who, ts, root), detail, at)
             said(at)
     history.messages.sort(key=lambda m: float(m["ts"]))
+    with store.transaction() as tx:  # as `!rotation set @alice @bob @dave` would, now
+        tx.set_rotation(
+            RotationRow(
+                people=json.dumps(list(ROTATION)),
+                start_at=now,
+                length_days=7,
+                handoff_weekday=0,
+                handoff_time="10:00",
+                timezone=settings.timezone,
+                set_by=None,
+                set_at=now,
+            )
+        )
+        tx.audit(now, None, "rotation:set", None, "the sandbox's sample week")
     return {"messages": {SUPPORT: copy.deepcopy(history.messages)}}

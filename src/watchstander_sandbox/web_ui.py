@@ -5,6 +5,12 @@ local Slack-, PagerDuty- and GitHub-compatible servers: the state (messages, thr
 reactions, the bot's direct messages, what reached PagerDuty and GitHub), acting as a person
 (post, reply, react), closing a GitHub issue (then GitHub's signed ``issues`` webhook goes to
 the bot, as GitHub would send it), and a server-sent event whenever anything changed.
+
+The state says the bot's ``TIMEZONE`` (the page shows every time in it, as the bot's own
+messages do) and who is on call now, as the bot says it: the bot's calendar feed
+(``/oncall.ics`` on its web server, read every few seconds), the ``@oncall`` user group's
+members when the feed names nobody (no rotation is set: the bot then falls back to the first
+rotation admin, whom the sandbox's group holds).
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import re
 import threading
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from icalendar import Calendar
 
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
@@ -30,8 +38,31 @@ from watchstander_sandbox.slack import LocalSlack, SlackError
 
 PAGE = Path(__file__).with_name("page")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-ROLES = {"U0ALICE": "on call", "U0BOB": "rotation admin", "U0CAROL": "support lead"}
+ROLES = {"U0BOB": "rotation admin", "U0CAROL": "support lead"}  # and "on call": who is, now
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+FEED_EVERY = 2.0  # seconds between two readings of the bot's calendar feed
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the bot is local
 _MENTION = re.compile(r"(?<![\w<@!|/.-])@([A-Za-z][\w.-]*)")
+
+
+def sandbox_timezone(env: Mapping[str, str] = os.environ) -> str:
+    """The sandbox's TIMEZONE for the bot: the environment's, or Amsterdam's."""
+    return env.get("TIMEZONE") or DEFAULT_TIMEZONE
+
+
+def on_call_in_feed(feed: bytes, now: datetime) -> str | None:
+    """The person whose shift in the bot's calendar feed holds ``now`` (None: nobody's).
+
+    The bot names each shift's event ``<person id>-<start>@watchstander``; its summary says
+    the person's name, which may change, so the id is read from the uid."""
+    for event in Calendar.from_ical(feed).walk("VEVENT"):
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        uid = str(event.get("uid", ""))
+        if isinstance(start, datetime) and isinstance(end, datetime) and start <= now < end:
+            person, _, rest = uid.rpartition("-")
+            if person and rest.endswith("@watchstander"):
+                return person
+    return None
 
 
 class SandboxError(ValueError):
@@ -49,9 +80,18 @@ class SandboxPage:
         host: str = "127.0.0.1",
         port: int = 8080,
         on_change: Callable[[], None] | None = None,
+        timezone: str | None = None,  # the bot's TIMEZONE (default: `sandbox_timezone()`)
+        calendar: str | None = None,  # the bot's /oncall.ics (default: beside its /github)
     ) -> None:
         self.slack, self.pagerduty, self.github = slack, pagerduty, github
         self.webhook = webhook
+        self.timezone = timezone or sandbox_timezone()
+        if calendar is None and webhook is not None:
+            calendar = webhook[0].rsplit("/", 1)[0] + "/oncall.ics"
+        self.calendar = calendar
+        self._feed_on_call: str | None = None  # the last reading of the feed
+        self._feed_read = threading.Event()  # the feed was read at least once
+        self._stop = threading.Event()
         self.host, self.port = host, port
         self.on_change = on_change  # e.g. save the sandbox's state
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -66,15 +106,40 @@ class SandboxPage:
 
     # ------------------------------------------------------------------------------ the state
 
-    def version(self) -> tuple[int, int, tuple[tuple[int, str], ...]]:
+    def version(self) -> tuple[int, int, tuple[tuple[int, str], ...], str | None]:
         issues = tuple((int(i["number"]), str(i["state"])) for i in list(self.github.issues))
-        return self.slack.version, len(self.pagerduty.events), issues
+        return self.slack.version, len(self.pagerduty.events), issues, self.on_call()
+
+    def on_call(self) -> str | None:
+        """Who is on call now, as the bot says: its calendar feed, else the @oncall group."""
+        if self._feed_on_call is not None:
+            return self._feed_on_call
+        group = next((g for g in self.slack.world.groups if g.handle == "oncall"), None)
+        return group.users[0] if group is not None and group.users else None
+
+    def read_feed(self) -> None:
+        """Read the bot's calendar feed once (kept as it was when the bot does not answer)."""
+        if self.calendar is None:
+            return
+        try:
+            with _DIRECT.open(self.calendar, timeout=5) as answer:
+                feed = answer.read()
+            self._feed_on_call = on_call_in_feed(feed, datetime.now(UTC))
+        except (OSError, ValueError):  # the bot is starting, or stopped; a feed it garbled
+            return
+        self._feed_read.set()
+
+    def _follow_feed(self) -> None:
+        while not self._stop.is_set():
+            self.read_feed()
+            self._stop.wait(FEED_EVERY)
 
     def state(self) -> dict[str, Any]:
         world = self.slack.world
         support = world.channel("support")
         assert support is not None
         names = {m.id: m.name for m in [*world.people, world.bot]}
+        on_call = self.on_call()
         every = self.slack.messages(support.id)
         dms = {}
         for person in world.people:
@@ -83,9 +148,17 @@ class SandboxPage:
         return {
             "version": list(self.version()),
             "team": world.team_name,
+            "workspace_url": f"https://{world.team_domain}.slack.com/",  # the bot's links
+            "timezone": self.timezone,
+            "on_call": on_call,
             "channel": {"id": support.id, "name": support.name},
             "people": [
-                {"id": m.id, "name": m.name, "real_name": m.real_name, "role": ROLES.get(m.id)}
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "real_name": m.real_name,
+                    "role": "on call" if m.id == on_call else ROLES.get(m.id),
+                }
                 for m in world.people
             ],
             "bot": {"id": world.bot.id, "name": world.bot.name},
@@ -187,10 +260,14 @@ class SandboxPage:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the sandbox page did not start")
+        if self.calendar is not None:
+            watch = threading.Thread(target=self._follow_feed, name="sandbox-oncall", daemon=True)
+            watch.start()
         return self
 
     def stop(self) -> None:
         self._stopping = True
+        self._stop.set()
         loop, runner = self._loop, self._runner
         if loop is not None and runner is not None:
             asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,6 +129,11 @@ def test_the_whole_mission_in_a_browser(sandbox: str, browser: Any, tmp_path: Pa
 
     driver.get(sandbox)
     until("the sample week", lambda: len(find('[data-testid="message"]')) >= 10)
+    # The sample week is past: its posts say their day ("Tue 14:05") or date ("16 Nov 14:05").
+    first = find('[data-testid="message"] .msg-head time')[0].text
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun|\d{1,2} [A-Z][a-z]{2}) \d\d:\d\d", first)
+    who = [o.text for o in find('[data-testid="who"] option')]
+    assert "alice (on call)" in who, who  # as the bot's calendar feed says: alice, first
     be("U0CAROL")
     composer = driver.find_element(By.CSS_SELECTOR, '[data-testid="composer"]')
     composer.send_keys("@oncall the billing page shows a blank total", Keys.ENTER)

@@ -3,7 +3,7 @@
 
 import {post, refresh} from './api.js';
 import {atBottom} from './message.js';
-import {S, el, findMessage} from './state.js';
+import {S, el, findMessage, rootOf} from './state.js';
 import {render, setStatus} from './views.js';
 
 async function send(scope) {
@@ -108,6 +108,51 @@ function openThread(ts) {
   el.threadComposer.focus({preventScroll: true});
 }
 
+function flash(node) {
+  if (!node) return;
+  node.classList.remove('flash');
+  void node.offsetWidth;  // restart the animation
+  node.classList.add('flash');
+  node.addEventListener('animationend', () => node.classList.remove('flash'), {once: true});
+}
+
+/** A permalink the bot wrote: open the thread, show the message in it. */
+function showMessage(ts, threadTs) {
+  const root = (threadTs && rootOf(threadTs)) || rootOf(ts);
+  if (!root) {
+    setStatus('That message is not in #support here any more.', 'error');
+    return;
+  }
+  setStatus('');
+  openThread(root);
+  const inChannel = el.messages.querySelector(`li[data-ts="${CSS.escape(root)}"]`);
+  if (inChannel) {
+    S.stick.channel = false;
+    inChannel.scrollIntoView({block: 'center'});
+  }
+  const inThread = el.threadMessages.querySelector(`li[data-ts="${CSS.escape(ts)}"]`);
+  if (inThread && ts !== root) {
+    S.stick.thread = false;
+    inThread.scrollIntoView({block: 'center'});
+  }
+  flash(inThread || inChannel);
+}
+
+/** A link to an issue of the sandbox's GitHub: its entry in the GitHub panel, opened. */
+function showIssue(number) {
+  const item = el.ghList.querySelector(`li[data-number="${CSS.escape(String(number))}"]`);
+  if (!item) {
+    setStatus(`Issue #${number} is not in the GitHub panel.`, 'error');
+    return;
+  }
+  setStatus('');
+  const details = item.querySelector('details');
+  if (details) details.open = true;
+  item.scrollIntoView({block: 'nearest'});
+  item.focus({preventScroll: true});
+  flash(item);
+}
+
 export function closeThread() {
   const ts = S.thread;
   S.thread = null;
@@ -141,6 +186,11 @@ export function onClick(ev) {
   } else if (act === 'open-thread') {
     if (S.thread === ts && !el.thread.hidden) el.threadComposer.focus();
     else openThread(ts);
+  } else if (act === 'open-link') {
+    if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+    ev.preventDefault();
+    if (button.dataset.number) showIssue(button.dataset.number);
+    else showMessage(ts, button.dataset.thread || null);
   } else if (act === 'close-issue') {
     closeIssue(button.dataset.number, button);
   }

@@ -1,6 +1,7 @@
 // The sandbox server: POSTs to /api/*, and /api/state fetched whenever the server-sent
 // events of /api/events say something changed (every few seconds if they cannot).
 
+import {setZone} from './clock.js';
 import {S, el} from './state.js';
 import {render, setStatus} from './views.js';
 
@@ -57,6 +58,7 @@ export function refresh() {
         const resp = await fetch('/api/state', {cache: 'no-store', headers: {Accept: 'application/json'}});
         if (!resp.ok) throw new Error(await errorOf(resp));
         S.data = await resp.json();
+        setZone(S.data && S.data.timezone);
         if (S.loadError) {
           S.loadError = false;
           setStatus('');

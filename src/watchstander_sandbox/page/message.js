@@ -4,7 +4,8 @@
 import {EMOJI, REACTIONS} from './emoji.js';
 import {mrkdwn} from './mrkdwn.js';
 import {S, bot, displayName, el, person} from './state.js';
-import {h, hashIndex, hhmm, safeUrl, timeEl, toDate} from './util.js';
+import {stamp, zone} from './clock.js';
+import {h, hashIndex, safeUrl, timeEl, toDate} from './util.js';
 
 const IMAGE_RE = /\.(png|jpe?g|gif|webp|svg|bmp|avif)(\?.*)?$/i;
 
@@ -82,7 +83,7 @@ export function messageEl(msg, scope, isRoot) {
   const li = h('li', {
     class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}` +
       (scope === 'channel' && S.thread === msg.ts ? ' msg-active' : ''),
-    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts,
+    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts, id: scope === 'channel' ? `msg-${msg.ts}` : null,
   });
   if (isRoot) li.setAttribute('data-root', 'true');
 
@@ -135,7 +136,7 @@ export function messageEl(msg, scope, isRoot) {
         'aria-label': n ? `${label}, open thread` : 'Reply in thread',
         'aria-expanded': S.thread === msg.ts ? 'true' : 'false', 'aria-controls': 'thread',
       }, label),
-      last ? h('span', {class: 'last-reply'}, `Last reply ${hhmm(last)}`) : null));
+      last ? h('span', {class: 'last-reply'}, `Last reply ${stamp(last, new Date(), zone())}`) : null));
   }
   if (foot.childElementCount) body.append(foot);
   if (menu) body.append(menu);

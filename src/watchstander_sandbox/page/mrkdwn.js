@@ -1,9 +1,28 @@
 // Slack's mrkdwn -> safe HTML: mentions, links, emoji, *bold* _italic_ ~strike~, `code`,
 // ``` blocks and > quotes. Everything from the text is escaped before any markup is added.
+// The bot's links to #support's threads and to the sandbox's GitHub issues open in the page.
 
 import {EMOJI} from './emoji.js';
+import {linkTarget} from './links.js';
 import {S, channel, displayName, groups} from './state.js';
 import {esc, safeUrl, unslack} from './util.js';
+
+/** A link to `href` saying `text`: in the page when it leads to a message or issue here. */
+function anchor(href, text) {
+  const d = S.data || {};
+  const to = linkTarget(href, d.workspace_url, channel().id, d.github);
+  if (to && to.kind === 'message') {
+    const thread = to.threadTs ? ` data-thread="${esc(to.threadTs)}"` : '';
+    return `<a href="#msg-${esc(to.ts)}" class="link-in-page" data-act="open-link" data-ts="${esc(to.ts)}"` +
+      `${thread} title="Open the thread">${esc(text)}</a>`;
+  }
+  if (to && to.kind === 'issue') {
+    const n = esc(String(to.number));
+    return `<a href="#issue-${n}" class="link-in-page" data-act="open-link" data-number="${n}"` +
+      ` title="Issue #${n} in the GitHub panel">${esc(text)}</a>`;
+  }
+  return `<a href="${esc(safeUrl(href))}" target="_blank" rel="noopener noreferrer">${esc(text)}</a>`;
+}
 
 const TOKEN_RE = /<([^<>\n]+)>/g;
 
@@ -42,7 +61,7 @@ function token(inner) {
   if (/^(https?:\/\/|mailto:)/i.test(head)) {
     const href = unslack(head);
     const text = label || href.replace(/^mailto:/i, '');
-    return {text, html: `<a href="${esc(safeUrl(href))}" target="_blank" rel="noopener noreferrer">${esc(text)}</a>`};
+    return {text, html: anchor(href, text)};
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(head)) {  // another scheme: show, do not link
     const text = label || unslack(head);
@@ -73,12 +92,12 @@ function inline(raw) {
   s = s.replace(TOKEN_RE, (_, inner) => put(token(inner).html));
   // Markdown-style links and bare URLs, in case the text was not converted to Slack's form.
   s = s.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, t, u) =>
-    put(`<a href="${esc(safeUrl(unslack(u)))}" target="_blank" rel="noopener noreferrer">${esc(unslack(t))}</a>`));
+    put(anchor(unslack(u), unslack(t))));
   s = s.replace(/\bhttps?:\/\/[^\s<>\uE000\uE001]+/g, (url) => {
     const m = /[.,!?:;)\]'"]+$/.exec(url);
     const tail = m ? m[0] : '';
     const bare = unslack(tail ? url.slice(0, -tail.length) : url);
-    return put(`<a href="${esc(safeUrl(bare))}" target="_blank" rel="noopener noreferrer">${esc(bare)}</a>`) + tail;
+    return put(anchor(bare, bare)) + tail;
   });
 
   s = esc(unslack(s));

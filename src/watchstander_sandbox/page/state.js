@@ -39,6 +39,15 @@ export function findMessage(ts) {
   return null;
 }
 
+/** The ts of the thread root that `ts` is (or is a reply in), or null. */
+export function rootOf(ts) {
+  for (const m of messages()) {
+    if (m.ts === ts) return m.ts;
+    for (const r of m.replies || []) if (r.ts === ts) return m.ts;
+  }
+  return null;
+}
+
 export function displayName(id) {
   const p = person(id);
   if (p) return p.name;

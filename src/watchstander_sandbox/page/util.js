@@ -1,4 +1,6 @@
-// Small helpers: building elements, escaping text and links, times.
+// Small helpers: building elements, escaping text and links, times (in the bot's zone).
+
+import {longStamp, stamp, zone} from './clock.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -34,22 +36,17 @@ export function safeUrl(u) {
   return '#';
 }
 
-const pad = (n) => String(n).padStart(2, '0');
-
 export function toDate(iso, ts) {
   let d = iso ? new Date(iso) : null;
   if (!d || Number.isNaN(d.getTime())) d = ts ? new Date(parseFloat(ts) * 1000) : null;
   return d && !Number.isNaN(d.getTime()) ? d : null;
 }
-export const hhmm = (d) => (d ? `${pad(d.getHours())}:${pad(d.getMinutes())}` : '');
-export const hhmmss = (d) => (d ? `${hhmm(d)}:${pad(d.getSeconds())}` : '');
-export const longDate = (d) => (d ? d.toLocaleString(undefined, {dateStyle: 'full', timeStyle: 'medium'}) : '');
-
+/** A <time> as Slack shows one ("14:05", "Mon 14:05", "16 Nov 14:05"), in the bot's zone. */
 export function timeEl(iso, ts, withSeconds) {
   const d = toDate(iso, ts);
   if (!d) return null;
-  return h('time', {class: 'time', datetime: d.toISOString(), title: longDate(d)},
-    withSeconds ? hhmmss(d) : hhmm(d));
+  return h('time', {class: 'time', datetime: d.toISOString(), title: longStamp(d, zone())},
+    stamp(d, new Date(), zone(), withSeconds));
 }
 
 export function hashIndex(s, n) {

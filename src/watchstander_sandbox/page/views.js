@@ -3,7 +3,8 @@
 
 import {atBottom, messageEl} from './message.js';
 import {S, channel, el, messages, people, person, readSaved} from './state.js';
-import {h, hhmmss, longDate, toDate} from './util.js';
+import {dayNumber, zone} from './clock.js';
+import {h, timeEl, toDate} from './util.js';
 
 /**
  * Bring container's children in line with items, reusing the element of every item whose
@@ -32,7 +33,10 @@ function reconcile(container, items, keyOf, sigOf, build) {
 
 function contextSig() {
   const d = S.data || {};
-  return JSON.stringify([S.me, d.people, d.bot, d.groups, d.channel]);
+  // The zone and today (labels say "Mon 14:05"), the links' targets: a change redraws all.
+  const issues = Array.isArray(d.github) ? d.github.map((i) => [i.number, i.html_url]) : [];
+  return JSON.stringify([S.me, d.people, d.bot, d.groups, d.channel, d.timezone, d.workspace_url,
+    issues, dayNumber(new Date(), zone())]);
 }
 
 function msgSig(ctx, scope, msg, extra) {
@@ -119,7 +123,7 @@ function renderDms(ctx) {
 function renderPagerDuty() {
   const list = (S.data && Array.isArray(S.data.pagerduty)) ? S.data.pagerduty : [];
   el.pdEmpty.hidden = list.length > 0;
-  const sig = JSON.stringify(list);
+  const sig = JSON.stringify([list, zone(), dayNumber(new Date(), zone())]);
   if (el.pdList._sig === sig) return;
   el.pdList._sig = sig;
   el.pdList.replaceChildren(...list.map((ev) => {
@@ -129,7 +133,7 @@ function renderPagerDuty() {
       h('div', {class: 'pd-head'},
         h('span', {class: 'pd-action'}, action),
         ev.severity ? h('span', {class: 'pd-severity'}, ev.severity) : null,
-        d ? h('time', {class: 'time', datetime: d.toISOString(), title: longDate(d)}, hhmmss(d)) : null),
+        d ? timeEl(ev.at, null, true) : null),
       ev.summary ? h('p', {class: 'pd-summary'}, ev.summary) : null,
       ev.dedup_key ? h('p', {class: 'pd-key'}, h('span', {class: 'sr-only'}, 'Dedup key: '),
         h('code', {title: 'Dedup key'}, ev.dedup_key)) : null);
@@ -155,7 +159,8 @@ function renderGithub() {
       issue.body ? h('div', {class: 'gh-text'}, issue.body) : h('p', {class: 'muted'}, 'No description.'),
       issue.html_url ? h('p', {class: 'gh-url'}, issue.html_url) : null);
     if (oldDetails && oldDetails.open) details.open = true;
-    return h('li', {class: `gh-issue gh-${state}`, 'data-testid': 'gh-issue', 'data-number': issue.number, 'data-state': state},
+    return h('li', {class: `gh-issue gh-${state}`, 'data-testid': 'gh-issue', 'data-number': issue.number, 'data-state': state,
+      id: `issue-${issue.number}`, tabindex: '-1'},
       h('div', {class: 'gh-head'},
         h('span', {class: `gh-state gh-state-${state}`}, state),
         h('span', {class: 'gh-number'}, `#${issue.number}`),
