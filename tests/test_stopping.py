@@ -4,11 +4,12 @@ noted otherwise (sent to this process, whose main thread runs the test)."""
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from watchstander.stopping import StopSignals
+from watchstander.stopping import Abandoned, StopSignals, unless_stopping
 
 
 @pytest.fixture
@@ -58,3 +59,39 @@ def test_uninstall_gives_the_signals_back() -> None:
     assert signal.getsignal(signal.SIGTERM) != before
     taken.uninstall()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_unless_stopping_gives_the_call_s_result_or_its_error() -> None:
+    stopping = threading.Event()
+    assert unless_stopping(lambda: 42, stopping, "an answer") == 42
+
+    def fails() -> int:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        unless_stopping(fails, stopping, "a refusal")
+
+
+def test_unless_stopping_lets_go_of_a_call_that_has_not_answered() -> None:
+    stopping, release, asked = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> str:
+        asked.set()
+        release.wait(30)  # GitHub or PagerDuty, slow to answer
+        return "late"
+
+    def stop_once_asked() -> None:
+        assert asked.wait(10), "the call never started"
+        stopping.set()
+
+    helper = threading.Thread(target=stop_once_asked)
+    helper.start()
+    try:
+        with pytest.raises(Abandoned, match="a slow service"):
+            unless_stopping(slow, stopping, "a slow service")
+        assert not release.is_set()  # it let go while the call still waited
+        with pytest.raises(Abandoned):  # once stopping, nothing more is asked
+            unless_stopping(lambda: pytest.fail("asked while stopping"), stopping, "more")
+    finally:
+        release.set()
+        helper.join(10)

@@ -35,6 +35,7 @@ from watchstander.services.review import ReviewService
 from watchstander.services.rotation import RotationService
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
+from watchstander.stopping import Abandoned
 from watchstander.store import Store
 from watchstander.web import WebServer
 
@@ -73,6 +74,9 @@ class App:
         self, settings: Settings, platform: Platform, *, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self.settings, self.platform, self.clock = settings, platform, clock
+        # Set when the process begins to stop: work waiting on GitHub or PagerDuty lets go
+        # (what it began is recorded, and finished by the next start's `resume`)
+        self.stopping = threading.Event()
         self._stack = ExitStack()
         try:
             self._build(settings, platform)
@@ -117,6 +121,7 @@ class App:
             group_handles=platform.group_handles,
             pager=self.pager,
             link=platform.link,
+            stopping=self.stopping,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         group = settings.oncall_usergroup_id
@@ -137,6 +142,7 @@ class App:
             tags=settings.review_tags,
             names=self.names,
             stop=settings.topic_stopwords,
+            stopping=self.stopping,
         )
         self.figures = FiguresService(
             self.store, settings, link=platform.link, on_call=self.rotation
@@ -203,7 +209,7 @@ class App:
         self.rotation.changed.append(self.rotation_changed)
         self.scheduler.settle(self.triage.earliest_due())
         self.rotation_changed(now, sync_group=True)
-        threading.Thread(target=self.triage.resume_pages, args=(now,), daemon=True).start()
+        threading.Thread(target=self.resume, args=(now,), name="resume", daemon=True).start()
         if self.web is not None:
             self.web.start()
             log.info("Web server at %s (calendar feed: %s)", self.web.address, self.calendar_url())
@@ -217,8 +223,18 @@ class App:
         )
         return self
 
+    def resume(self, now: datetime) -> None:
+        """What the last process began and did not finish (it stopped, or died): the pages
+        PagerDuty did not answer, then the review's issues GitHub did not."""
+        try:
+            self.triage.resume_pages(now)
+            self.review.resume(now)
+        except Exception:  # a fault: logged, and the bot runs on
+            log.exception("resuming what the last run began failed")
+
     def close(self) -> None:
         """Stop everything, in the reverse order of building it."""
+        self.stopping.set()
         self._stack.close()
         log.info("Closed: the web server, the scheduler and the database")
 
@@ -239,7 +255,10 @@ class App:
         if work is None:
             log.warning("no work for the scheduled job %s (from an older version?)", job)
             return
-        work(self.clock())
+        try:
+            work(self.clock())
+        except Abandoned as why:  # stopping: recorded, finished at the next start
+            log.info("Stopping: the %s job left %s to the next start", job, why)
 
     # --- wiring between services ----------------------------------------------------------------
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+T = TypeVar("T")
 
 
 class StopSignals:
@@ -58,3 +60,35 @@ class StopSignals:
         if self.armed:
             self.armed = False
             raise KeyboardInterrupt
+
+
+class Abandoned(Exception):
+    """The process is stopping: a call to an outside service was left unanswered. What it
+    was to do was recorded before it was asked, and is done again at the next start."""
+
+
+def unless_stopping(call: Callable[[], T], stopping: threading.Event, what: str) -> T:
+    """``call()``'s result (or its exception), unless ``stopping`` is set first: then
+    `Abandoned` at once, and ``call`` is left to end by itself in a daemon thread (its
+    client's time-out), so that a stop never waits for GitHub or PagerDuty."""
+    if stopping.is_set():
+        raise Abandoned(what)
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except Exception as exc:  # noqa: BLE001 (raised again in the caller's thread)
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"outside: {what}", daemon=True).start()
+    while not done.wait(0.05):  # a stop is noticed within 50 ms
+        if stopping.is_set():
+            raise Abandoned(what)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -18,6 +18,7 @@ from watchstander.domain.durations import DurationError
 from watchstander.domain.figures import FiguresError
 from watchstander.domain.rotation import RotationError
 from watchstander.services.effects import CommandContext, Effect, Note, Refusal, nothing_after
+from watchstander.stopping import Abandoned
 from watchstander_errbot import runtime
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class WatchstanderPlugin(BotPlugin):
             answer = action(ctx, self.app.clock())
         except REFUSALS as refusal:
             self.answer(ctx, self.app.renderer.refusal(refusal))
+            return
+        except Abandoned as why:  # stopping: what it began is finished at the next start
+            log.info("Stopping: %r left %s to the next start", msg.body[:100], why)
             return
         except Exception:  # the edge: a command's own fault is logged and said, never raised
             log.exception("the command %r failed", msg.body[:100])

@@ -37,3 +37,12 @@ def release(holder: str) -> None:
             return
         app, _app = _app, None
     app.close()
+
+
+def stopping() -> None:
+    """The process is stopping: the App's work waiting on GitHub or PagerDuty lets go now,
+    before the events being handled are waited for (see ``App.stopping``)."""
+    with _lock:
+        app = _app
+    if app is not None:
+        app.stopping.set()

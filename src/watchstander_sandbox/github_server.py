@@ -2,7 +2,8 @@
 
 It answers in GitHub's shapes (issues with numbers, labels, ``html_url``), checks the token,
 and lets a test queue failures: an error status, a slow answer, or a create that GitHub
-*accepts* but answers with a 502 (the case that makes a blindly retried POST a duplicate).
+*accepts* but answers late with a 502 (the case that makes a blindly retried POST a
+duplicate).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from watchstander_sandbox.http_stub import LocalHTTPServer
 @dataclass
 class Failure:
     status: int = 502
-    accept: bool = False  # do the work anyway, then answer ``status``
+    accept: bool = False  # do the work anyway, then answer ``status`` (after ``delay``)
     delay: float = 0.0
     body: str | None = None
     method: str | None = None  # only requests of this method take it (None: the next one)
@@ -63,7 +64,7 @@ class LocalGitHub(LocalHTTPServer):
             if self._failures and self._failures[0].method in (None, method):
                 failure = self._failures.popleft()
             self._cond.notify_all()
-        if failure is not None and failure.delay:
+        if failure is not None and failure.delay and not failure.accept:
             time.sleep(failure.delay)  # a slow GitHub, for the client's time-out
         if failure is not None and not failure.accept:
             body = failure.body or json.dumps({"message": "Simulated failure"})
@@ -89,7 +90,8 @@ class LocalGitHub(LocalHTTPServer):
             status, answer = 200, self._list(parse_qs(parts.query))
         elif rest.startswith("/issues/") and rest[8:].isdigit():
             status, answer = self._one(int(rest[8:]), method, raw)
-        if failure is not None:  # accepted, but the answer is lost
+        if failure is not None:  # accepted, but the answer is slow, then lost
+            time.sleep(failure.delay)
             self._answer(request, failure.status, json.dumps({"message": "Bad Gateway"}))
             return
         self._answer(request, status, json.dumps(answer))

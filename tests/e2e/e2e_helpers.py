@@ -25,6 +25,23 @@ __all__ = ["free_port"]  # the tests import it from here
 SUPPORT = "C0SUPPORT"
 ONCALL, SECONDARY, POSTER, DEV, DEV2 = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 T = TypeVar("T")
+STOPS = 5.0  # seconds a stop may take, from the signal to the exit
+
+
+def exit_code(process: subprocess.Popen[bytes], data: Path) -> int:
+    """The bot's exit code once it has ended; an AssertionError with its log's tail if it is
+    still running `STOPS` seconds after the signal."""
+    try:
+        return process.wait(timeout=STOPS)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(
+            f"still running {STOPS} s after the signal\n{log_tail(data)}"
+        ) from None
+
+
+def errbot_log(data: Path) -> str:
+    path = data / "errbot" / "errbot.log"
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
 def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:

@@ -1,7 +1,7 @@
 """The bot (`errbot -c config.py` on the project's Slack backend) stopped by SIGTERM or SIGINT,
 while it runs and during its start-up, and started against a Slack that does not answer:
 
-- a stop signal stops it within a few seconds with exit code 0: the Socket Mode connection is
+- a stop signal stops it within `STOPS` (5) seconds with exit code 0: the Socket Mode connection is
   closed, the events it took (acked) are handled and stored, the App is closed (web server,
   scheduler, database), Errbot's storage too;
 - each failed attempt to reach Slack is one log line naming the reason, never a traceback,
@@ -12,41 +12,23 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 import pytest
-from e2e_helpers import POSTER, SUPPORT, Bot, free_port, wait_until
+from e2e_helpers import POSTER, SUPPORT, Bot, errbot_log, exit_code, free_port, wait_until
 
 from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
 from watchstander_sandbox.slack import LocalSlack
 
 pytestmark = pytest.mark.e2e
-STOPS = 10.0  # seconds a stop may take
 URGENT = "<!subteam^S0ONCALL|@oncall> the invoice export is empty, then the bot was stopped"
 CLOSED = "Closed: the web server, the scheduler and the database"
 LOUD = re.compile(r"\S+ \S+ (INFO|WARNING|ERROR|CRITICAL) ")  # a log line at INFO or above
 SIGNALS = pytest.mark.parametrize(
     "stop", [signal.SIGTERM, signal.SIGINT], ids=lambda s: cast(signal.Signals, s).name
 )
-
-
-def exit_code(process: subprocess.Popen[bytes], data: Path) -> int:
-    """The bot's exit code once it has ended; an AssertionError with its log's tail if it is
-    still running after `STOPS` seconds."""
-    try:
-        return process.wait(timeout=STOPS)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(
-            f"still running {STOPS} s after the signal\n{log_tail(data)}"
-        ) from None
-
-
-def errbot_log(data: Path) -> str:
-    path = data / "errbot" / "errbot.log"
-    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
 @SIGNALS

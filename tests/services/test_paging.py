@@ -4,6 +4,8 @@ said in the thread with the person to call."""
 
 from __future__ import annotations
 
+import threading
+
 from pagerduty_helpers import ROUTING_KEY as KEY
 from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, at, post, react, reply, ts
@@ -22,8 +24,14 @@ POSTER, DEV = "U0CAROL", "U0DAVE"
 DEDUP = f"watchstander/{CHANNEL}/{ts(0)}"
 
 
-def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> TriageService:
-    pager = pager_for(pd, timeout=1.0) if pd is not None else None
+def service(
+    store: Store,
+    pd: LocalPagerDuty | None,
+    said: list[Effect],
+    stopping: threading.Event | None = None,
+    timeout: float = 1.0,
+) -> TriageService:
+    pager = pager_for(pd, timeout=timeout) if pd is not None else None
     return TriageService(
         store,
         Settings.from_env({}),
@@ -33,6 +41,7 @@ def service(store: Store, pd: LocalPagerDuty | None, said: list[Effect]) -> Tria
         group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
         pager=pager,
         link=lambda channel, root: f"https://sandbox.slack.com/archives/{channel}/p{root}",
+        stopping=stopping,
     )
 
 
@@ -95,6 +104,34 @@ def test_a_restart_mid_retry_sends_the_same_alert_again(store: Store, pd: LocalP
     assert again.resume_pages(at(5)) == 1
     assert set(pd.actions(DEDUP)) == {"trigger"}  # one dedup key: still one alert
     assert len(pd.incidents) == 1
+
+
+def test_a_stop_lets_go_of_a_slow_page_and_the_next_start_sends_it(
+    store: Store, pd: LocalPagerDuty
+) -> None:
+    said: list[Effect] = []
+    stopping = threading.Event()
+    pd.fail_next(Failure(202, delay=5.0))  # PagerDuty takes the trigger, answers late
+
+    def stop_once_sent() -> None:
+        assert pd.wait_for(lambda p: len(p.requests) == 1, 10), "no trigger was sent"
+        stopping.set()  # SIGTERM
+
+    helper = threading.Thread(target=stop_once_sent)
+    helper.start()
+    stopped = service(store, pd, said, stopping, timeout=30)  # it would wait, not try again
+    stopped.handle_message(post(0, POSTER, EMERGENCY), at(0))
+    helper.join(10)
+    assert [e.template for e in said] == ["announce"]  # the page is not said yet
+    with store.transaction() as tx:
+        thread = tx.thread(CHANNEL, ts(0))
+        page = tx.page(thread) if thread is not None else None
+        assert page is not None
+        assert page.status == "pending"
+    assert service(store, pd, said).resume_pages(at(5)) == 1  # the next start
+    assert [e.template for e in said] == ["announce", "paged"]
+    assert pd.actions(DEDUP) == ["trigger"]
+    assert service(store, pd, said).resume_pages(at(6)) == 0
 
 
 def test_escalation_of_an_emergency_triggers_again_with_the_same_key(

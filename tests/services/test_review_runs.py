@@ -11,6 +11,7 @@ from triage_helpers import at, harness, post, react
 from watchstander.adapters.code_host import CodeHost
 from watchstander.domain.review import tag_table
 from watchstander.services.review import ReviewService
+from watchstander.stopping import Abandoned
 from watchstander.store import IssueRow, Store
 from watchstander_sandbox.github_server import Failure, LocalGitHub
 
@@ -86,6 +87,42 @@ def test_a_review_killed_half_way_makes_no_second_issue(
     later = review(store, host).run(at(75), since=at(-1))
     assert len(later.made) == 1
     assert len(gh.issues) == 3
+
+
+def test_a_review_stopped_half_way_is_finished_at_the_next_start(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    week(store)
+    stopping = threading.Event()
+    stopped = ReviewService(store, code_host=host, link=lambda c, t: t, stopping=stopping)
+    gh.fail_next(Failure(502, accept=True, delay=5, method="POST"))  # made, answered late
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            stopped.run(at(60), since=at(-1))
+        except Abandoned as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert gh.wait_for(lambda g: len(g.issues) == 1, 10)
+    stopping.set()  # SIGTERM: the review lets go of GitHub's answer
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the review waited for GitHub"
+    assert len(outcome) == 1
+    assert len(gh.issues) == 1
+    with store.transaction() as tx:  # every draft was taken before the first was made
+        assert tx.count(IssueRow) == 3
+        assert len(tx.unfinished_issues(at(61))) == 3
+    assert review(store, host).resume(at(60)) == 0  # rows of this start's own reviews: kept
+    assert review(store, host).resume(at(70)) == 3  # the next start
+    assert len(gh.issues) == 3  # the one GitHub made was found by its marker, not made again
+    markers = sorted(str(i["body"]).rsplit("<!--", 1)[1] for i in gh.issues)
+    assert len(set(markers)) == 3
+    with store.transaction() as tx:
+        assert tx.unfinished_issues(at(71)) == []
+    assert review(store, host).resume(at(80)) == 0
 
 
 def test_two_reviews_at_once_make_one_issue_each(

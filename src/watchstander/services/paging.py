@@ -4,12 +4,14 @@ The page row is written in the transaction that decides the page (so a thread is
 twice, also across a restart in the middle of the retries); the PagerDuty event is sent after
 that transaction commits, and how it went is recorded and said in the thread. A claim
 acknowledges the alert, a resolve resolves it, and PagerDuty's own acknowledge or resolve
-(its webhook) is said in the thread once.
+(its webhook) is said in the thread once. A stop does not wait for PagerDuty: a trigger left
+unanswered stays pending, and is sent again (same dedup key) at the next start.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,7 @@ from watchstander.domain.thread import Policy, ThreadState
 from watchstander.services.effects import Effect, PagerPort, Speaker
 from watchstander.services.oncall import OnCall
 from watchstander.services.thread_state import load_state
+from watchstander.stopping import Abandoned, unless_stopping
 from watchstander.store import Store, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,10 @@ class Paging:
         say: Speaker,
         oncall: Callable[[datetime], OnCall],
         link: Callable[[str, str], str] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
+        self.stopping = stopping or threading.Event()  # set: the process is stopping
         self.pager = pager
         self.source = source  # the support channel's name, as PagerDuty shows it
         self.policy = policy
@@ -113,18 +118,12 @@ class Paging:
         return PageOp(action, key, thread.channel, thread.root_ts, summary, details)
 
     def send(self, op: PageOp, now: datetime) -> Effect | None:
-        """Send one PagerDuty event and record how it went; a trigger's outcome is to be said."""
+        """Send one PagerDuty event and record how it went; a trigger's outcome is to be said.
+        `Abandoned` when the process stops before PagerDuty answers (nothing is recorded: a
+        trigger stays pending)."""
         error = ""
         try:
-            if op.action == "trigger":
-                link = op.details.get("thread") or None
-                self.pager.trigger(
-                    op.dedup_key, op.summary, self.source, link=link, details=op.details
-                )
-            elif op.action == "acknowledge":
-                self.pager.acknowledge(op.dedup_key)
-            else:
-                self.pager.resolve(op.dedup_key)
+            unless_stopping(lambda: self._call(op), self.stopping, f"PagerDuty {op.action}")
         except PagerError as exc:
             error = str(exc)
             log.warning("PagerDuty %s for %s failed: %s", op.action, op.thread_ts, error)
@@ -138,6 +137,15 @@ class Paging:
         oncall = self.oncall(now)
         data = {"oncall": oncall.primary, "secondary": oncall.secondary, "error": error}
         return Effect("page_failed" if error else "paged", op.channel, op.thread_ts, data)
+
+    def _call(self, op: PageOp) -> None:
+        if op.action == "trigger":
+            link = op.details.get("thread") or None
+            self.pager.trigger(op.dedup_key, op.summary, self.source, link=link, details=op.details)
+        elif op.action == "acknowledge":
+            self.pager.acknowledge(op.dedup_key)
+        else:
+            self.pager.resolve(op.dedup_key)
 
     def webhook(self, kind: str, key: str, agent: str, now: datetime) -> bool:
         """PagerDuty says an incident was acknowledged or resolved there: said in the thread,
@@ -167,7 +175,11 @@ class Paging:
                 if thread is None:
                     continue
                 op = self.op("trigger", thread, load_state(tx, thread, self.policy))
-            result = self.send(op, now)
+            try:
+                result = self.send(op, now)
+            except Abandoned:  # stopping again: still pending, for the start after
+                log.info("Stopping: the page of %s is sent at the next start", root_ts)
+                break
             if result is not None:
                 self.say(result)
         return len(pending)

@@ -3,12 +3,15 @@
 One issue per thread and kind, ever: a row is taken in the store before GitHub is asked (two
 reviews at once make one), the issue body carries a marker the code host looks for before it
 makes anything (a crash half-way, or a lost answer, makes no second one), and a failure is
-reported and tried again by the next review.
+reported and tried again by the next review. All of a review's rows are taken before the
+first issue is made: a review stopped half-way (a stop does not wait for GitHub) leaves rows
+"making", and the next start makes those issues (`ReviewService.resume`), looking first.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +36,8 @@ from watchstander.domain.review import (
     topics,
     week_terms,
 )
-from watchstander.store import EventRow, Store
+from watchstander.stopping import Abandoned, unless_stopping
+from watchstander.store import EventRow, IssueRow, Store, ThreadRow
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,9 @@ class ReviewService:
         tags: Mapping[str, Tag] = BY_REACTION,
         names: Callable[[str], str] = lambda person: person,
         stop: frozenset[str] = STOPWORDS,
+        stopping: threading.Event | None = None,
     ) -> None:
+        self.stopping = stopping or threading.Event()  # set: the process is stopping
         self.names = names  # people by name in the issues, not by id
         self.store = store
         self.tags = tags  # reaction name -> tag (REVIEW_REACTIONS)
@@ -104,14 +110,51 @@ class ReviewService:
     def run(
         self, now: datetime, *, dry_run: bool = False, since: datetime | None = None
     ) -> ReviewResult:
+        """The week's review; `Abandoned` if the process stops before it is done (what it
+        took is made at the next start)."""
         since = since or now - WEEK
         with self.store.transaction() as tx:
             threads, reactions = tx.tagged_threads(list(self.tags), since)
             made_rows = tx.issues_for([t.id for t in threads])
+        result = ReviewResult(since, dry_run, self._plan(threads, reactions, made_rows))
+        result.topics = repeat_topics(self.store, since, self.link, self.stop)
+        if not dry_run:
+            self._make_all(result, threads, now, lambda key: True)
+        return result
+
+    def resume(self, now: datetime) -> int:
+        """At start: make the issues a review took (rows "making" from before ``now``) but
+        did not finish, the process having stopped; the marker is looked for first, so one
+        GitHub made before the stop is found, not made again. How many were taken."""
+        if self.code_host is None:
+            return 0
+        with self.store.transaction() as tx:
+            left = {(row.thread_id, row.kind) for row in tx.unfinished_issues(now)}
+            ids = sorted({thread_id for thread_id, _ in left})
+            threads, reactions = tx.tag_reactions(list(self.tags), ids)
+            made_rows = tx.issues_for(ids)
+        if not left:
+            return 0
+        the_plan = self._plan(threads, reactions, made_rows)
+        result = ReviewResult(now - WEEK, False, the_plan)
+        try:
+            self._make_all(result, threads, now, lambda key: key in left, resuming=True)
+        except Abandoned:
+            log.info("Stopping: the review's issues are made at the next start")
+        log.info(
+            "Resumed the review stopped half-way: %d made, %d failed",
+            len(result.made),
+            len(result.failed),
+        )
+        return len(left)
+
+    def _plan(
+        self, threads: Sequence[ThreadRow], reactions: Sequence[EventRow], rows: Sequence[IssueRow]
+    ) -> Plan:
         by_id = {t.id: t for t in threads}
         made = {
             (f"{by_id[r.thread_id].channel}/{by_id[r.thread_id].root_ts}", r.kind)
-            for r in made_rows
+            for r in rows
             if r.status == "made" and r.thread_id in by_id
         }
         tags = _present_tags(reactions)
@@ -130,16 +173,39 @@ class ReviewService:
             )
             for t in threads
         ]
+        return plan(tagged, made, self.tags, self.names)
+
+    def _make_all(
+        self,
+        result: ReviewResult,
+        threads: Sequence[ThreadRow],
+        now: datetime,
+        wanted: Callable[[tuple[int, str]], bool],
+        *,
+        resuming: bool = False,
+    ) -> None:
+        """Take every draft's row first (in one transaction: a stop half-way leaves them all
+        recorded), then make the issues one by one. Resuming, a row "making" since before
+        ``now`` is taken again (a review of this process takes its rows at or after it)."""
+        if self.code_host is None:
+            for draft in result.plan.drafts:
+                why = "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"
+                result.failed.append((draft, why))
+            return
         rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
-        the_plan = plan(tagged, made, self.tags, self.names)
-        result = ReviewResult(since, dry_run, the_plan)
-        result.topics = repeat_topics(self.store, since, self.link, self.stop)
-        if dry_run:
-            return result
-        for draft in the_plan.drafts:
+        drafts = [d for d in result.plan.drafts if wanted((rows[d.thread.key].id, d.kind))]
+        taken = []
+        stale = now if resuming else now - STALE
+        with self.store.transaction() as tx:
+            for draft in drafts:
+                how = tx.claim_issue(rows[draft.thread.key].id, draft.kind, now, stale)
+                if how is None:
+                    result.skipped += 1
+                else:
+                    taken.append((draft, how))
+        for draft, how in taken:
             row = rows[draft.thread.key]
-            self._make(draft, row.id, row.posted_at or row.created_at, now, result)
-        return result
+            self._make(draft, row.id, row.posted_at or row.created_at, now, result, how)
 
     def issue_closed(self, number: int, now: datetime) -> Closed | None:
         """GitHub says issue ``number`` is closed (a webhook or a poll): once per issue."""
@@ -178,15 +244,10 @@ class ReviewService:
         posted: datetime,
         now: datetime,
         result: ReviewResult,
+        taken: str,
     ) -> None:
-        if self.code_host is None:
-            result.failed.append((draft, "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"))
-            return
-        with self.store.transaction() as tx:
-            taken = tx.claim_issue(thread_id, draft.kind, now, now - STALE)
-            if taken is None:
-                result.skipped += 1
-                return
+        assert self.code_host is not None
+        code_host = self.code_host
         body = draft.body
         if draft.kind == "postmortem" and self.postmortems is not None:
             document = self.postmortems(draft.thread.channel, draft.thread.root_ts, now)
@@ -194,13 +255,17 @@ class ReviewService:
                 text = document[:DRAFT_LIMIT]
                 body = body.replace(draft.marker, f"---\n\n{text}\n\n{draft.marker}")
         try:  # an issue about this thread cannot be older than its post
-            made = self.code_host.create_once(
-                draft.title,
-                body,
-                draft.labels,
-                draft.marker,
-                posted - timedelta(minutes=1),
-                look_first=taken == "again",  # a first try cannot have made anything yet
+            made = unless_stopping(
+                lambda: code_host.create_once(
+                    draft.title,
+                    body,
+                    draft.labels,
+                    draft.marker,
+                    posted - timedelta(minutes=1),
+                    look_first=taken == "again",  # a first try cannot have made anything yet
+                ),
+                self.stopping,
+                "a GitHub issue",
             )
         except CodeHostError as exc:  # one line, safe for the digest
             with self.store.transaction() as tx:

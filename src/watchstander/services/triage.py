@@ -26,6 +26,7 @@ from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
 from watchstander.services.thread_state import event_of, load_state, state_values, store_state
 from watchstander.settings import Settings
+from watchstander.stopping import Abandoned
 from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TriageService:
         group_handles: Callable[[], Mapping[str, str]] | None = None,
         pager: PagerPort | None = None,
         link: Callable[[str, str], str] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -69,6 +71,7 @@ class TriageService:
                 say=emit,
                 oncall=oncall,
                 link=link,
+                stopping=stopping,
             )
             if pager is not None
             else None
@@ -299,7 +302,11 @@ class TriageService:
         decided and how the page went, then (re)schedule the thread's timer."""
         paging = self.paging
         triggers = [op for op in outcome.pages if op.action == "trigger"]
-        results = [paging.send(op, now) for op in triggers] if paging is not None else []
+        try:
+            results = [paging.send(op, now) for op in triggers] if paging is not None else []
+        except Abandoned:  # stopping: the page stays pending, sent and said at the next start
+            log.info("Stopping: the page of %s is sent at the next start", triggers[0].thread_ts)
+            results, outcome.pages = [], []
         for effect in outcome.effects:
             self.say(effect)
         for result in results:
@@ -307,7 +314,10 @@ class TriageService:
                 self.say(result)
         for op in outcome.pages:
             if op.action != "trigger" and paging is not None:
-                paging.send(op, now)
+                try:
+                    paging.send(op, now)
+                except Abandoned:
+                    log.info("Stopping: PagerDuty's %s of %s was not sent", op.action, op.thread_ts)
         if outcome.timer is not None:
             self.timers.set(*outcome.timer)
 

@@ -31,7 +31,16 @@ class ReviewTx(TxBase):
             .distinct()
         )
         threads = self.session.scalars(select(ThreadRow).where(ThreadRow.id.in_(tagged))).all()
-        ids = [t.id for t in threads]
+        return threads, self._reactions(names, [t.id for t in threads])
+
+    def tag_reactions(
+        self, names: Sequence[str], ids: Sequence[int]
+    ) -> tuple[Sequence[ThreadRow], Sequence[EventRow]]:
+        """The threads ``ids``, with their reaction events of the tags ``names``."""
+        threads = self.session.scalars(select(ThreadRow).where(ThreadRow.id.in_(ids))).all()
+        return threads, self._reactions(names, ids)
+
+    def _reactions(self, names: Sequence[str], ids: Sequence[int]) -> Sequence[EventRow]:
         reactions = self.session.scalars(  # by thread: the names are sorted out here, so
             select(EventRow)  # the database reads these threads' events, not a year of tags
             .where(
@@ -41,7 +50,7 @@ class ReviewTx(TxBase):
             .order_by(EventRow.ts)
         ).all()
         wanted = set(names)
-        return threads, [event for event in reactions if event.reaction in wanted]
+        return [event for event in reactions if event.reaction in wanted]
 
     def issues_for(self, thread_ids: Sequence[int]) -> Sequence[IssueRow]:
         return self.session.scalars(
@@ -73,6 +82,12 @@ class ReviewTx(TxBase):
             .values(status="making", updated_at=now)
         )
         return "again" if int(getattr(result, "rowcount", 0) or 0) == 1 else None
+
+    def unfinished_issues(self, before: datetime) -> Sequence[IssueRow]:
+        """Issues a review took ("making") before ``before`` and did not finish."""
+        return self.session.scalars(
+            select(IssueRow).where(IssueRow.status == "making", IssueRow.updated_at < before)
+        ).all()
 
     def issue_made(self, thread_id: int, kind: str, number: int, url: str, now: datetime) -> None:
         self.session.execute(

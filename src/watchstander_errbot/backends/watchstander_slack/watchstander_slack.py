@@ -34,6 +34,7 @@ from watchstander.adapters.slack_web import (
     slack_error,
 )
 from watchstander.stopping import StopSignals
+from watchstander_errbot import runtime
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         if not self._stopping:
             self._stopping = True
             log.info("Stopping (%s).", self.stop_signals.requested or "asked to")
+            runtime.stopping()  # no event being handled waits for GitHub or PagerDuty
 
     def serve_once(self) -> bool:
         """Connect and serve until a stop signal (True); False when this attempt failed (the
