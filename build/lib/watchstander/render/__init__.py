@@ -1,7 +1,0 @@
-"""The one voice: templates, the platform's quoting, and the one way messages go out."""
-
-from watchstander.render.renderer import Renderer
-from watchstander.render.speaker import ChatSpeaker
-from watchstander.render.voice import PlainVoice, Safe, SlackVoice, Voice
-
-__all__ = ["ChatSpeaker", "PlainVoice", "Renderer", "Safe", "SlackVoice", "Voice"]
