@@ -24,6 +24,7 @@ from watchstander.adapters.pager import Pager, Schedule
 from watchstander.inbound import webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
+from watchstander.services.actions import ThreadActions
 from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
@@ -124,6 +125,7 @@ class App:
             stopping=self.stopping,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
+        self.actions = ThreadActions(self.commands)
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,

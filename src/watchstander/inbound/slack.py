@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from watchstander.inbound import Ignored
+from watchstander.services.controls import Action
 from watchstander.services.inbound import MAX_TEXT, InboundMessage, InboundReaction
 
 _IGNORED_SUBTYPES = {
@@ -88,3 +89,68 @@ def _thread_ts(message: Mapping[str, Any]) -> str | None:
     if thread_ts and thread_ts != message.get("ts"):
         return str(thread_ts)
     return None
+
+
+MAX_ID = 255  # Slack's limit for an action_id (and a block_id)
+MAX_VALUE = 2000  # a button's value holds up to 2,000 characters
+
+
+def action_from_slack(payload: Mapping[str, Any]) -> Action:
+    """An ``interactive`` envelope's ``block_actions`` payload (a button pressed, an option
+    chosen on a message) -> Action. Anything else, or a payload missing who, where or what,
+    raises :class:`Ignored`."""
+    if payload.get("type") != "block_actions":
+        raise Ignored(f"interactive payload of type {str(payload.get('type'))[:40]}")
+    user = _mapping(payload, "user").get("id")
+    container = _mapping(payload, "container")
+    message = _mapping(payload, "message")
+    channel = _mapping(payload, "channel").get("id") or container.get("channel_id")
+    message_ts = container.get("message_ts") or message.get("ts")
+    actions = payload.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    if not isinstance(first, Mapping):
+        raise Ignored("block_actions without an action")
+    option = first.get("selected_option")
+    value = (option.get("value") if isinstance(option, Mapping) else None) or first.get("value")
+    action_id, action_ts = first.get("action_id"), first.get("action_ts")
+    for name, field in (("user", user), ("channel", channel), ("message ts", message_ts)):
+        if not isinstance(field, str) or not field:
+            raise Ignored(f"block_actions without a {name}")
+    for name, field in (("action id", action_id), ("action ts", action_ts)):
+        if not isinstance(field, str) or not field:
+            raise Ignored(f"block_actions without an {name}")
+    thread = message.get("thread_ts") or container.get("thread_ts")
+    return Action(
+        user=str(user),
+        channel=str(channel),
+        message_ts=str(message_ts),
+        thread_ts=str(thread) if isinstance(thread, str) and thread != message_ts else None,
+        action_id=str(action_id)[:MAX_ID],
+        value=str(value)[:MAX_VALUE] if isinstance(value, str) else "",
+        ts=str(action_ts),
+    )
+
+
+def command_from_slack(payload: Mapping[str, Any], envelope_id: str) -> Action:
+    """A ``slash_commands`` envelope's payload -> Action: the command (``/watchstander``) as
+    its id, the words after it as its value, the envelope as its key (a slash command has
+    no ts of its own)."""
+    command, user, channel = (payload.get(k) for k in ("command", "user_id", "channel_id"))
+    for name, field in (("command", command), ("user", user), ("channel", channel)):
+        if not isinstance(field, str) or not field:
+            raise Ignored(f"slash command without a {name}")
+    text = payload.get("text")
+    return Action(
+        user=str(user),
+        channel=str(channel),
+        message_ts="",
+        thread_ts=None,
+        action_id=str(command)[:MAX_ID],
+        value=str(text)[:MAX_TEXT] if isinstance(text, str) else "",
+        ts=envelope_id,
+    )
+
+
+def _mapping(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = payload.get(key)
+    return found if isinstance(found, Mapping) else {}
