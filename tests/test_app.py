@@ -9,7 +9,7 @@ import logging
 import socket
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +19,7 @@ from port_helpers import port_is_free
 from watchstander import jobs
 from watchstander.app import App, Platform
 from watchstander.render import SlackVoice
+from watchstander.services.controls import Control
 from watchstander.services.effects import ChatError
 from watchstander.services.inbound import InboundMessage, datetime_to_ts
 from watchstander.settings import Settings
@@ -39,9 +40,19 @@ class Chat:
     posts: list[tuple[str, str | None, str]] = field(default_factory=list)
     directs: list[tuple[str, str]] = field(default_factory=list)
 
-    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+    def post(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> str | None:
         self.posts.append((channel, thread_ts, text))
         return datetime_to_ts(NOW + timedelta(seconds=len(self.posts)))
+
+    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+        self.directs.append((person, text))
 
     def direct(self, person: str, text: str) -> str | None:
         self.directs.append((person, text))

@@ -3,6 +3,7 @@ upstream's SlackV3), or any other Errbot backend through Errbot's own ``send``."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from watchstander.adapters.slack_chat import (
@@ -14,6 +15,7 @@ from watchstander.adapters.slack_chat import (
 )
 from watchstander.app import Platform
 from watchstander.render import PlainVoice, SlackVoice
+from watchstander.services.controls import Control
 from watchstander.services.effects import ChatError
 
 
@@ -51,9 +53,19 @@ class ErrbotChat:
     def __init__(self, bot: Any) -> None:
         self._bot = bot
 
-    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
-        self._bot.send(self._bot.build_identifier(channel), text)
+    def post(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> str | None:
+        self._bot.send(self._bot.build_identifier(channel), text)  # no controls: text alone
         return None
+
+    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+        self.direct(person, text)  # no ephemeral messages here: directly, to that person
 
     def direct(self, person: str, text: str) -> str | None:
         return self.post(person, None, text)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from watchstander.adapters.slack_blocks import blocks
 from watchstander.adapters.slack_web import STAND_IN, ChannelPacer, slack_error
+from watchstander.services.controls import Control
 from watchstander.services.effects import ChatError
 
 log = logging.getLogger(__name__)
@@ -64,14 +66,34 @@ class SlackChat:
         self._lookup = channel_lookup
         self._ims: dict[str, str] = {}
 
-    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+    def post(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> str | None:
+        """Post ``text`` (in parts); the controls go on the first part, as Block Kit."""
         first: str | None = None
         for part in parts(text):
-            ts = self._post_part(channel, thread_ts, part)
+            ts = self._post_part(channel, thread_ts, part, () if first else controls)
             first = first or ts
         return first
 
-    def _post_part(self, channel: str, thread_ts: str | None, text: str) -> str | None:
+    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+        """``chat.postEphemeral``: seen by ``person`` alone, in the channel or the thread."""
+        params: dict[str, Any] = {"channel": channel, "user": person, "text": parts(text)[0]}
+        if thread_ts:
+            params["thread_ts"] = thread_ts
+        try:
+            self._client.chat_postEphemeral(**params)
+        except SLACK_FAILURES as exc:
+            raise ChatError(f"Slack did not take the answer ({slack_error(exc)})") from None
+
+    def _post_part(
+        self, channel: str, thread_ts: str | None, text: str, controls: Sequence[Control] = ()
+    ) -> str | None:
         params: dict[str, Any] = {
             "channel": channel,
             "text": text,
@@ -81,6 +103,9 @@ class SlackChat:
         }
         if thread_ts:
             params["thread_ts"] = thread_ts
+        drawn = blocks(text, controls)
+        if drawn is not None:
+            params["blocks"] = drawn
         with self._pacer.turn(channel):
             self._pacer.wait(channel)
             try:

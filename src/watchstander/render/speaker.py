@@ -26,11 +26,22 @@ class ChatSpeaker:
         try:
             if effect.person is not None:
                 return self.chat.direct(effect.person, text)
+            if effect.controls:
+                return self.chat.post(
+                    effect.channel, effect.thread_ts, text, controls=effect.controls
+                )
             return self.chat.post(effect.channel, effect.thread_ts, text)
         except ChatError as error:
             where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"
             log.warning("could not say %s in %s: %s", effect.template, where, error)
             return None
+
+    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+        """Show text already rendered to one person alone; a refusal is one line in the log."""
+        try:
+            self.chat.whisper(channel, thread_ts, person, text)
+        except ChatError as error:
+            log.warning("could not answer %s alone in %s: %s", person, channel, error)
 
     def upload(
         self, channel: str, thread_ts: str | None, files: list[tuple[str, bytes, str]]

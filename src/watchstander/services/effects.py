@@ -6,22 +6,27 @@ platform's adapters to these ports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from watchstander.services.controls import Control
 
 
 @dataclass(frozen=True)
 class Effect:
     """Something to say: a template and its data, in a thread of a channel (``thread_ts`` None:
-    in the channel itself), or to one person directly (``person``)."""
+    in the channel itself), or to one person directly (``person``); ``controls``: the buttons
+    and menus to put on the message, where the platform has them."""
 
     template: str
     channel: str
     thread_ts: str | None
     data: Mapping[str, Any] = field(default_factory=dict)
     person: str | None = None
+    controls: tuple[Control, ...] = ()
 
     @classmethod
     def direct(cls, template: str, person: str, data: Mapping[str, Any]) -> Effect:
@@ -92,8 +97,20 @@ class ChatError(Exception):
 class ChatPort(Protocol):
     """What the core needs of a chat platform to speak. Each raises :class:`ChatError`."""
 
-    def post(self, channel: str, thread_ts: str | None, text: str) -> str | None:
-        """Post ``text`` in a channel (or a thread of it): the new message's ts."""
+    def post(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> str | None:
+        """Post ``text`` in a channel (or a thread of it), with ``controls`` where the platform
+        has them (``text`` stays, as the fallback): the new message's ts."""
+        ...
+
+    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+        """Show ``text`` to ``person`` alone, where they are (a channel, or a thread of it)."""
         ...
 
     def direct(self, person: str, text: str) -> str | None:

@@ -20,6 +20,7 @@ from watchstander.domain.durations import format_duration, parse_commitment
 from watchstander.domain.levels import Level, parse_level
 from watchstander.domain.said import Change, Said, changes
 from watchstander.domain.thread import Due, Event, Kind, ThreadState, due, replay
+from watchstander.services.controls import THREAD_CONTROLS
 from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
@@ -364,7 +365,8 @@ class TriageService:
                 "paging": self.paging is not None,
             }
         )
-        return Effect(change.kind, thread.channel, thread.root_ts, data)
+        controls = THREAD_CONTROLS if change.kind == "announce" and state.is_open else ()
+        return Effect(change.kind, thread.channel, thread.root_ts, data, controls=controls)
 
     def _about(self, level: Level, assignee: str | None, now: datetime) -> dict[str, Any]:
         """What every message about a thread can name: its level, its assignee, who is on call."""
