@@ -17,6 +17,7 @@ from watchstander.app import App
 from watchstander.domain.durations import DurationError
 from watchstander.domain.figures import FiguresError
 from watchstander.domain.rotation import RotationError
+from watchstander.services import controls
 from watchstander.services.effects import CommandContext, Effect, Note, Refusal, nothing_after
 from watchstander.stopping import Abandoned
 from watchstander_errbot import runtime
@@ -100,6 +101,24 @@ class WatchstanderPlugin(BotPlugin):
             return action(ctx, now)
 
         self.command(msg, checked)
+
+    def control(
+        self, action: controls.Action, do: Callable[[controls.Action, datetime], object]
+    ) -> None:
+        """Do what a control asks; a refusal (or a fault of ours) is said to the presser
+        alone, where the control is, and changes nothing."""
+        where = action.root_ts if action.message_ts else None
+        try:
+            do(action, self.app.clock())
+        except REFUSALS as refusal:
+            text = self.app.renderer.refusal(refusal)
+            self.app.say.whisper(action.channel, where, action.user, text)
+        except Abandoned as why:
+            log.info("Stopping: the action %r left %s to the next start", action.action_id, why)
+        except Exception:  # the edge: a fault is logged and said, never raised
+            log.exception("the action %r failed", action.action_id[:60])
+            text = "⚠️ That did not work because of a fault of mine; it is in my log."
+            self.app.say.whisper(action.channel, where, action.user, text)
 
     def answer(self, ctx: CommandContext, text: str) -> str | None:
         """Say ``text`` where the command was given (in its thread, if it was in one)."""

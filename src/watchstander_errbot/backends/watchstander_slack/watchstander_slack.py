@@ -5,8 +5,9 @@ GovSlack, a proxy, or the project's local Slack-compatible server. This subclass
 Socket Mode connection step, uses the project's Web API client (``adapters/slack_web``: the
 lookups upstream makes for every event remembered and refreshed when Slack says they changed,
 429s waited out as Slack asks, each refusal one log line), sends at Slack's pace per channel,
-drops redelivered envelopes, and passes real edits of posts with links; every event handler is
-otherwise upstream's.
+drops redelivered envelopes, passes real edits of posts with links, and hands buttons, menus
+and slash commands (``interactive`` and ``slash_commands`` envelopes, which upstream drops)
+to the plugins as platform-neutral actions; every event handler is otherwise upstream's.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from watchstander.adapters.slack_web import (
     pacer_from_setting,
     slack_error,
 )
+from watchstander.inbound import Ignored
+from watchstander.inbound.slack import action_from_slack, command_from_slack
 from watchstander.stopping import StopSignals
 from watchstander_errbot import runtime
 
@@ -86,7 +89,27 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         if not self._plugins_ready.wait(timeout=120):
             log.error("Plugins were not ready after 120 s; dropping event %s", event_id)
             return
+        if req.type in ("interactive", "slash_commands"):
+            self._interaction(req.type, req.payload or {}, req.envelope_id)
+            return
         self._generic_wrapper(req.payload)
+
+    def _interaction(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """A button pressed, an option chosen or a slash command, as an `Action`, to the
+        first active plugin whose ``callback_action`` takes it; otherwise one log line."""
+        try:
+            if kind == "interactive":
+                action = action_from_slack(payload)
+            else:
+                action = command_from_slack(payload, envelope_id)
+        except Ignored as why:
+            log.info("Ignoring an %s envelope: %s", kind, why)
+            return
+        for plugin in self.plugin_manager.get_all_active_plugins():
+            take = getattr(plugin, "callback_action", None)
+            if take is not None and take(action):
+                return
+        log.info("No plugin handles the action %r; ignored", action.action_id[:60])
 
     def _forget_changed(self, event: dict[str, Any]) -> None:
         """Slack says a user, a channel or the team changed: look it up again next time."""

@@ -10,6 +10,7 @@ from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack import message_from_slack, reaction_from_slack
+from watchstander.services.controls import Action
 from watchstander_errbot import plugin
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,15 @@ class Triage(plugin.WatchstanderPlugin):
             log.debug("ignored reaction: %s", why)
             return
         self.app.triage.handle_reaction(inbound, self.app.clock())
+
+    def callback_action(self, action: Action) -> bool:
+        """Claim, Resolve and the next check-in, from the controls on a thread's message:
+        False for a control that is not the thread's."""
+        if not self.app.actions.knows(action.action_id):
+            return False
+        if self.ready():
+            self.control(action, self.app.actions.handle)
+        return True
 
     @botcmd
     def claim(self, msg: Message, args: str) -> None:
