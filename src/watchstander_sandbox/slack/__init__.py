@@ -6,6 +6,7 @@ parts, a module each:
 - ``world.py``: the workspace (`World`: team, bot user, people, channels, user groups) and the
   records of what the bot did (`Call`, `UploadedFile`);
 - ``history.py``: every channel's messages, threads and reactions; test code acting as people;
+- ``interactions.py``: people pressing the bot's buttons; the bot's ephemeral answers;
 - ``web_api.py``: the Web API methods and their HTTP routes, with Slack's pagination;
 - ``socket_mode.py``: the ``ws://`` endpoint, envelopes, acks, redelivery and broken links;
 - ``faults.py``: injected errors and rate limits (429s), as Slack answers them;

@@ -88,11 +88,22 @@ class SocketMode(Core):
         }  # fmt: skip
         envelope: JSON = {"envelope_id": envelope_id, "payload": payload, "type": "events_api"}
         envelope.update(accepts_response_payload=False, retry_attempt=0, retry_reason="")
+        return self._push_envelope(envelope)
+
+    def push_interactive(self, payload: JSON, kind: str = "interactive") -> str:
+        """Send an ``interactive`` payload (``block_actions``...) or, with ``kind``
+        ``slash_commands``, a slash command's, in its Socket Mode envelope: its id."""
+        envelope: JSON = {"envelope_id": str(uuid.uuid4()), "payload": copy.deepcopy(payload)}
+        envelope.update(type=kind, accepts_response_payload=kind == "slash_commands")
+        envelope.update(retry_attempt=0, retry_reason="")
+        return self._push_envelope(envelope)
+
+    def _push_envelope(self, envelope: JSON) -> str:
         with self._cond:
-            self._envelopes[envelope_id] = envelope
+            self._envelopes[envelope["envelope_id"]] = envelope
             self._queue(copy.deepcopy(envelope))
         self._wake_sender()
-        return envelope_id
+        return str(envelope["envelope_id"])
 
     def redeliver(self, envelope_id: str) -> None:
         """Send the same envelope again with ``retry_attempt`` + 1, as Slack does on a late ack."""

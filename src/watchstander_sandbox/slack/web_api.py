@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from watchstander_sandbox.slack.faults import Faults
-from watchstander_sandbox.slack.history import History
+from watchstander_sandbox.slack.interactions import Interactions
 from watchstander_sandbox.slack.world import CREATED, JSON, Call, SlackError, UploadedFile
 
 BOT_SCOPES = (
@@ -82,7 +82,7 @@ async def _read_params(request: web.Request) -> JSON:
     return params
 
 
-class WebApi(History, Faults):
+class WebApi(Interactions, Faults):
     """The Web API side of `LocalSlack`: its methods, as ``_api_<method>``, and the routes."""
 
     def __init__(self) -> None:
@@ -298,8 +298,9 @@ class WebApi(History, Faults):
         who = self._member(params.get("user"))
         if not chan.is_im and who.id not in chan.members:
             raise SlackError("user_not_in_channel")
-        self._bot_message(params)
-        return {"message_ts": self._next_ts()}
+        msg = self._bot_message(params)
+        thread_ts = str(params.get("thread_ts") or "") or None
+        return {"message_ts": self._show_ephemeral(chan.id, who.id, msg, thread_ts)}
 
     def _api_reactions_add(self, params: JSON, added: bool = True) -> JSON:
         name = str(params.get("name") or "").strip(":")
