@@ -43,6 +43,7 @@ def test_the_manifest_holds_the_listed_scopes_and_events_and_nothing_else() -> N
     assert scopes == needed | set(slack_app.EVENTS.values())
     assert set(made["settings"]["event_subscriptions"]["bot_events"]) == set(slack_app.EVENTS)
     assert made["settings"]["socket_mode_enabled"] is True
+    assert made["settings"]["interactivity"] == {"is_enabled": True}  # buttons, in Socket Mode
     assert not scopes & set(slack_app.PRIVATE_CHANNEL_SCOPES)
     private = slack_app.manifest(private_channel=True)
     assert set(private["oauth_config"]["scopes"]["bot"]) - scopes == {

@@ -17,6 +17,7 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "auth_test": (),
     "apps_connections_open": (),  # the app-level token: connections:write
     "chat_postMessage": ("chat:write",),
+    "chat_postEphemeral": ("chat:write",),  # a control refused: said to its presser alone
     "conversations_open": ("im:write",),  # direct messages to the person on call
     "conversations_info": ("channels:read",),
     "conversations_list": ("channels:read",),  # #support and the digest channel by name
@@ -92,7 +93,7 @@ def manifest(private_channel: bool = False) -> dict[str, Any]:
         "oauth_config": {"scopes": {"bot": bot_scopes(private_channel)}},
         "settings": {
             "event_subscriptions": {"bot_events": bot_events(private_channel)},
-            "interactivity": {"is_enabled": False},
+            "interactivity": {"is_enabled": True},  # Socket Mode: no request URL
             "org_deploy_enabled": False,
             "socket_mode_enabled": True,
             "token_rotation_enabled": False,
