@@ -11,7 +11,7 @@ from slack_clients import LEGACY, Inbox
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from watchstander_sandbox.slack import LocalSlack, World
+from watchstander_sandbox.slack import LocalSlack, SlackError, World
 
 # ------------------------------------------------------------------------------ Web API
 
@@ -213,3 +213,36 @@ def test_world_mentions() -> None:
     devs = world.group("devs")
     assert devs is not None
     assert len(devs.users) > 1
+
+
+def test_ephemerals_are_recorded_for_one_person_and_pushed_to_nobody(
+    server: LocalSlack, web: WebClient
+) -> None:
+    root = server.post("U0CAROL", "C0SUPPORT", "help")
+    pushed = len(server.envelopes)
+    answer = web.chat_postEphemeral(channel="C0SUPPORT", user="U0BOB", text="psst", thread_ts=root)
+    (shown,) = server.ephemerals("U0BOB")
+    assert (shown["text"], shown["thread_ts"], shown["ts"]) == ("psst", root, answer["message_ts"])
+    assert server.ephemerals("U0CAROL") == []
+    assert len(server.envelopes) == pushed  # no event: nobody else sees it
+    assert server.messages("C0SUPPORT", root) == []
+
+
+def test_pressing_a_button_sends_a_block_actions_envelope(
+    server: LocalSlack, web: WebClient
+) -> None:
+    button = {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": "Go"}}
+    blocks = [{"type": "actions", "block_id": "b", "elements": [{**button, "value": "v"}]}]
+    ts = web.chat_postMessage(channel="C0SUPPORT", text="press", blocks=blocks)["ts"]
+    envelope_id = server.press("U0BOB", "C0SUPPORT", ts, "go")
+    (envelope,) = [e for e in server.envelopes if e["envelope_id"] == envelope_id]
+    assert envelope["type"] == "interactive"
+    payload = envelope["payload"]
+    assert (payload["type"], payload["user"]["id"], payload["container"]["message_ts"]) == (
+        "block_actions",
+        "U0BOB",
+        ts,
+    )
+    assert (payload["actions"][0]["action_id"], payload["actions"][0]["value"]) == ("go", "v")
+    with pytest.raises(SlackError, match="no_such_control"):
+        server.press("U0BOB", "C0SUPPORT", ts, "elsewhere")
