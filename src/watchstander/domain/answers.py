@@ -8,19 +8,31 @@ from collections.abc import Sequence
 from watchstander.domain.review import STOPWORDS, keywords
 
 SUGGESTIONS = 3
+# Words of a support channel that name who asks or how, not what about: searched for, they tie
+# unrelated questions together ("customer wants ...").
+_FILLER = (
+    "customer customers client clients user users people person prospect account accounts",
+    "says said say saying asks asked ask asking wants want wanted tell told find found",
+    "does doesn't don't can't cannot won't isn't possible way anyone we'd i'd",
+    "show shows showed shown showing",
+)
+FILLER = frozenset(" ".join(_FILLER).split())
 MIN_MATCHED = 2  # words of the question an earlier thread's root post must hold, at least
-MIN_SHARE = 0.5  # ... and this share of the question's words
+MIN_SHARE = 0.34  # ... and this share of the question's words
 LINE_LIMIT = 300  # characters of a resolving line shown
 
 
 def question_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
-    """The meaningful words of a question, once each, in order (the repeat topics' words)."""
-    return list(dict.fromkeys(keywords(text, stop)))
+    """The meaningful words of a question, once each, in order: the repeat topics' words,
+    without the channel's filler."""
+    return [w for w in dict.fromkeys(keywords(text, stop)) if w not in FILLER]
 
 
-def alike(matched: int, terms: int) -> bool:
-    """Whether a thread holding ``matched`` of a question's ``terms`` words answers it."""
-    return matched >= MIN_MATCHED and matched >= MIN_SHARE * terms
+def alike(matched: int, terms: int, root_terms: int) -> bool:
+    """Whether a thread whose root post (of ``root_terms`` meaningful words) holds ``matched``
+    of a question's ``terms`` words answers it: the words the two share, as a share of the
+    words of both (Dice's coefficient)."""
+    return matched >= MIN_MATCHED and 2 * matched >= MIN_SHARE * (terms + root_terms)
 
 
 def resolving_line(

@@ -47,10 +47,11 @@ class AnswerService:
         with self.store.transaction() as tx:
             found = tx.similar_resolved(terms, self.limit, thread_id, now)
             for hit in found:
-                if not alike(hit.matched, len(terms)):
-                    continue
                 row = tx.thread_by_id(hit.id)
                 if row is None or row.resolved_at is None:
+                    continue
+                root_terms = len(question_terms(row.root_text or "", self.stop))
+                if not alike(hit.matched, len(terms), root_terms):
                     continue
                 replies = tx.replies(hit.id, row.resolved_at)
                 line = resolving_line(row.resolve_note, replies, row.assignee, row.poster)
