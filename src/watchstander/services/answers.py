@@ -11,6 +11,8 @@ from watchstander.domain.answers import SUGGESTIONS, alike, question_terms, reso
 from watchstander.domain.review import STOPWORDS
 from watchstander.store import Store
 
+CANDIDATES = 3  # the best-ranked threads looked at per suggestion given
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -45,7 +47,7 @@ class AnswerService:
             return []
         out: list[Suggestion] = []
         with self.store.transaction() as tx:
-            found = tx.similar_resolved(terms, self.limit, thread_id, now)
+            found = tx.similar_resolved(terms, self.limit * CANDIDATES, thread_id, now)
             for hit in found:
                 row = tx.thread_by_id(hit.id)
                 if row is None or row.resolved_at is None:
@@ -57,4 +59,6 @@ class AnswerService:
                 line = resolving_line(row.resolve_note, replies, row.assignee, row.poster)
                 link = self.link(hit.channel, hit.root_ts)
                 out.append(Suggestion(hit.channel, hit.root_ts, link, line, hit.score, hit.matched))
+                if len(out) == self.limit:
+                    break
         return out
