@@ -2,12 +2,13 @@
 against an echo bot measured in the same run; then the weekly review, the digest and the
 weekly figures over a year of history against the same week alone (and the bot's peak memory
 while it computes the figures); then Slack at scale, the project's backend against upstream's
-plain SlackV3; then Slack's posting pace under its limit. Exits non-zero when a target is
-missed."""
+plain SlackV3; then Slack's posting pace under its limit; then answers from past threads on a
+labelled set. Exits non-zero when a target is missed."""
 
 import sys
 
 from bench import (
+    answers,
     figures_history,
     paging_latency,
     review_history,
@@ -22,4 +23,5 @@ review = review_history.main([])
 figures = figures_history.main([])
 slack = slack_scale.main([])
 pace = slack_pace.main([])
-sys.exit(triage or paging or review or figures or slack or pace)
+suggested = answers.main([])
+sys.exit(triage or paging or review or figures or slack or pace or suggested)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from watchstander.store.answers import AnswersTx
 from watchstander.store.figures import FiguresTx
 from watchstander.store.paging import PagesTx
 from watchstander.store.review import ReviewTx
 from watchstander.store.rotation import RotationTx
-from watchstander.store.search import SearchTx
 from watchstander.store.threads import ThreadsTx
 
 
-class Tx(ThreadsTx, PagesTx, ReviewTx, SearchTx, FiguresTx, RotationTx):
+class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx):
     """One unit of work: typed reads and writes inside a single transaction."""
 
     def __init__(

@@ -1,0 +1,132 @@
+"""Answers from past threads: the earlier resolved threads whose root posts are most like a
+question, ranked by the database's own full-text search (SQLite FTS5 ``bm25()``, PostgreSQL
+``ts_rank_cd``), and the messages a resolving line is read from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from watchstander.store.models import MessageRow
+from watchstander.store.search import _NO_ID, SearchTx
+
+_PLAIN_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_TERMS = 24  # a question's words searched for, at most
+_WORD_LIMIT = 40  # characters of one word, at most
+# words the search syntax of either database would read as operators
+_OPERATORS = frozenset({"and", "or", "not", "near"})
+
+
+@dataclass(frozen=True)
+class SimilarThread:
+    id: int
+    channel: str
+    root_ts: str
+    score: float  # the database's rank: higher is more alike (bm25 negated on SQLite)
+    matched: int  # how many of the words searched for its root post holds (stemmed)
+
+
+def search_words(terms: Sequence[str]) -> list[str]:
+    """The plain words (letters and digits) of ``terms``, lower case, once each, in order:
+    nothing a full-text query syntax could read as an operator, a column or a prefix."""
+    seen: dict[str, None] = {}
+    for term in terms:
+        for match in _PLAIN_WORD.finditer(term.lower()):
+            word = match.group(0)[:_WORD_LIMIT]
+            if word not in _OPERATORS:
+                seen.setdefault(word, None)
+    return list(seen)[:_TERMS]
+
+
+class AnswersTx(SearchTx):
+    """A transaction's look for earlier resolved threads like a question."""
+
+    def similar_resolved(
+        self,
+        terms: Sequence[str],
+        limit: int = 3,
+        before_id: int | None = None,
+        resolved_before: datetime | None = None,
+    ) -> list[SimilarThread]:
+        """The resolved threads (before thread ``before_id``, resolved before
+        ``resolved_before``) whose root posts hold any of ``terms``, the most alike first: at
+        most ``limit``, each with how many of the words it holds. Two statements."""
+        words = search_words(terms)
+        if not words or limit <= 0:
+            return []
+        dialect = self._searchable()
+        params: dict[str, Any] = {
+            "last": _NO_ID if before_id is None else before_id,
+            "limit": limit,
+            "resolved": resolved_before,
+        }
+        resolved = "t.resolved_at IS NOT NULL" + (
+            " AND t.resolved_at < :resolved" if resolved_before is not None else ""
+        )
+        if dialect == "postgresql":
+            params["q"] = " or ".join(words)
+            sql = (
+                "SELECT t.id, t.channel, t.root_ts, ts_rank_cd(t.search, q.q) AS score "
+                "FROM threads t, websearch_to_tsquery('english', :q) AS q(q) "
+                f"WHERE t.search @@ q.q AND t.id < :last AND {resolved} "
+                "ORDER BY score DESC, t.id DESC LIMIT :limit"
+            )
+        else:
+            params["q"] = " OR ".join(f'"{w}"' for w in words)
+            sql = (
+                "SELECT t.id, t.channel, t.root_ts, -bm25(thread_search) AS score "
+                "FROM thread_search JOIN threads t ON t.id = thread_search.rowid "
+                "WHERE thread_search MATCH :q AND thread_search.rowid < :last "
+                f"AND {resolved} ORDER BY score DESC, t.id DESC LIMIT :limit"
+            )
+        found = self.session.execute(text(sql), params).all()
+        if not found:
+            return []
+        matched = self._words_held(words, [int(row[0]) for row in found], dialect)
+        return [
+            SimilarThread(int(i), str(c), str(r), float(s), matched.get(int(i), 0))
+            for i, c, r, s in found
+        ]
+
+    def _words_held(self, words: list[str], ids: list[int], dialect: str) -> dict[int, int]:
+        """For each of the threads ``ids``: how many of ``words`` its root post holds."""
+        params: dict[str, Any] = {f"i{n}": i for n, i in enumerate(ids)}
+        in_ids = ", ".join(f":i{n}" for n in range(len(ids)))
+        if dialect == "postgresql":
+            params["words"] = words
+            sql = (
+                "SELECT t.id, count(*) FROM threads t "
+                "JOIN unnest(CAST(:words AS text[])) AS w(word) "
+                "ON t.search @@ plainto_tsquery('english', w.word) "
+                f"WHERE t.id IN ({in_ids}) GROUP BY t.id"
+            )
+        else:
+            rows = []
+            for n, word in enumerate(words):
+                rows.append(f"(:w{n})")
+                params[f"w{n}"] = f'"{word}"'
+            sql = (
+                f"WITH words(q) AS (VALUES {', '.join(rows)}) "
+                "SELECT thread_search.rowid, count(*) FROM words JOIN thread_search "
+                f"ON thread_search MATCH words.q AND thread_search.rowid IN ({in_ids}) "
+                "GROUP BY thread_search.rowid"
+            )
+        return {int(i): int(n) for i, n in self.session.execute(text(sql), params)}
+
+    def replies(self, thread_id: int, before: datetime) -> list[tuple[str | None, str]]:
+        """(user, text) of a thread's replies posted before ``before``, oldest first."""
+        query = (
+            select(MessageRow.user, MessageRow.text)
+            .where(
+                MessageRow.thread_id == thread_id,
+                MessageRow.is_root.is_(False),
+                MessageRow.posted_at <= before,
+            )
+            .order_by(MessageRow.posted_at, MessageRow.id)
+        )
+        return [(user, body or "") for user, body in self.session.execute(query)]

@@ -1,0 +1,73 @@
+"""Answers from past threads on a real database: the suggestions for a question, each with the
+line that resolved its thread, and none for an unrelated question."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from watchstander.services.answers import AnswerService
+from watchstander.store import Store, Tx
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+CHANNEL = "C0SUPPORT"
+POSTER, DEV, OTHER = "U0POSTER", "U0DEV", "U0OTHER"
+
+
+def thread(tx: Tx, n: int, text: str, note: str = "", replies: tuple[str, ...] = ()) -> int:
+    at = NOW - timedelta(days=30) + timedelta(hours=n)
+    root_ts = f"{1000 + n}.000100"
+    row, _ = tx.ensure_thread(CHANNEL, root_ts, at)
+    tx.add_message(row, root_ts, POSTER, text, at)
+    for k, reply in enumerate(replies):
+        who, _, body = reply.partition(": ")
+        tx.add_message(row, f"{1000 + n}.{k + 200:06d}", who, body, at + timedelta(minutes=k + 1))
+    values = {"root_text": text, "posted_at": at, "poster": POSTER, "assignee": DEV}
+    values |= {"resolved_at": at + timedelta(minutes=30), "resolved_by": DEV, "resolve_note": note}
+    tx.save_thread(row, values)
+    return row.id
+
+
+def service(store: Store) -> AnswerService:
+    return AnswerService(store, link=lambda c, t: f"https://slack/archives/{c}/p{t}")
+
+
+def test_a_question_gets_the_thread_that_answered_it_with_its_line(store: Store) -> None:
+    with store.transaction() as tx:
+        thread(tx, 1, "Scheduled export to S3 fails with AccessDenied", note="fix bucket policy")
+        thread(
+            tx,
+            2,
+            "Okta SAML login says InResponseTo mismatch",
+            replies=(f"{DEV}: looking", f"{DEV}: allow IdP-initiated login", f"{POSTER}: thanks!"),
+        )
+        thread(tx, 3, "password reset email never arrives", replies=(f"{OTHER}: check spam",))
+    found = service(store).suggest("<@U0P0012> our nightly S3 export: AccessDenied again?", NOW)
+    assert [(s.root_ts, s.line) for s in found] == [("1001.000100", "fix bucket policy")]
+    assert found[0].link == "https://slack/archives/C0SUPPORT/p1001.000100"
+    found = service(store).suggest("customer gets InResponseTo mismatch on okta login", NOW)
+    assert [(s.root_ts, s.line) for s in found] == [("1002.000100", "allow IdP-initiated login")]
+    found = service(store).suggest("the password reset email did not arrive", NOW)
+    assert [s.line for s in found] == ["check spam"]
+
+
+def test_an_unrelated_question_gets_no_suggestion(store: Store) -> None:
+    with store.transaction() as tx:
+        thread(tx, 1, "Scheduled export to S3 fails with AccessDenied", note="bucket policy")
+        thread(tx, 2, "the revenue report export is slow", note="use the warehouse")
+    answers = service(store)
+    assert answers.suggest("can tasks have multiple assignees?", NOW) == []
+    assert answers.suggest("export", NOW) == []  # one word in common is not enough
+    assert answers.suggest("hi thanks :wave:", NOW) == []
+    # many words, two in common: not alike enough
+    long = "the gantt chart export to png cuts off the legend and the axis labels on big screens"
+    assert answers.suggest(long, NOW) == []
+
+
+def test_the_question_itself_and_later_resolutions_are_not_suggested(store: Store) -> None:
+    with store.transaction() as tx:
+        own = thread(tx, 1, "webhook deliveries are retried twice", note="idempotency keys")
+    answers = service(store)
+    assert answers.suggest("webhook deliveries retried twice", NOW, thread_id=own) == []
+    early = NOW - timedelta(days=30)  # before it was resolved
+    assert answers.suggest("webhook deliveries retried twice", early) == []
+    assert len(answers.suggest("webhook deliveries retried twice", NOW)) == 1
