@@ -13,19 +13,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from watchstander.domain.durations import format_duration, parse_commitment
+from watchstander.domain.durations import parse_commitment
 from watchstander.domain.levels import Level, parse_level
-from watchstander.domain.said import Change, Said, changes
-from watchstander.domain.thread import Due, Event, Kind, ThreadState, due, replay
-from watchstander.services.controls import THREAD_CONTROLS
+from watchstander.domain.said import Said, changes
+from watchstander.domain.thread import Event, Kind, ThreadState, due, replay
 from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
 from watchstander.services.thread_state import event_of, load_state, state_values, store_state
+from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
 from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
@@ -77,6 +76,7 @@ class TriageService:
             if pager is not None
             else None
         )
+        self.words = ThreadWords(settings, oncall, paging=self.paging is not None)
         self._locks = [threading.Lock() for _ in range(64)]
 
     # --- chat events ----------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class TriageService:
                     break
                 if tx.record_action(thread, action.kind.value, action.at, now):
                     if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
-                        taken.append(self._action_effect(thread, state, action, now))
+                        taken.append(self.words.action(thread, state, action, now))
                     escalated = escalated or (
                         action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
                     )
@@ -287,7 +287,7 @@ class TriageService:
         """What the thread must be told (audited), the pages to send, and its timer if it
         ``moved``; all decided in ``tx``, done after it commits."""
         found = changes(said, state, list(new))
-        effects = [self._change_effect(thread, state, change, now) for change in found]
+        effects = [self.words.change(thread, state, change, now) for change in found]
         for change in found:
             tx.audit(now, change.assignee, f"said:{change.kind}", thread, change.level.label)
         pages = (
@@ -330,16 +330,8 @@ class TriageService:
         return 0 if self.paging is None else self.paging.resume(now)
 
     def clock(self, at: datetime | None, now: datetime) -> str | None:
-        """``15:30 Europe/Amsterdam (in 25m)``: a moment as people in TIMEZONE read it."""
-        if at is None:
-            return None
-        local = at.astimezone(self.settings.tz).strftime("%H:%M")
-        delta = at - now
-        if abs(delta) >= timedelta(minutes=1):
-            delta = timedelta(minutes=round(delta.total_seconds() / 60))
-        if delta.total_seconds() >= 0:
-            return f"{local} {self.settings.timezone} (in {format_duration(delta)})"
-        return f"{local} {self.settings.timezone} ({format_duration(-delta)} ago)"
+        """A moment as people in TIMEZONE read it (see :class:`ThreadWords`)."""
+        return self.words.clock(at, now)
 
     # --- what is said ---------------------------------------------------------------------------
 
@@ -350,50 +342,3 @@ class TriageService:
             emergency_tags=self.settings.emergency_tags,
             group_handles=self._group_handles(),
         ).level
-
-    def _change_effect(
-        self, thread: ThreadRow, state: ThreadState, change: Change, now: datetime
-    ) -> Effect:
-        data = self._about(change.level, change.assignee, now)
-        data.update(
-            {
-                "previous": change.previous,
-                "poster": state.poster,
-                "next_checkin": self.clock(change.at, now),
-                "resolved_by": state.resolved_by,
-                "note": state.resolve_note,
-                "paging": self.paging is not None,
-            }
-        )
-        controls = THREAD_CONTROLS if change.kind == "announce" and state.is_open else ()
-        return Effect(change.kind, thread.channel, thread.root_ts, data, controls=controls)
-
-    def _about(self, level: Level, assignee: str | None, now: datetime) -> dict[str, Any]:
-        """What every message about a thread can name: its level, its assignee, who is on call."""
-        oncall = self.oncall(now)
-        return {
-            "level": level.label,
-            "emergency": level is Level.EMERGENCY,
-            "assignee": assignee,
-            "oncall": oncall.primary,
-            "secondary": oncall.secondary,
-        }
-
-    def _action_effect(
-        self, thread: ThreadRow, state: ThreadState, action: Due, now: datetime
-    ) -> Effect:
-        oncall = self.oncall(now)
-        escalate_to = oncall.primary
-        if escalate_to in (None, state.assignee):
-            escalate_to = oncall.secondary
-        interval = self.policy.interval(state.level)
-        data = self._about(state.level, state.assignee, now)
-        data.update(
-            {
-                "escalate_to": escalate_to,
-                "age": format_duration(now - (state.raised_at or now)),
-                "next_checkin": self.clock(now + interval, now),
-                "unanswered": state.unanswered,
-            }
-        )
-        return Effect(action.kind.value, thread.channel, thread.root_ts, data)
