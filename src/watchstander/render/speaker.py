@@ -26,11 +26,7 @@ class ChatSpeaker:
         try:
             if effect.person is not None:
                 return self.chat.direct(effect.person, text)
-            if effect.controls:
-                return self.chat.post(
-                    effect.channel, effect.thread_ts, text, controls=effect.controls
-                )
-            return self.chat.post(effect.channel, effect.thread_ts, text)
+            return self.chat.post(effect.channel, effect.thread_ts, text, controls=effect.controls)
         except ChatError as error:
             where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"
             log.warning("could not say %s in %s: %s", effect.template, where, error)

@@ -92,8 +92,18 @@ class PostmortemService:
     def write(self, channel: str, root_ts: str, now: datetime) -> Draft | None:
         """Write (or rewrite) the draft for one thread; None when the thread is unknown."""
         story = self.story(channel, root_ts)
+        return None if story is None else self._write(channel, root_ts, story, now)
+
+    def for_issue(self, channel: str, root_ts: str, now: datetime) -> str | None:
+        """The draft written to disk, and its text as a GitHub issue shows it (where an
+        ``@name`` would notify someone: each is in a code span)."""
+        story = self.story(channel, root_ts)
         if story is None:
             return None
+        self._write(channel, root_ts, story, now)
+        return self._render(channel, root_ts, story, now, github=True)
+
+    def _write(self, channel: str, root_ts: str, story: Story, now: datetime) -> Draft:
         text = self._render(channel, root_ts, story, now, github=False)
         day = (story.state.posted_at or now).astimezone(self.settings.tz).strftime("%Y-%m-%d")
         title = _headline(readable(story.state.root_text), 80)
@@ -102,14 +112,6 @@ class PostmortemService:
         path = self.out / f"{day}-{slug}-{root_ts.replace('.', '')}.md"
         path.write_text(text, encoding="utf-8")
         return Draft(path, text)
-
-    def for_issue(self, channel: str, root_ts: str, now: datetime) -> str | None:
-        """The draft written to disk, and its text as a GitHub issue shows it (where an
-        ``@name`` would notify someone: each is in a code span)."""
-        if self.write(channel, root_ts, now) is None:
-            return None
-        story = self.story(channel, root_ts)
-        return None if story is None else self._render(channel, root_ts, story, now, github=True)
 
     def _render(
         self, channel: str, root_ts: str, story: Story, now: datetime, *, github: bool
