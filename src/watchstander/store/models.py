@@ -285,3 +285,29 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SelfServedRow(Base):
+    """A question answered by an earlier thread the bot suggested (issue 14): from the help
+    form ("This answers it": no thread was posted) or in a thread ("This answered it": the
+    thread resolved as self-served). One row per ``key``: a second press counts once."""
+
+    __tablename__ = "self_served"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # form | thread
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))  # the question's
+    answer_thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+
+
+class OnceRow(Base):
+    """Something the bot does once per key, ever: the answers offered in a thread
+    ("answers:<thread id>"), a person's nudge of the day ("nudge:<user>:<date>")."""
+
+    __tablename__ = "once"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,10 +10,11 @@ from watchstander.store.figures import FiguresTx
 from watchstander.store.paging import PagesTx
 from watchstander.store.review import ReviewTx
 from watchstander.store.rotation import RotationTx
+from watchstander.store.served import ServedTx
 from watchstander.store.threads import ThreadsTx
 
 
-class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx):
+class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx, ServedTx):
     """One unit of work: typed reads and writes inside a single transaction."""
 
     def __init__(

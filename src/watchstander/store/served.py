@@ -1,0 +1,57 @@
+"""Questions the bot's suggestions answered (self-served), and things done once per key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from watchstander.store.base import TxBase
+from watchstander.store.models import OnceRow, SelfServedRow
+
+
+class ServedTx(TxBase):
+    """A transaction's self-served records and once-only keys."""
+
+    def once(self, key: str, at: datetime) -> bool:
+        """Claim ``key`` (at most 255 characters): True the first time ever, False after."""
+        return self._insert_once(OnceRow, {"key": key[:255], "at": at}, ["key"])
+
+    def done_once(self, key: str) -> bool:
+        """Whether ``key`` was claimed already."""
+        return self.session.get(OnceRow, key[:255]) is not None
+
+    def add_self_served(
+        self,
+        key: str,
+        at: datetime,
+        user: str | None,
+        source: str,
+        thread_id: int | None = None,
+        answer_thread_id: int | None = None,
+    ) -> bool:
+        """Record a question answered by a suggestion; False (and nothing written) when
+        ``key`` was recorded already."""
+        values = {
+            "key": key[:255],
+            "at": at,
+            "user": user,
+            "source": source,
+            "thread_id": thread_id,
+            "answer_thread_id": answer_thread_id,
+        }
+        return self._insert_once(SelfServedRow, values, ["key"])
+
+    def self_served_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """How many questions were self-served in [start, end), by source."""
+        query = (
+            select(SelfServedRow.source, func.count())
+            .where(SelfServedRow.at >= start, SelfServedRow.at < end)
+            .group_by(SelfServedRow.source)
+        )
+        return {str(source): int(n) for source, n in self.session.execute(query)}
+
+    def self_served_thread(self, thread_id: int) -> bool:
+        """Whether the thread ``thread_id`` was resolved as self-served."""
+        query = select(SelfServedRow.id).where(SelfServedRow.thread_id == thread_id).limit(1)
+        return self.session.scalar(query) is not None
