@@ -39,6 +39,7 @@ class Chat:
 
     posts: list[tuple[str, str | None, str]] = field(default_factory=list)
     directs: list[tuple[str, str]] = field(default_factory=list)
+    updates: list[tuple[str, str, str]] = field(default_factory=list)
 
     def post(
         self,
@@ -53,6 +54,9 @@ class Chat:
 
     def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
         self.directs.append((person, text))
+
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        self.updates.append((channel, ts, text))
 
     def direct(self, person: str, text: str) -> str | None:
         self.directs.append((person, text))

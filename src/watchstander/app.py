@@ -123,6 +123,7 @@ class App:
             pager=self.pager,
             link=platform.link,
             stopping=self.stopping,
+            update=self.say.update,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)

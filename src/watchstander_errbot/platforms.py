@@ -67,6 +67,9 @@ class ErrbotChat:
     def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
         self.direct(person, text)  # no ephemeral messages here: directly, to that person
 
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        raise ChatError("this chat backend cannot change a message")  # post gives no ts
+
     def direct(self, person: str, text: str) -> str | None:
         return self.post(person, None, text)
 

@@ -18,6 +18,7 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "apps_connections_open": (),  # the app-level token: connections:write
     "chat_postMessage": ("chat:write",),
     "chat_postEphemeral": ("chat:write",),  # a control refused: said to its presser alone
+    "chat_update": ("chat:write",),  # the first reply of an urgent thread, kept current
     "conversations_open": ("im:write",),  # direct messages to the person on call
     "conversations_info": ("channels:read",),
     "conversations_list": ("channels:read",),  # #support and the digest channel by name

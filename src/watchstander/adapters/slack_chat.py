@@ -91,6 +91,20 @@ class SlackChat:
         except SLACK_FAILURES as exc:
             raise ChatError(f"Slack did not take the answer ({slack_error(exc)})") from None
 
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        """``chat.update``: the message's text and its controls (none: the blocks go)."""
+        part = parts(text)[0]
+        params: dict[str, Any] = {"channel": channel, "ts": ts, "text": part, "link_names": False}
+        params["blocks"] = blocks(part, controls) or []
+        with self._pacer.turn(channel):
+            self._pacer.wait(channel)
+            try:
+                answer = self._client.chat_update(**params)
+            except SLACK_FAILURES as exc:
+                raise ChatError(f"Slack did not update the message ({slack_error(exc)})") from None
+        if not answer.get("ok", True):
+            raise ChatError(f"Slack did not update the message ({answer.get('error')})")
+
     def _post_part(
         self, channel: str, thread_ts: str | None, text: str, controls: Sequence[Control] = ()
     ) -> str | None:

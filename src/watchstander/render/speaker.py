@@ -32,6 +32,14 @@ class ChatSpeaker:
             log.warning("could not say %s in %s: %s", effect.template, where, error)
             return None
 
+    def update(self, effect: Effect, ts: str) -> None:
+        """Show ``effect`` in place of the bot's message ``ts``; a refusal is one log line."""
+        text = self.renderer.render(effect.template, effect.data)
+        try:
+            self.chat.update(effect.channel, ts, text, controls=effect.controls)
+        except ChatError as error:
+            log.warning("could not update %s in %s: %s", effect.template, effect.channel, error)
+
     def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
         """Show text already rendered to one person alone; a refusal is one line in the log."""
         try:

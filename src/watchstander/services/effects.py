@@ -113,6 +113,10 @@ class ChatPort(Protocol):
         """Show ``text`` to ``person`` alone, where they are (a channel, or a thread of it)."""
         ...
 
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        """Replace the text (and the controls: none removes them) of the bot's message ``ts``."""
+        ...
+
     def direct(self, person: str, text: str) -> str | None:
         """Send ``text`` to one person directly."""
         ...
@@ -137,6 +141,12 @@ class Speaker(Protocol):
     """Says an effect (renders its template, posts it): the new message's ts, if any."""
 
     def __call__(self, effect: Effect, /) -> str | None: ...
+
+
+class CardPort(Protocol):
+    """Shows an effect in place of the bot's message ``ts`` (its card); never raises."""
+
+    def __call__(self, effect: Effect, ts: str, /) -> None: ...
 
 
 class Timers(Protocol):

@@ -180,6 +180,13 @@ class ThreadsTx(TxBase):
             .values(text=text)
         )
 
+    def set_card(self, channel: str, root_ts: str, ts: str) -> None:
+        """The bot's first reply in the thread (its card, updated as the thread changes)."""
+        statement = update(_THREADS).where(
+            _THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts
+        )
+        self.connection.execute(statement.values(card_ts=ts[:32]))
+
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""
         values = {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
