@@ -29,6 +29,7 @@ from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
+from watchstander.services.home import HomePort, HomeService
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
@@ -64,6 +65,7 @@ class Platform:
     user_group: Callable[[str], GroupPort] | None = None  # group id -> its members
     people: People | None = None
     names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
+    home: HomePort | None = None  # a person's Home (Slack: the App Home tab)
 
 
 def utc_now() -> datetime:
@@ -135,6 +137,9 @@ class App:
             channel_id=self.channel_id,
             emit=self.say,
             group=platform.user_group(group) if platform.user_group and group else None,
+        )
+        self.home = HomeService(
+            self.store, settings, self.rotation, link=platform.link, port=platform.home
         )
         self.postmortems = PostmortemService(self.store, settings, platform.link, self.names)
         self.review = ReviewService(

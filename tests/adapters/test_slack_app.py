@@ -40,10 +40,12 @@ def test_the_manifest_holds_the_listed_scopes_and_events_and_nothing_else() -> N
     made = slack_app.manifest()
     scopes = set(made["oauth_config"]["scopes"]["bot"])
     needed = {s for listed in slack_app.WEB_API.values() for s in listed}
-    assert scopes == needed | set(slack_app.EVENTS.values())
+    assert scopes == needed | {s for s in slack_app.EVENTS.values() if s}
     assert set(made["settings"]["event_subscriptions"]["bot_events"]) == set(slack_app.EVENTS)
     assert made["settings"]["socket_mode_enabled"] is True
     assert made["settings"]["interactivity"] == {"is_enabled": True}  # buttons, in Socket Mode
+    assert made["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in made["settings"]["event_subscriptions"]["bot_events"]
     assert not scopes & set(slack_app.PRIVATE_CHANNEL_SCOPES)
     private = slack_app.manifest(private_channel=True)
     assert set(private["oauth_config"]["scopes"]["bot"]) - scopes == {

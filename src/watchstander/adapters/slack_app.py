@@ -31,12 +31,14 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "usergroups_list": ("usergroups:read",),
     "usergroups_users_list": ("usergroups:read",),
     "usergroups_users_update": ("usergroups:write",),  # @oncall holds the person on call
+    "views_publish": (),  # the App Home tab: no scope
 }
 # Called by the SlackV3 backend (errbot-backend-slackv3), not by Watchstander's own code.
 BACKEND_CALLS = ("conversations_list",)
 
-# Events -> the scope that lets the bot receive them.
+# Events -> the scope that lets the bot receive them ("": none needed).
 EVENTS: dict[str, str] = {
+    "app_home_opened": "",  # the Home tab: its person's threads, who is on call
     "message.channels": "channels:history",  # posts and replies in #support
     "message.im": "im:history",  # commands by direct message
     "reaction_added": "reactions:read",
@@ -63,7 +65,8 @@ LONG_DESCRIPTION = (
 
 
 def bot_scopes(private_channel: bool = False) -> list[str]:
-    scopes = {scope for needed in WEB_API.values() for scope in needed} | set(EVENTS.values())
+    scopes = {scope for needed in WEB_API.values() for scope in needed}
+    scopes |= {scope for scope in EVENTS.values() if scope}
     if private_channel:
         scopes |= set(PRIVATE_CHANNEL_SCOPES)
     return sorted(scopes)
@@ -86,7 +89,7 @@ def manifest(private_channel: bool = False) -> dict[str, Any]:
         "features": {
             "bot_user": {"display_name": "watchstander", "always_online": True},
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },

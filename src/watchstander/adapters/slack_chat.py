@@ -105,6 +105,13 @@ class SlackChat:
         if not answer.get("ok", True):
             raise ChatError(f"Slack did not update the message ({answer.get('error')})")
 
+    def publish_home(self, person: str, view: Mapping[str, Any]) -> None:
+        """``views.publish``: ``view`` (a ``home`` view) becomes ``person``'s App Home tab."""
+        try:
+            self._client.views_publish(user_id=person, view=dict(view))
+        except SLACK_FAILURES as exc:  # not_enabled (no Home tab), user_not_found, ...
+            raise ChatError(f"Slack did not show the Home tab ({slack_error(exc)})") from None
+
     def _post_part(
         self, channel: str, thread_ts: str | None, text: str, controls: Sequence[Control] = ()
     ) -> str | None:

@@ -7,6 +7,7 @@ parts, a module each:
   records of what the bot did (`Call`, `UploadedFile`);
 - ``history.py``: every channel's messages, threads and reactions; test code acting as people;
 - ``interactions.py``: people pressing the bot's buttons; the bot's ephemeral answers;
+- ``home.py``: the App Home tab (``views.publish``; people opening it);
 - ``web_api.py``: the Web API methods and their HTTP routes, with Slack's pagination;
 - ``socket_mode.py``: the ``ws://`` endpoint, envelopes, acks, redelivery and broken links;
 - ``faults.py``: injected errors and rate limits (429s), as Slack answers them;

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from watchstander_sandbox.slack.faults import Faults
+from watchstander_sandbox.slack.home import HomeTab
 from watchstander_sandbox.slack.interactions import Interactions
 from watchstander_sandbox.slack.world import CREATED, JSON, Call, SlackError, UploadedFile
 
@@ -82,7 +83,7 @@ async def _read_params(request: web.Request) -> JSON:
     return params
 
 
-class WebApi(Interactions, Faults):
+class WebApi(Interactions, HomeTab, Faults):
     """The Web API side of `LocalSlack`: its methods, as ``_api_<method>``, and the routes."""
 
     def __init__(self) -> None:

@@ -35,7 +35,7 @@ from watchstander.adapters.slack_web import (
     slack_error,
 )
 from watchstander.inbound import Ignored
-from watchstander.inbound.slack import action_from_slack, command_from_slack
+from watchstander.inbound.slack import action_from_slack, command_from_slack, home_from_slack
 from watchstander.stopping import StopSignals
 from watchstander_errbot import runtime
 
@@ -110,6 +110,25 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
             if take is not None and take(action):
                 return
         log.info("No plugin handles the action %r; ignored", action.action_id[:60])
+
+    def _handle_app_home_opened(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """A person opened the bot's Home tab: the first active plugin whose
+        ``callback_home`` takes it shows it (upstream's dispatch hides an AttributeError
+        raised here as "not supported": faults are logged here)."""
+        try:
+            user = home_from_slack(event)
+        except Ignored as why:
+            log.debug("Ignoring app_home_opened: %s", why)
+            return
+        try:
+            for plugin in self.plugin_manager.get_all_active_plugins():
+                take = getattr(plugin, "callback_home", None)
+                if take is not None and take(user):
+                    return
+        except Exception:  # a fault of ours: logged, and the bot runs on
+            log.exception("showing the Home tab failed")
+            return
+        log.info("No plugin shows the Home tab; ignored")
 
     def _forget_changed(self, event: dict[str, Any]) -> None:
         """Slack says a user, a channel or the team changed: look it up again next time."""
