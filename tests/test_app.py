@@ -51,7 +51,15 @@ class Chat:
         self.posts.append((channel, thread_ts, text))
         return datetime_to_ts(NOW + timedelta(seconds=len(self.posts)))
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         self.directs.append((person, text))
 
     def direct(self, person: str, text: str) -> str | None:
