@@ -25,16 +25,20 @@ from watchstander.inbound import webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
+from watchstander.services.answers import AnswerService
 from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
 from watchstander.services.home import HomePort, HomeService
+from watchstander.services.inbound import InboundMessage
+from watchstander.services.nudge import Nudges
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
 from watchstander.services.review import ReviewService
 from watchstander.services.rotation import RotationService
+from watchstander.services.suggestions import Suggestions
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
@@ -129,6 +133,16 @@ class App:
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
+        answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
+        self.suggestions = Suggestions(answers, self.commands, emit=self.say, mode=settings.answers)
+        self.nudges = Nudges(
+            self.store,
+            channel_id=self.channel_id,
+            tz=settings.tz,
+            emit=self.say,
+            link=platform.link,
+        )
+        self.triage.posted.append(self.posted)
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,
@@ -273,6 +287,12 @@ class App:
     def rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
         """Who is on call may have changed: announce a handoff, and look again at the next."""
         self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))
+
+    def posted(self, msg: InboundMessage, now: datetime) -> None:
+        """A new root post, once answered: a post that answers another is nudged towards that
+        thread; a question is offered earlier threads like it."""
+        if not self.nudges.answers_another(msg, now):
+            self.suggestions.posted(msg, now)
 
     def digest_channel(self) -> str:
         if self._digest_channel is None:

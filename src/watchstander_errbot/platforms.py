@@ -67,7 +67,15 @@ class ErrbotChat:
         self._bot.send(self._bot.build_identifier(channel), text)  # no controls: text alone
         return None
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         self.direct(person, text)  # no ephemeral messages here: directly, to that person
 
     def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:

@@ -81,11 +81,23 @@ class SlackChat:
             first = first or ts
         return first
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         """``chat.postEphemeral``: seen by ``person`` alone, in the channel or the thread."""
-        params: dict[str, Any] = {"channel": channel, "user": person, "text": parts(text)[0]}
+        first = parts(text)[0]
+        params: dict[str, Any] = {"channel": channel, "user": person, "text": first}
         if thread_ts:
             params["thread_ts"] = thread_ts
+        drawn = blocks(first, controls)
+        if drawn is not None:
+            params["blocks"] = drawn
         try:
             self._client.chat_postEphemeral(**params)
         except SLACK_FAILURES as exc:

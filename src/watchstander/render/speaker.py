@@ -26,6 +26,10 @@ class ChatSpeaker:
         try:
             if effect.person is not None:
                 return self.chat.direct(effect.person, text)
+            if effect.alone is not None:
+                place = (effect.channel, effect.thread_ts, effect.alone)
+                self.chat.whisper(*place, text, controls=effect.controls)
+                return None
             return self.chat.post(effect.channel, effect.thread_ts, text, controls=effect.controls)
         except ChatError as error:
             where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"

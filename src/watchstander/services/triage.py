@@ -82,6 +82,8 @@ class TriageService:
         self.words = ThreadWords(settings, oncall, paging=self.paging is not None)
         self.cards = ThreadCards(store, settings, self.words, update) if update else None
         self._locks = [threading.Lock() for _ in range(64)]
+        # Called with each new root post, once it was recorded and answered (and paged)
+        self.posted: list[Callable[[InboundMessage, datetime], None]] = []
 
     # --- chat events ----------------------------------------------------------------------------
 
@@ -113,6 +115,8 @@ class TriageService:
         if outcome is None:
             return False
         self.after(outcome, now)
+        for hook in self.posted if kind is Kind.POST else ():
+            hook(msg, now)
         return True
 
     def _open(self, tx: Tx, row: EventRow, now: datetime) -> Outcome | None:
