@@ -25,10 +25,12 @@ from watchstander.inbound import webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
+from watchstander.services.answers import AnswerService
 from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
+from watchstander.services.help import HelpService
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
@@ -126,6 +128,17 @@ class App:
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
+        self.answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
+        self.help = HelpService(
+            self.store,
+            settings,
+            self.answers,
+            channel_id=self.channel_id,
+            render=self.renderer.render,
+            say=self.say,
+            triage=self.triage,
+            group_handles=platform.group_handles,
+        )
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,
