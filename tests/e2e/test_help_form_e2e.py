@@ -53,7 +53,7 @@ def open_form(slack: LocalSlack, user: str = ASKER, count: int = 1) -> dict[str,
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    found = [b for b in view["blocks"] if b.get("block_id") == block_id]
+    found: list[dict[str, Any]] = [b for b in view["blocks"] if b.get("block_id") == block_id]
     assert found, [b.get("block_id") for b in view["blocks"]]
     return found[0]
 
@@ -146,6 +146,7 @@ def test_the_form_suggests_refuses_by_field_and_posts_the_askers_thread_once(
     # the thread is the asker's, urgent: the bot names the person on call in it
     ts = str(next(m["ts"] for m in slack.messages(SUPPORT) if m["text"] == text))
     row = wait_until(lambda: thread_row(bot, ts), 30, "the question's thread")
+    assert row is not None
     assert (row.poster, row.level) == (ASKER, 1)
     bot.wait_posts(ts, 1)
 
