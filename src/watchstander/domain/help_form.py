@@ -53,7 +53,7 @@ def level_choices(oncall_handle: str, emergency_handle: str) -> tuple[LevelChoic
             "urgent",
             Level.URGENT,
             "Urgent",
-            f"Tags @{oncall_handle[:30]}: an answer is needed ASAP for a client or user.",
+            shortened(f"Tags @{oncall_handle}: an answer is needed ASAP for a client or user.", 75),
             (
                 "An urgent matter that needs an answer or solution ASAP due to a client "
                 "request or user issue. Timebound questions welcome.",
@@ -67,7 +67,7 @@ def level_choices(oncall_handle: str, emergency_handle: str) -> tuple[LevelChoic
             "emergency",
             Level.EMERGENCY,
             "Emergency",
-            f"Tags @{emergency_handle[:25]} and pages: a developer stops to fix it.",
+            shortened(f"Tags @{emergency_handle} and pages: a developer stops to fix it.", 75),
             (
                 "The app is down.",
                 "A confirmed bug prevents people from doing their jobs (wrong data, bad "

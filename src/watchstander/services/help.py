@@ -122,7 +122,7 @@ class HelpService:
 
     def form(self, text: str, now: datetime, about: About | None) -> HelpFormView:
         """The form, with the earlier threads that look like ``text``."""
-        looked = len(clean(text, one_line=True)) >= MIN_LOOKUP and not blank(text)
+        looked = sum(not blank(ch) for ch in text) >= MIN_LOOKUP
         found = tuple(self.answers.suggest(text, now)) if looked else ()
         return HelpFormView(self.levels, "", about, found, looked, metadata(about))
 
