@@ -227,3 +227,19 @@ def test_the_message_shortcut_and_support_prefill_the_form(
         "the unknown shortcut logged",
     )
     assert len(slack.views(ASKER)) == 1
+
+
+def test_a_form_opened_before_a_restart_is_submitted_after_it(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot()
+    about = slack.post(DEV, "C0GENERAL", "exports are stuck since 9:00")
+    slack.message_shortcut(ASKER, "C0GENERAL", about, ASK_ABOUT)
+    view = open_form(slack)
+    bot.stop()
+    bot.start()  # what the form needs is in the form, not in the old process
+    answer = slack.submit(ASKER, view["id"], {"summary": "Exports stuck", "level": "question"})
+    assert answer == {}
+    assert slack.wait_for(lambda s: len(questions(bot, "Exports stuck")) == 1, 30)
+    (question,) = questions(bot, "Exports stuck")
+    assert "exports are stuck since 9:00" in str(question.params["text"])
