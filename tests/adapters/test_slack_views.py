@@ -34,7 +34,7 @@ from watchstander.services.forms import (
     read_answer_value,
 )
 from watchstander.services.help import metadata, read_metadata
-from watchstander_sandbox.slack.views import _check
+from watchstander_sandbox.slack.view_limits import check_view
 
 HOSTILE = [
     "<!channel>",
@@ -84,7 +84,7 @@ def test_hostile_text_in_every_field_reaches_no_one_and_keeps_to_slack_s_limits(
     hostile: str,
 ) -> None:
     drawn = draw(form(hostile))
-    _check(drawn)  # the local Slack server refuses a view past Slack's limits
+    check_view(drawn)  # the local Slack server refuses a view past Slack's limits
     reaches_no_one(drawn, meant=(LINK,))
     assert len(drawn["private_metadata"]) <= 3000
     assert drawn["callback_id"] == HELP_VIEW
@@ -98,7 +98,7 @@ def test_hostile_text_in_every_field_reaches_no_one_and_keeps_to_slack_s_limits(
     assert [b["action_id"] for b in buttons] == [ANSWERS] * 3
     assert read_answer_value(buttons[0]["value"]) == ("C0SUPPORT", "1700000000.000100")
     done = draw(DoneView(hostile))
-    _check(done)
+    check_view(done)
     reaches_no_one(done)
     assert done["callback_id"] == DONE_VIEW
     assert "submit" not in done
