@@ -30,6 +30,7 @@ from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
+from watchstander.services.help import HelpService
 from watchstander.services.home import HomePort, HomeService
 from watchstander.services.inbound import InboundMessage
 from watchstander.services.nudge import Nudges
@@ -133,8 +134,10 @@ class App:
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
-        answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
-        self.suggestions = Suggestions(answers, self.commands, emit=self.say, mode=settings.answers)
+        self.answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
+        self.suggestions = Suggestions(
+            self.answers, self.commands, emit=self.say, mode=settings.answers
+        )
         self.nudges = Nudges(
             self.store,
             channel_id=self.channel_id,
@@ -143,6 +146,16 @@ class App:
             link=platform.link,
         )
         self.triage.posted.append(self.posted)
+        self.help = HelpService(
+            self.store,
+            settings,
+            self.answers,
+            channel_id=self.channel_id,
+            render=self.renderer.render,
+            say=self.say,
+            triage=self.triage,
+            group_handles=platform.group_handles,
+        )
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,

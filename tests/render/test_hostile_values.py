@@ -269,6 +269,21 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         }
     ),
     "unknown_command": st.fixed_dictionaries({"command": HOSTILE, "suggestions": lists(HOSTILE)}),
+    "help_question": st.fixed_dictionaries(
+        {
+            "user": PERSON,
+            "level": HOSTILE,
+            "tag_handle": st.just(""),  # a tag is meant: see test_help_form's tag tests
+            "tag_group": HOSTILE,
+            "summary": HOSTILE,
+            "url": URL,
+            "expected": HOSTILE,
+            "happened": HOSTILE,
+            "about_link": URL,
+            "about_text": HOSTILE,
+        }
+    ),
+    "help_not_posted": st.fixed_dictionaries({"summary": HOSTILE}),
 }
 RENDERER = Renderer(SlackVoice(), views(Settings.from_env({})))
 

@@ -32,6 +32,8 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "usergroups_users_list": ("usergroups:read",),
     "usergroups_users_update": ("usergroups:write",),  # @oncall holds the person on call
     "views_publish": (),  # the App Home tab: no scope
+    "views_open": (),  # the Ask for help form (a trigger from a shortcut or /support)
+    "views_update": (),  # the form's suggestions as the summary is typed
 }
 # Called by the SlackV3 backend (errbot-backend-slackv3), not by Watchstander's own code.
 BACKEND_CALLS = ("conversations_list",)
@@ -47,6 +49,13 @@ EVENTS: dict[str, str] = {
     "channel_rename": "channels:read",
     "team_rename": "team:read",
 }
+# Shortcuts and slash commands (their ids: services/forms.py) need the ``commands`` scope.
+SHORTCUTS = (
+    ("global", "ws_ask", "Ask for help", "Ask #support: see earlier answers first"),
+    ("message", "ws_ask_about", "Ask #support about this", "Ask #support about this message"),
+)
+SLASH_COMMANDS = (("/support", "Ask #support for help (a form)", "[what is wrong]"),)
+COMMAND_SCOPES = ("commands",)
 # A private #support channel needs these as well.
 PRIVATE_CHANNEL_SCOPES = ("groups:history", "groups:read")
 PRIVATE_CHANNEL_EVENTS = ("message.groups",)
@@ -67,6 +76,7 @@ LONG_DESCRIPTION = (
 def bot_scopes(private_channel: bool = False) -> list[str]:
     scopes = {scope for needed in WEB_API.values() for scope in needed}
     scopes |= {scope for scope in EVENTS.values() if scope}
+    scopes |= set(COMMAND_SCOPES)
     if private_channel:
         scopes |= set(PRIVATE_CHANNEL_SCOPES)
     return sorted(scopes)
@@ -93,6 +103,14 @@ def manifest(private_channel: bool = False) -> dict[str, Any]:
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
+            "shortcuts": [
+                {"name": name, "type": kind, "callback_id": callback, "description": about}
+                for kind, callback, name, about in SHORTCUTS
+            ],
+            "slash_commands": [
+                {"command": command, "description": about, "usage_hint": hint}
+                for command, about, hint in SLASH_COMMANDS
+            ],
         },
         "oauth_config": {"scopes": {"bot": bot_scopes(private_channel)}},
         "settings": {

@@ -92,7 +92,7 @@ class TriageService:
         if msg.from_bot or not msg.user or msg.channel != self.channel_id or not msg.ts:
             return False
         at = ts_to_datetime(msg.edited_ts or msg.ts)
-        level = self._level(msg.text)
+        level = self._level(msg.text) if msg.level is None else msg.level
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
         with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
