@@ -260,9 +260,11 @@ class App:
 
     def resume(self, now: datetime) -> None:
         """What the last process began and did not finish (it stopped, or died): the pages
-        PagerDuty did not answer, then the review's issues GitHub did not."""
+        PagerDuty did not answer, the help forms not yet posted, then the review's issues
+        GitHub did not."""
         try:
             self.triage.resume_pages(now)
+            self.help.resume(now)
             self.review.resume(now)
         except Exception:  # a fault: logged, and the bot runs on
             log.exception("resuming what the last run began failed")
@@ -303,7 +305,11 @@ class App:
 
     def posted(self, msg: InboundMessage, now: datetime) -> None:
         """A new root post, once answered: a post that answers another is nudged towards that
-        thread; a question is offered earlier threads like it."""
+        thread; a question is offered earlier threads like it. A question asked with the
+        help form is neither: its words are the asker's fields, and the form showed them
+        the earlier threads already."""
+        if msg.level is not None:
+            return
         if not self.nudges.answers_another(msg, now):
             self.suggestions.posted(msg, now)
 

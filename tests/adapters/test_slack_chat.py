@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
+from watchstander.adapters.slack_blocks import SECTION_LIMIT, blocks
 from watchstander.adapters.slack_chat import (
     PART,
     EmailDirectory,
@@ -15,7 +16,7 @@ from watchstander.adapters.slack_chat import (
     parts,
 )
 from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer
-from watchstander.services.controls import ANSWERED, answered_button
+from watchstander.services.controls import ANSWERED, THREAD_CONTROLS, answered_button
 from watchstander.services.effects import ChatError
 from watchstander_sandbox.slack import LocalSlack
 
@@ -162,3 +163,21 @@ def test_a_whisper_with_a_control_goes_to_one_person_with_its_blocks(slack: Loca
     assert "blocks" not in slack.ephemerals(POSTER)[1]
     with pytest.raises(ChatError, match=r"user_not_in_channel|user_not_found"):
         chat(slack).whisper(SUPPORT, None, "U0NOBODY", "psst")
+
+
+def test_a_long_message_keeps_its_controls_and_its_whole_text() -> None:
+    """Past what a section holds, the section is shortened (never at a mention) and the
+    controls stay; the message's text, Slack's fallback, is whole."""
+    link = "<https://example.com/a|a label of several words that runs past the limit>"
+    text = ("x" * 2970) + " " + link + (" y" * 200)
+    drawn = blocks(text, THREAD_CONTROLS)
+    assert drawn is not None
+    section, actions = drawn
+    shown = section["text"]["text"]
+    assert len(shown) <= SECTION_LIMIT
+    assert shown.endswith("…")
+    assert "<" not in shown  # the cut link is dropped, not left open
+    assert shown == "x" * 2970 + "…"
+    assert [e["action_id"] for e in actions["elements"]] == [c.action_id for c in THREAD_CONTROLS]
+    assert blocks("short", THREAD_CONTROLS) is not None
+    assert blocks(text, ()) is None

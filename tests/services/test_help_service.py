@@ -235,5 +235,51 @@ def test_a_question_slack_did_not_take_is_said_to_the_asker(store: Store) -> Non
     assert effect.person == ASKER
     assert "nothing was posted" in text
     assert "&lt;!channel&gt; export" in text
+    assert "Asked by" in text  # the whole question, for the asker to post again
+    with store.transaction() as tx:
+        assert tx.pending_questions() == []  # told: the form is done
     with store.transaction() as tx:
         assert tx.thread(CHANNEL, datetime_to_ts(NOW + timedelta(seconds=1))) is None
+
+
+def test_a_form_taken_before_a_stop_is_posted_at_the_next_start_once(store: Store) -> None:
+    """The process stops between the answer to the form and the post: the next start posts
+    it; a start after that posts nothing more."""
+    s = setup(store)
+    answer = s.help.handle(submit("V5", summary="exports time out", level="urgent"), NOW)
+    assert answer is not None
+    assert answer.then is not None  # ... and the process stops before it runs
+    after = setup(store)
+    assert after.help.resume(NOW) == 1
+    ((effect, _),) = after.chat.posted
+    assert effect.template == "help_question"
+    ts = datetime_to_ts(NOW + timedelta(seconds=1))
+    with store.transaction() as tx:
+        row = tx.thread(CHANNEL, ts)
+        assert row is not None
+        assert row.poster == ASKER
+    assert after.help.resume(NOW) == 0
+    answer.then()  # the first process's work, were it to run after all: nothing twice
+    assert s.chat.posted == []
+    assert len(after.chat.posted) == 1
+
+
+def test_a_question_posted_before_a_stop_is_recorded_at_the_next_start_not_posted_again(
+    store: Store,
+) -> None:
+    """Posted, then stopped before its thread was recorded: the next start records the
+    thread as the asker's and posts nothing."""
+    s = setup(store)
+    answer = s.help.handle(submit("V6", summary="exports time out", level="urgent"), NOW)
+    assert answer is not None
+    ts = "1790000000.000100"
+    with store.transaction() as tx:  # what the stopped process had done: the post
+        tx.question_posted("form-post:V6", ts)
+    after = setup(store)
+    assert after.help.resume(NOW) == 1
+    assert after.chat.posted == []
+    with store.transaction() as tx:
+        row = tx.thread(CHANNEL, ts)
+        assert row is not None
+        assert (row.poster, Level(row.level)) == (ASKER, Level.URGENT)
+        assert tx.pending_questions() == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, SECONDARY, Timers, at, post, react, reply, ts
 
 from watchstander.render import Renderer, SlackVoice
@@ -17,6 +18,7 @@ from watchstander.services.oncall import OnCall
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 
 DEV, POSTER = "U0DEV", "U0POSTER"
 URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
@@ -36,23 +38,31 @@ class Said:
             self.meanwhile.pop(0)()
         return stamp
 
+    locked: list[bool] = field(default_factory=list)  # the thread's lock held at each update
+    triage: TriageService | None = None
+
     def update(self, effect: Effect, ts: str) -> None:
         assert effect.template == "card"
+        if self.triage is not None and effect.thread_ts is not None:
+            stripe = hash((effect.channel, effect.thread_ts)) % len(self.triage._locks)
+            self.locked.append(self.triage._locks[stripe].locked())
         self.updated.append((ts, self.renderer.render(effect.template, effect.data)))
 
 
-def service(store: Store, said: Said) -> TriageService:
+def service(store: Store, said: Said, pd: LocalPagerDuty | None = None) -> TriageService:
     settings = Settings.from_env({"ROTATION_ADMINS": f"{ONCALL},{SECONDARY}"})
-    return TriageService(
+    said.triage = TriageService(
         store,
         settings,
         channel_id=CHANNEL,
         emit=said.say,
         oncall=lambda now: OnCall(ONCALL, SECONDARY),
         timers=Timers(),
-        group_handles=lambda: {"S0ONCALL": "oncall"},
+        group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
         update=said.update,
+        pager=pager_for(pd) if pd is not None else None,
     )
+    return said.triage
 
 
 def test_the_first_reply_shows_who_has_it_the_next_checkin_and_the_resolution(
@@ -110,3 +120,47 @@ def test_a_claim_made_while_the_announcement_was_on_its_way_reaches_the_card(
     ((card_ts, text),) = said.updated
     assert card_ts == said.posted[0][1]
     assert f"<@{DEV}> has this thread" in text
+
+
+def test_every_card_is_shown_holding_the_threads_lock(store: Store) -> None:
+    """Read and shown under the thread's lock: two changes a moment apart can never leave
+    the older one on the card (the later change waits, then shows what the store holds)."""
+    said = Said()
+    triage = service(store, said)
+    triage.handle_message(post(0, POSTER, URGENT), at(0))
+    triage.handle_reaction(react(2, 0, DEV, "eyes"), at(2))
+    triage.handle_reaction(react(3, 0, POSTER, "white_check_mark"), at(3))
+    assert len(said.locked) == 2
+    assert all(said.locked)
+
+
+def test_a_raised_level_announces_again_and_the_first_reply_stays_the_card(
+    store: Store,
+) -> None:
+    said = Said()
+    triage = service(store, said)
+    triage.handle_message(post(0, POSTER, URGENT), at(0))
+    triage.handle_message(reply(1, 0, POSTER, "<!subteam^S0DEVS|@devs> now it is down"), at(1))
+    (first, card_ts), (second, _) = said.posted
+    assert [first.template, second.template] == ["announce", "announce"]
+    assert first.controls != ()
+    assert second.controls == ()  # the card keeps the controls
+    ((shown_ts, text),) = said.updated
+    assert shown_ts == card_ts
+    assert "Emergency." in text
+
+    triage.handle_reaction(react(4, 0, POSTER, "white_check_mark"), at(4))
+    assert said.updated[-1][0] == card_ts
+    assert "Resolved by" in said.updated[-1][1]
+
+
+def test_the_card_says_how_the_page_went_to_the_end(store: Store, pd: LocalPagerDuty) -> None:
+    said = Said()
+    triage = service(store, said, pd)
+    triage.handle_message(post(0, POSTER, "<!subteam^S0DEVS|@devs> the app is down"), at(0))
+    assert "Page: sent to PagerDuty." in said.updated[-1][1]
+    triage.handle_reaction(react(2, 0, DEV, "eyes"), at(2))
+    assert "Page: acknowledged in PagerDuty." in said.updated[-1][1]
+    triage.handle_reaction(react(3, 0, POSTER, "white_check_mark"), at(3))
+    assert "Page: resolved in PagerDuty." in said.updated[-1][1]
+    assert "Resolved by" in said.updated[-1][1]

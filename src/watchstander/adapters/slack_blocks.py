@@ -37,11 +37,27 @@ def element(control: Control) -> dict[str, Any]:
 
 
 def blocks(text: str, controls: Sequence[Control]) -> list[dict[str, Any]] | None:
-    """The blocks of a message with ``controls``; None when there are none or the text is
-    too long for a section (the message then goes as text alone)."""
-    if not controls or len(text) > SECTION_LIMIT:
+    """The blocks of a message with ``controls`` (None when there are none): the text in a
+    section, shortened to what a section holds (the message's ``text`` stays whole)."""
+    if not controls:
         return None
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": section_text(text)}},
         {"type": "actions", "block_id": "ws_controls", "elements": [element(c) for c in controls]},
     ]
+
+
+def section_text(text: str, limit: int = SECTION_LIMIT) -> str:
+    """``text`` within ``limit`` characters: cut at a line's end, else a space, with "…". A
+    cut never opens a mention: what is left of a ``<...>`` that lost its ``>`` is dropped."""
+    if len(text) <= limit:
+        return text
+    room = limit - 1
+    cut = text.rfind("\n", 0, room)
+    if cut < room // 2:
+        cut = text.rfind(" ", 0, room)
+    kept = text[: cut if cut > 0 else room]
+    opened = kept.rfind("<")
+    if opened > kept.rfind(">"):
+        kept = kept[:opened]
+    return kept.rstrip() + "…"

@@ -34,8 +34,15 @@ class LevelChoice:
     not_for: tuple[str, ...] = ()
 
 
-def level_choices(oncall_handle: str, emergency_handle: str) -> tuple[LevelChoice, ...]:
-    """The three levels, with the team's handles (``oncall``, ``devs``) in their lines."""
+def level_choices(
+    oncall_handle: str, emergency_handle: str, *, paging: bool = True
+) -> tuple[LevelChoice, ...]:
+    """The three levels, with the team's handles (``oncall``, ``devs``) in their lines, and
+    what an emergency does here (tags a handle if one is set; pages if paging is on)."""
+    tags = f"Tags @{emergency_handle}" if emergency_handle else ""
+    does = " and ".join(filter(None, (tags, "pages" if paging else "")))
+    does = does[:1].upper() + does[1:]
+    emergency = f"{does}: a developer stops to fix it." if does else "A developer stops to fix it."
     return (
         LevelChoice(
             "question",
@@ -67,7 +74,7 @@ def level_choices(oncall_handle: str, emergency_handle: str) -> tuple[LevelChoic
             "emergency",
             Level.EMERGENCY,
             "Emergency",
-            shortened(f"Tags @{emergency_handle} and pages: a developer stops to fix it.", 75),
+            shortened(emergency, 75),
             (
                 "The app is down.",
                 "A confirmed bug prevents people from doing their jobs (wrong data, bad "

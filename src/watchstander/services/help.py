@@ -91,9 +91,10 @@ class HelpService:
         self.say = say
         self.triage = triage
         self._group_handles = group_handles or (lambda: {})
-        tags = settings.emergency_tags or ("here",)
-        self.emergency_handle = tags[0].lstrip("@")
-        self.levels = level_choices(settings.oncall_handle, self.emergency_handle)
+        # no emergency tag set: the form's emergencies tag nobody (never a crowd unasked)
+        self.emergency_handle = (settings.emergency_tags or ("",))[0].lstrip("@")
+        paging = bool(settings.secrets.get("PAGERDUTY_ROUTING_KEY"))
+        self.levels = level_choices(settings.oncall_handle, self.emergency_handle, paging=paging)
 
     def handle(self, event: FormEvent, now: datetime) -> FormAnswer | None:
         """The answer to what a person did with the form; None for another form's event."""
@@ -151,31 +152,62 @@ class HelpService:
     def submit(self, event: FormSubmit, now: datetime) -> FormAnswer:
         """Errors by field, or the form taken: posted once (after the answer), never twice."""
         try:
-            request = parse_request(event.values)
+            parse_request(event.values)  # checked now; read again when it is posted
         except FormInvalid as invalid:
             return FormAnswer(errors=invalid.errors)
-        about = read_metadata(event.metadata)
+        key = f"form-post:{event.view_id}"
+        body = json.dumps({"values": dict(event.values), "metadata": event.metadata})
         with self.store.transaction() as tx:
-            first = tx.once(f"form-post:{event.view_id}", now)
+            first = tx.once(key, now) and tx.add_pending_question(key, now, event.user, body)
         if not first:
             log.info("the help form %s was sent again; posted once already", event.view_id)
             return FormAnswer()
-        return FormAnswer(then=lambda: self.post(request, about, event.user, now))
+        return FormAnswer(then=lambda: self.post_pending(key, now))
+
+    def resume(self, now: datetime) -> int:
+        """Post the questions of forms taken that a stopped or killed process did not (each
+        once: a question posted before the stop is only recorded)."""
+        with self.store.transaction() as tx:
+            keys = tx.pending_questions()
+        for key in keys:
+            self.post_pending(key, now)
+        return len(keys)
 
     # --- the question -----------------------------------------------------------------------
 
-    def post(self, request: HelpRequest, about: About | None, user: str, now: datetime) -> None:
-        """Post the question in the support channel, then open its thread as the asker's,
-        at the level chosen (the platform's echo of the bot's post is the bot's, ignored)."""
-        data = self.question(request, about, user)
-        ts = self.say.text(Effect("help_question", self.channel_id, None), fit(self.render, data))
-        if ts is None:
-            note = self.render("help_not_posted", {"summary": request.summary})
-            self.say.text(Effect.direct("help_not_posted", user, {}), note)
+    def post_pending(self, key: str, now: datetime) -> None:
+        """Post a form's question in the support channel, then open its thread as the
+        asker's, at the level chosen (the platform's echo of the bot's post is the bot's,
+        ignored). The form is kept until both are done; when the platform refuses the post,
+        the asker is sent the whole question, and the form is done."""
+        with self.store.transaction() as tx:
+            row = tx.pending_question(key)
+            pending = None if row is None else (row.user, row.body, row.posted_ts)
+        if pending is None:
             return
+        user, body, ts = pending
+        kept = json.loads(body)
+        request = parse_request(kept["values"])
+        about = read_metadata(kept["metadata"])
+        if ts is None:
+            data = self.question(request, about, user)
+            ts = self.say.text(
+                Effect("help_question", self.channel_id, None), fit(self.render, data)
+            )
+            if ts is None:  # the asker gets it all back (without the tag: nobody to call)
+                note = self.render("help_not_posted", {"summary": request.summary})
+                copy = fit(self.render, data | {"tag_handle": "", "tag_group": ""})
+                self.say.text(Effect.direct("help_not_posted", user, {}), f"{note}\n{copy}")
+                with self.store.transaction() as tx:
+                    tx.question_done(key)
+                return
+            with self.store.transaction() as tx:
+                tx.question_posted(key, ts)
         text = request.thread_text(about.text if about else "")
         msg = InboundMessage(self.channel_id, ts, None, user, text, level=request.level)
         self.triage.handle_message(msg, now)
+        with self.store.transaction() as tx:
+            tx.question_done(key)
 
     def question(self, request: HelpRequest, about: About | None, user: str) -> dict[str, Any]:
         handle, group = "", ""

@@ -164,8 +164,9 @@ class Paging:
         self.say(Effect(f"pd_{status}", channel, root_ts, {"agent": agent[:200]}))
         return True
 
-    def resume(self, now: datetime) -> int:
-        """Send again the triggers a restart interrupted (the dedup key keeps it one alert)."""
+    def resume(self, now: datetime, sent: Callable[[str, datetime], None] | None = None) -> int:
+        """Send again the triggers a restart interrupted (the dedup key keeps it one alert);
+        ``sent(dedup_key, now)`` after each."""
         with self.store.transaction() as tx:
             pending = [p.dedup_key for p in tx.pending_pages()]
         for key in pending:
@@ -182,4 +183,6 @@ class Paging:
                 break
             if result is not None:
                 self.say(result)
+            if sent is not None:
+                sent(key, now)
         return len(pending)

@@ -1,9 +1,14 @@
 """The card: the bot's first reply in an urgent or emergency thread, updated in place to
 show the thread's state (level, who has it, the next check-in, the page). The thread still
-gets its own posts for claims, check-ins and escalations; the card is what a glance reads."""
+gets its own posts for claims, check-ins and escalations; the card is what a glance reads.
+
+A card is always drawn from the thread as the store holds it, read and shown while the
+thread's lock is held: two changes a moment apart can never leave the older one shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +21,7 @@ from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow, Tx
 
 CARD_TEMPLATE = "announce"  # the effect whose message becomes the card
+Lock = Callable[[str, str], AbstractContextManager[None]]  # a thread's lock (channel, root ts)
 
 
 @dataclass(frozen=True)
@@ -26,12 +32,13 @@ class Card:
 
 class ThreadCards:
     def __init__(
-        self, store: Store, settings: Settings, words: ThreadWords, update: CardPort
+        self, store: Store, settings: Settings, words: ThreadWords, update: CardPort, lock: Lock
     ) -> None:
         self.store = store
         self.policy = settings.policy
         self.words = words
         self._update = update
+        self._lock = lock
 
     def card(
         self, tx: Tx, thread: ThreadRow, now: datetime, state: ThreadState | None = None
@@ -45,31 +52,28 @@ class ThreadCards:
         effect = self.words.card(thread, state, page.status if page else None, now)
         return Card(ts, effect)
 
-    def remember(self, effect: Effect, ts: str | None, now: datetime) -> Card | None:
-        """Keep the ts of a thread's announcement, which becomes its card. The thread may
-        have moved on while the announcement was on its way (a 👀 a moment after the post):
-        then the card as it now stands, to show. Call it holding the thread's lock."""
+    def remember(self, effect: Effect, ts: str | None) -> bool:
+        """Keep the ts of a thread's first announcement: its card. True when the card must
+        be shown again: the thread moved on while the announcement was on its way (a 👀 a
+        moment after the post), or the thread had a card already (a raised level announces
+        again; the first reply stays the card)."""
         if effect.template != CARD_TEMPLATE or not ts or effect.thread_ts is None:
-            return None
-        with self.store.transaction() as tx:
-            tx.set_card(effect.channel, effect.thread_ts, ts)
+            return False
+        with self._lock(effect.channel, effect.thread_ts), self.store.transaction() as tx:
+            kept = tx.set_card(effect.channel, effect.thread_ts, ts)
             thread = tx.thread(effect.channel, effect.thread_ts)
             if thread is None:
-                return None
+                return False
             shown = (effect.data.get("level"), effect.data.get("assignee"), False)
-            now_said = (Level(thread.said_level).label, thread.said_assignee, thread.said_resolved)
-            if shown == now_said:
-                return None
-            thread.card_ts = ts
-            return self.card(tx, thread, now)
-
-    def show(self, card: Card | None) -> None:
-        if card is not None:
-            self._update(card.effect, card.ts)
+            said = (Level(thread.said_level).label, thread.said_assignee, thread.said_resolved)
+            return not kept or shown != said
 
     def refresh(self, channel: str, root_ts: str, now: datetime) -> None:
-        """Show the thread's card as it stands now (after a page changed, say)."""
-        with self.store.transaction() as tx:
-            thread = tx.thread(channel, root_ts)
-            card = self.card(tx, thread, now) if thread is not None else None
-        self.show(card)
+        """Show the thread's card as it stands now, holding the thread's lock from the read
+        to the platform's answer; nothing when it has none."""
+        with self._lock(channel, root_ts):
+            with self.store.transaction() as tx:
+                thread = tx.thread(channel, root_ts)
+                card = self.card(tx, thread, now) if thread is not None else None
+            if card is not None:
+                self._update(card.effect, card.ts)

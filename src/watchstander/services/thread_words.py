@@ -63,7 +63,9 @@ class ThreadWords:
                 "paging": self.paging,
             }
         )
-        controls = THREAD_CONTROLS if change.kind == "announce" and state.is_open else ()
+        # the controls go on the first announcement (the card); a raised level's has none
+        first = change.kind == "announce" and state.is_open and not thread.card_ts
+        controls = THREAD_CONTROLS if first else ()
         return Effect(change.kind, thread.channel, thread.root_ts, data, controls=controls)
 
     def card(

@@ -23,7 +23,7 @@ from watchstander.services.effects import CardPort, Effect, NoTimers, PagerPort,
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
-from watchstander.services.thread_card import Card, ThreadCards
+from watchstander.services.thread_card import ThreadCards
 from watchstander.services.thread_state import event_of, load_state, state_values, store_state
 from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
@@ -38,7 +38,7 @@ class Outcome:
     effects: list[Effect]
     timer: tuple[str, str, datetime | None] | None
     pages: list[PageOp] = field(default_factory=list)
-    card: Card | None = None  # the thread's first reply, as it now stands
+    card: tuple[str, str] | None = None  # (channel, root ts) of a thread whose card changed
 
 
 class TriageService:
@@ -80,7 +80,7 @@ class TriageService:
             else None
         )
         self.words = ThreadWords(settings, oncall, paging=self.paging is not None)
-        self.cards = ThreadCards(store, settings, self.words, update) if update else None
+        self.cards = ThreadCards(store, settings, self.words, update, self.lock) if update else None
         self._locks = [threading.Lock() for _ in range(64)]
         # Called with each new root post, once it was recorded and answered (and paged)
         self.posted: list[Callable[[InboundMessage, datetime], None]] = []
@@ -304,10 +304,8 @@ class TriageService:
             else []
         )
         timer = (thread.channel, thread.root_ts, thread.next_due_at) if moved else None
-        card = None
-        if self.cards is not None and said_after(state) != said:
-            card = self.cards.card(tx, thread, now, state)
-        return Outcome(effects, timer, pages, card)
+        card = (thread.channel, thread.root_ts) if thread.card_ts else None
+        return Outcome(effects, timer, pages, card if said_after(state) != said else None)
 
     def after(self, outcome: Outcome, now: datetime) -> None:
         """Page first (for an emergency that is what matters most), then say what was
@@ -319,29 +317,24 @@ class TriageService:
         except Abandoned:  # stopping: the page stays pending, sent and said at the next start
             log.info("Stopping: the page of %s is sent at the next start", triggers[0].thread_ts)
             results, outcome.pages = [], []
-        cards = self.cards
+        cards = {outcome.card} if outcome.card is not None else set()  # to show again, last
         for effect in outcome.effects:
             ts = self.say(effect)
-            if cards is not None and effect.thread_ts is not None:
-                with self.lock(effect.channel, effect.thread_ts):
-                    late = cards.remember(effect, ts, now)
-                cards.show(late)
+            if self.cards is not None and self.cards.remember(effect, ts):
+                cards.add((effect.channel, str(effect.thread_ts)))
         for result in results:
             if result is not None:
                 self.say(result)
-        if cards is not None:  # after a page went, the card says how (read again)
-            paged = {(op.channel, op.thread_ts) for op in triggers} if results else set()
-            card = outcome.card
-            if card is not None and (card.effect.channel, card.effect.thread_ts) not in paged:
-                cards.show(card)
-            for channel, root_ts in paged:
-                cards.refresh(channel, root_ts, now)
         for op in outcome.pages:
+            cards.add((op.channel, op.thread_ts))  # the card says how the page went
             if op.action != "trigger" and paging is not None:
                 try:
                     paging.send(op, now)
                 except Abandoned:
                     log.info("Stopping: PagerDuty's %s of %s was not sent", op.action, op.thread_ts)
+        if self.cards is not None:
+            for channel, root_ts in sorted(cards):
+                self.cards.refresh(channel, root_ts, now)
         if outcome.timer is not None:
             self.timers.set(*outcome.timer)
 
@@ -349,13 +342,17 @@ class TriageService:
         """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""
         if self.paging is None or not self.paging.webhook(kind, dedup_key, agent, now):
             return False
-        if self.cards is not None:
-            _, channel, root_ts = dedup_key.split("/", 2)
-            self.cards.refresh(channel, root_ts, now)
+        self._page_moved(dedup_key, now)
         return True
 
     def resume_pages(self, now: datetime) -> int:
-        return 0 if self.paging is None else self.paging.resume(now)
+        return 0 if self.paging is None else self.paging.resume(now, self._page_moved)
+
+    def _page_moved(self, dedup_key: str, now: datetime) -> None:
+        """A thread's page changed outside a thread event: its card says so."""
+        if self.cards is not None:
+            _, channel, root_ts = dedup_key.split("/", 2)
+            self.cards.refresh(channel, root_ts, now)
 
     def clock(self, at: datetime | None, now: datetime) -> str | None:
         """A moment as people in TIMEZONE read it (see :class:`ThreadWords`)."""

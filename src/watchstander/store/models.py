@@ -312,3 +312,17 @@ class OnceRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PendingQuestionRow(Base):
+    """A help form taken and not yet fully posted: what the person submitted (the form's
+    values and its context, as JSON), kept until the question is in #support and its thread
+    is recorded, so that a process stopped or killed half-way posts it at the next start."""
+
+    __tablename__ = "pending_questions"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    posted_ts: Mapped[str | None] = mapped_column(String(32))  # set once it is posted

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from watchstander.store.base import TxBase
-from watchstander.store.models import OnceRow, SelfServedRow, ThreadRow
+from watchstander.store.models import OnceRow, PendingQuestionRow, SelfServedRow, ThreadRow
 
 
 class ServedTx(TxBase):
@@ -77,3 +77,25 @@ class ServedTx(TxBase):
             for ts, poster, body, at in self.session.execute(query)
             if at is not None
         ]
+
+    # help forms taken, until their question is posted and its thread recorded
+    def add_pending_question(self, key: str, at: datetime, user: str, body: str) -> bool:
+        """Keep a form taken under ``key``: False (nothing written) when it was kept before."""
+        values = {"key": key[:255], "at": at, "user": user[:32], "body": body}
+        return self._insert_once(PendingQuestionRow, values, ["key"])
+
+    def pending_question(self, key: str) -> PendingQuestionRow | None:
+        return self.session.get(PendingQuestionRow, key[:255])
+
+    def pending_questions(self) -> list[str]:
+        """The keys of the forms not yet done, oldest first."""
+        query = select(PendingQuestionRow.key).order_by(PendingQuestionRow.at)
+        return list(self.session.scalars(query))
+
+    def question_posted(self, key: str, ts: str) -> None:
+        self.session.execute(
+            update(PendingQuestionRow).where(PendingQuestionRow.key == key).values(posted_ts=ts)
+        )
+
+    def question_done(self, key: str) -> None:
+        self.session.execute(delete(PendingQuestionRow).where(PendingQuestionRow.key == key))

@@ -195,12 +195,15 @@ class ThreadsTx(TxBase):
             .values(text=text)
         )
 
-    def set_card(self, channel: str, root_ts: str, ts: str) -> None:
-        """The bot's first reply in the thread (its card, updated as the thread changes)."""
+    def set_card(self, channel: str, root_ts: str, ts: str) -> bool:
+        """The bot's first reply in the thread becomes its card (updated as the thread
+        changes): False when the thread has one already (it stays)."""
         statement = update(_THREADS).where(
-            _THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts
+            _THREADS.c.channel == channel,
+            _THREADS.c.root_ts == root_ts,
+            _THREADS.c.card_ts.is_(None),
         )
-        self.connection.execute(statement.values(card_ts=ts[:32]))
+        return bool(self.connection.execute(statement.values(card_ts=ts[:32])).rowcount)
 
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""
