@@ -1,5 +1,6 @@
 // What you do on the page: send, react, open and close threads and the reaction menu,
-// close an issue; the click and key handlers.
+// press the bot's buttons and choose in its menus, dismiss an ephemeral message, close an
+// issue; the click, change and key handlers.
 
 import {post, refresh} from './api.js';
 import {atBottom} from './message.js';
@@ -52,6 +53,35 @@ async function toggleReaction(ts, name) {
   const add = !(r && Array.isArray(r.users) && r.users.includes(S.me));
   try {
     await post('/api/react', {user: S.me, ts, name, add});
+    setStatus('');
+    await refresh();
+  } catch (e) {
+    setStatus(e.message, 'error');
+  }
+}
+
+/** Press a control of the bot's message `ts` (a button, or an option `value` of a menu). */
+async function press(ts, actionId, value, control) {
+  if (!S.me) {
+    setStatus('Choose who you are first.', 'error');
+    return;
+  }
+  control.disabled = true;
+  control.setAttribute('aria-busy', 'true');
+  try {
+    await post('/api/press', {user: S.me, ts, action_id: actionId, value: value || ''});
+    setStatus('');
+  } catch (e) {
+    setStatus(e.message, 'error');
+  } finally {
+    control.disabled = false;
+    control.removeAttribute('aria-busy');
+  }
+}
+
+async function dismiss(ts) {
+  try {
+    await post('/api/dismiss', {user: S.me, ts});
     setStatus('');
     await refresh();
   } catch (e) {
@@ -193,7 +223,19 @@ export function onClick(ev) {
     else showMessage(ts, button.dataset.thread || null);
   } else if (act === 'close-issue') {
     closeIssue(button.dataset.number, button);
+  } else if (act === 'press') {
+    press(ts, button.dataset.action, button.dataset.value, button);
+  } else if (act === 'dismiss') {
+    dismiss(ts);
   }
+}
+
+/** A choice in one of the bot's menus (a <select data-change>). */
+export function onChange(ev) {
+  const select = ev.target instanceof HTMLSelectElement ? ev.target : null;
+  if (!select || !select.value) return;
+  const {change, ts, action} = select.dataset;
+  if (change === 'press') press(ts, action, select.value, select);
 }
 
 export function onKeydown(ev) {

@@ -2,7 +2,7 @@
 // Plain ES2020 modules (strict by default), no dependencies, no build step. Talks to the
 // sandbox server's /api/* endpoints. This module starts the page.
 
-import {closeThread, onClick, onKeydown, wireComposer} from './actions.js';
+import {closeThread, onChange, onClick, onKeydown, wireComposer} from './actions.js';
 import {connect, refresh, setConnection} from './api.js';
 import {atBottom, keepBottoms} from './message.js';
 import {mrkdwn} from './mrkdwn.js';
@@ -36,6 +36,7 @@ function start() {
   window.addEventListener('resize', keepBottoms);
   document.addEventListener('click', onClick);
   document.addEventListener('keydown', onKeydown);
+  document.addEventListener('change', onChange);
 
   setConnection('connecting');
   refresh();

@@ -1,6 +1,8 @@
-// One message as an element (author, text, files, reactions, its thread button), and
-// keeping the message lists scrolled to the bottom.
+// One message as an element (author, text or blocks, files, reactions, its thread button;
+// an ephemeral one marked as seen by you alone, with a way to dismiss it), and keeping the
+// message lists scrolled to the bottom.
 
+import {blocksEl} from './blocks.js';
 import {EMOJI, REACTIONS} from './emoji.js';
 import {mrkdwn} from './mrkdwn.js';
 import {S, bot, displayName, el, person} from './state.js';
@@ -78,12 +80,25 @@ function filesEl(msg) {
   }));
 }
 
+/** "Only visible to you", and a way to put the message away (for you; nobody else saw it). */
+function ephemeralNote(msg, scope) {
+  return h('div', {class: 'ephemeral-note', 'data-testid': 'ephemeral-note'},
+    h('span', {class: 'ephemeral-eye', 'aria-hidden': 'true'}, '👁'),
+    h('span', null, 'Only visible to you'),
+    h('button', {
+      type: 'button', class: 'link-button', 'data-testid': 'dismiss', 'data-act': 'dismiss',
+      'data-ts': msg.ts, 'data-fkey': `${scope}:dismiss:${msg.ts}`, 'aria-label': 'Dismiss this message',
+    }, 'Dismiss'));
+}
+
 export function messageEl(msg, scope, isRoot) {
   const author = authorOf(msg);
   const li = h('li', {
-    class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}` +
+    class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}${msg.ephemeral ? ' msg-ephemeral' : ''}` +
       (scope === 'channel' && S.thread === msg.ts ? ' msg-active' : ''),
-    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts, id: scope === 'channel' ? `msg-${msg.ts}` : null,
+    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts,
+    id: scope === 'channel' && !msg.ephemeral ? `msg-${msg.ts}` : null,
+    'data-ephemeral': msg.ephemeral ? 'true' : null,
   });
   if (isRoot) li.setAttribute('data-root', 'true');
 
@@ -98,9 +113,17 @@ export function messageEl(msg, scope, isRoot) {
     timeEl(msg.time, msg.ts, false));
   body.append(head);
 
-  const text = h('div', {class: 'text'});
-  text.innerHTML = mrkdwn(msg.text);  // mrkdwn() escapes every character of the text first
-  body.append(text);
+  if (msg.ephemeral) body.prepend(ephemeralNote(msg, scope));
+  // Blocks, when the message has any to draw (its text is then the notifications' fallback)
+  const on = scope === 'dm' ? null : {act: 'press', ts: msg.ts};
+  const drawn = blocksEl(msg.blocks, on, `${scope}:bk:${msg.ts}`);
+  if (drawn) {
+    body.append(drawn);
+  } else {
+    const text = h('div', {class: 'text'});
+    text.innerHTML = mrkdwn(msg.text);  // mrkdwn() escapes every character of the text first
+    body.append(text);
+  }
 
   const files = filesEl(msg);
   if (files) body.append(files);
@@ -108,7 +131,9 @@ export function messageEl(msg, scope, isRoot) {
   const foot = h('div', {class: 'msg-foot'});
   let menu = null;
   const reactions = Array.isArray(msg.reactions) ? msg.reactions.filter((r) => r && r.name) : [];
-  if (scope === 'dm') {
+  if (msg.ephemeral) {
+    // as in Slack: no reactions, no thread on a message only you can see
+  } else if (scope === 'dm') {
     if (reactions.length) foot.append(h('div', {class: 'reactions'}, reactions.map((r) => reactionChip(msg, r, scope))));
   } else {
     const open = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
@@ -124,7 +149,7 @@ export function messageEl(msg, scope, isRoot) {
     if (open) menu = reactionMenu(msg, scope);
   }
 
-  if (scope === 'channel') {
+  if (scope === 'channel' && !msg.ephemeral) {
     const replies = Array.isArray(msg.replies) ? msg.replies : [];
     const n = replies.length;
     const label = n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'Reply';

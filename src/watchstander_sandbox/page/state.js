@@ -31,6 +31,20 @@ export const channel = () => (S.data && S.data.channel) || {id: '', name: 'suppo
 export const groups = () => (S.data && Array.isArray(S.data.groups) ? S.data.groups : []);
 export const messages = () => (S.data && Array.isArray(S.data.messages) ? S.data.messages : []);
 
+/** The ephemeral messages shown to the person you are (marked so), oldest first. */
+export function myEphemerals() {
+  const all = (S.data && S.data.ephemerals) || {};
+  const list = S.me && Array.isArray(all[S.me]) ? all[S.me] : [];
+  return list.map((m) => ({...m, ephemeral: true}));
+}
+
+/** Slack's ts order ("1700000000.000100"), exactly (a float would round the microseconds). */
+export function byTs(a, b) {
+  const [as, af = ''] = String(a.ts).split('.');
+  const [bs, bf = ''] = String(b.ts).split('.');
+  return (Number(as) - Number(bs)) || (af.padEnd(6, '0') < bf.padEnd(6, '0') ? -1 : af === bf ? 0 : 1);
+}
+
 export function findMessage(ts) {
   for (const m of messages()) {
     if (m.ts === ts) return m;

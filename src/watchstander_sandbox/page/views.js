@@ -2,7 +2,7 @@
 // direct messages, the PagerDuty and GitHub panels, and the status line.
 
 import {atBottom, messageEl} from './message.js';
-import {S, channel, el, messages, people, person, readSaved} from './state.js';
+import {S, byTs, channel, el, messages, myEphemerals, people, person, readSaved} from './state.js';
 import {dayNumber, zone} from './clock.js';
 import {h, timeEl, toDate} from './util.js';
 
@@ -30,6 +30,8 @@ function reconcile(container, items, keyOf, sigOf, build) {
     if (cur !== node) container.insertBefore(node, cur || null);
   });
 }
+
+const keyOf = (m) => (m.ephemeral ? `e:${m.ts}` : m.ts);
 
 function contextSig() {
   const d = S.data || {};
@@ -79,7 +81,11 @@ function renderHeader() {
 function renderChannel(ctx) {
   const box = el.messages;
   const wasBottom = S.firstRender || S.stick.channel || atBottom(box);
-  reconcile(box, messages(), (m) => m.ts,
+  // Your ephemeral messages among the others (those of a thread that is here: in the thread)
+  const roots = new Set(messages().map((m) => m.ts));
+  const mine = myEphemerals().filter((e) => !e.thread_ts || !roots.has(e.thread_ts));
+  const items = mine.length ? [...messages(), ...mine].sort(byTs) : messages();
+  reconcile(box, items, keyOf,
     (m) => msgSig(ctx, 'channel', m, S.thread === m.ts ? 'open' : ''),
     (m) => messageEl(m, 'channel', false));
   el.messagesEmpty.hidden = messages().length > 0;
@@ -101,8 +107,10 @@ function renderThread(ctx) {
   }
   const box = el.threadMessages;
   const wasBottom = S.stick.thread || atBottom(box);
-  const items = [{m: root, root: true}, ...(root.replies || []).map((m) => ({m, root: false}))];
-  reconcile(box, items, (it) => it.m.ts,
+  const mine = myEphemerals().filter((e) => e.thread_ts === root.ts);
+  const replies = [...(root.replies || []), ...mine].sort(byTs);
+  const items = [{m: root, root: true}, ...replies.map((m) => ({m, root: false}))];
+  reconcile(box, items, (it) => keyOf(it.m),
     (it) => msgSig(ctx, 'thread', it.m, it.root ? `root:${(root.replies || []).length}` : ''),
     (it) => messageEl(it.m, 'thread', it.root));
   if (wasBottom) {
