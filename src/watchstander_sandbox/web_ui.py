@@ -16,9 +16,6 @@ rotation admin, whom the sandbox's group holds).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -36,7 +33,8 @@ from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack, SlackError
 from watchstander_sandbox.web_controls import PageControls, SandboxError
-from watchstander_sandbox.web_panels import issue_entry, pd_entry
+from watchstander_sandbox.web_forms import PageForms
+from watchstander_sandbox.web_panels import close_issue, issue_entry, pd_entry
 
 PAGE = Path(__file__).with_name("page")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -98,6 +96,7 @@ class SandboxPage:
         self._ready = threading.Event()
         self._stopping = False
         self.controls = PageControls(slack, self._person)  # buttons, menus, ephemerals
+        self.forms = PageForms(slack, self._person)  # shortcuts, commands, modals, Home
 
     @property
     def url(self) -> str:
@@ -171,6 +170,7 @@ class SandboxPage:
                 person: [self._message(e, names, []) for e in shown]
                 for person, shown in self.controls.ephemerals().items()
             },
+            **self.forms.state(),  # "app" (shortcuts, commands), "views" and "home" by person
             "pagerduty": [pd_entry(e) for e in list(self.pagerduty.events)],
             "github": [issue_entry(i) for i in list(self.github.issues)],
         }
@@ -227,17 +227,8 @@ class SandboxPage:
 
     def close_issue(self, number: int) -> None:
         """Close issue ``number`` on the local GitHub, then tell the bot as GitHub would."""
-        found = self.github.close_issue(number)
-        if found is None:
+        if not close_issue(self.github, number, self.webhook):
             raise SandboxError(f"there is no open issue #{number}")
-        if self.webhook is not None:
-            url, secret = self.webhook
-            body = json.dumps({"action": "closed", "issue": found}).encode()
-            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            headers = {"X-GitHub-Event": "issues", "X-Hub-Signature-256": signature}
-            request = urllib.request.Request(url, body, headers, method="POST")
-            with contextlib.suppress(OSError):  # the bot is down: it asks GitHub when it polls
-                urllib.request.urlopen(request, timeout=5).close()
 
     def _person(self, user: str) -> str:
         if self.slack.world.user(str(user)) is None or str(user) == self.slack.world.bot.id:
@@ -294,6 +285,7 @@ class SandboxPage:
         app.router.add_post("/api/react", self._react)
         app.router.add_post("/api/close", self._close)
         self.controls.routes(app, self._route)
+        self.forms.routes(app, self._route)
         app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         loop.run_until_complete(self._runner.setup())

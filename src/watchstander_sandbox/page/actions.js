@@ -4,6 +4,8 @@
 
 import {post, refresh} from './api.js';
 import {atBottom} from './message.js';
+import {modalClick} from './modal.js';
+import {runCommand, shortcutClick} from './shortcuts.js';
 import {S, el, findMessage, rootOf} from './state.js';
 import {render, setStatus} from './views.js';
 
@@ -26,6 +28,11 @@ async function send(scope) {
   button.disabled = true;
   ta.setAttribute('aria-busy', 'true');
   try {
+    const command = scope === 'channel' ? await runCommand(text, null) : {handled: false};
+    if (command.handled) {  // a slash command: sent to the app (or said to be none), not posted
+      if (command.sent && ta.value === text) ta.value = '';
+      return;
+    }
     await post('/api/post', {user: S.me, text, thread_ts: threadTs});
     if (ta.value === text) ta.value = '';
     else if (ta.value.startsWith(text)) ta.value = ta.value.slice(text.length).replace(/^\n/, '');
@@ -200,7 +207,15 @@ export function onClick(ev) {
   if (S.menu && !target.closest('.reaction-menu') && !(button && button.dataset.act === 'add-reaction')) {
     closeMenu(false);
   }
+  if (S.more && !(button && ['more', 'message-shortcut'].includes(button.dataset.act))) {
+    S.more = null;
+    render();
+  }
   if (!button || button.disabled) return;
+  if (modalClick(button)) return;
+  const ours = shortcutClick(button);
+  if (ours === 'render') render();
+  if (ours) return;
   const {act, ts, name} = button.dataset;
   const scope = scopeOf(button);
   if (act === 'toggle-reaction') {
@@ -242,6 +257,14 @@ export function onKeydown(ev) {
   if (ev.key === 'Escape' && S.menu) {
     ev.preventDefault();
     closeMenu(true);
+    return;
+  }
+  if (ev.key === 'Escape' && S.more) {
+    const {scope, ts} = S.more;
+    ev.preventDefault();
+    S.more = null;
+    render();
+    focusKey(`${scope}:more:${ts}`);
     return;
   }
   const option = ev.target instanceof Element ? ev.target.closest('.reaction-option') : null;

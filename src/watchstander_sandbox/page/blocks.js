@@ -78,7 +78,8 @@ export function blocksEl(blocks, on, fkey) {
   return drawn.length ? h('div', {class: 'blocks', 'data-testid': 'blocks'}, drawn) : null;
 }
 
-function blockEl(b, on, fkey) {
+/** One block as an element (null: a kind the page does not draw, e.g. an input: modal.js). */
+export function blockEl(b, on, fkey) {
   const data = {'data-block': b.block_id ? String(b.block_id) : null, 'data-type': String(b.type || '')};
   if (b.type === 'section') {
     const fields = Array.isArray(b.fields) ? b.fields.map((f) => textEl(f, 'div', 'text bk-field')) : [];

@@ -5,7 +5,7 @@
 import {blocksEl} from './blocks.js';
 import {EMOJI, REACTIONS} from './emoji.js';
 import {mrkdwn} from './mrkdwn.js';
-import {S, bot, displayName, el, person} from './state.js';
+import {S, bot, displayName, el, messageShortcuts, person} from './state.js';
 import {stamp, zone} from './clock.js';
 import {h, hashIndex, safeUrl, timeEl, toDate} from './util.js';
 
@@ -91,6 +91,16 @@ function ephemeralNote(msg, scope) {
     }, 'Dismiss'));
 }
 
+/** A message's "More actions" menu: the app's message shortcuts, for the message `ts`. */
+export function moreMenu(msg, scope) {
+  return h('div', {class: 'more-menu', role: 'menu', 'aria-label': 'More actions', 'data-testid': 'more-menu'},
+    messageShortcuts().map((s) => h('button', {
+      type: 'button', role: 'menuitem', class: 'more-item', 'data-testid': 'message-shortcut',
+      'data-act': 'message-shortcut', 'data-callback': String(s.callback_id), 'data-ts': msg.ts,
+      'data-fkey': `${scope}:shortcut:${msg.ts}:${s.callback_id}`,
+    }, String(s.name || s.callback_id))));
+}
+
 export function messageEl(msg, scope, isRoot) {
   const author = authorOf(msg);
   const li = h('li', {
@@ -147,6 +157,16 @@ export function messageEl(msg, scope, isRoot) {
       }, h('span', {class: 'add-icon', 'aria-hidden': 'true'}, '☺'), h('span', {class: 'plus', 'aria-hidden': 'true'}, '+')));
     foot.append(row);
     if (open) menu = reactionMenu(msg, scope);
+    if (messageShortcuts().length) {  // the app's message shortcuts, in "More actions"
+      const more = !!S.more && S.more.scope === scope && S.more.ts === msg.ts;
+      row.append(h('button', {
+        type: 'button', class: 'chip more-actions', 'data-testid': 'more-actions', 'data-act': 'more',
+        'data-ts': msg.ts, 'data-scope': scope, 'data-fkey': `${scope}:more:${msg.ts}`,
+        'aria-label': 'More actions', title: 'More actions', 'aria-haspopup': 'menu',
+        'aria-expanded': more ? 'true' : 'false',
+      }, h('span', {'aria-hidden': 'true'}, '⋯')));
+      if (more) menu = moreMenu(msg, scope);
+    }
   }
 
   if (scope === 'channel' && !msg.ephemeral) {

@@ -12,6 +12,8 @@ export const S = {
   firstRender: true,
   loadError: false,
   sending: {channel: false, thread: false},
+  more: null,        // {scope, ts} of the open "More actions" menu, or null
+  tab: 'channel',    // 'channel' or 'home'
 };
 
 /** The page's elements by name, filled in by main.js when the page starts. */
@@ -43,6 +45,17 @@ export function byTs(a, b) {
   const [as, af = ''] = String(a.ts).split('.');
   const [bs, bf = ''] = String(b.ts).split('.');
   return (Number(as) - Number(bs)) || (af.padEnd(6, '0') < bf.padEnd(6, '0') ? -1 : af === bf ? 0 : 1);
+}
+
+/** The app's shortcuts, slash commands and Home tab, as its manifest declares them. */
+export const app = () => (S.data && S.data.app) || {shortcuts: [], commands: [], home_tab: false};
+export const messageShortcuts = () => (app().shortcuts || []).filter((s) => s.type === 'message');
+
+/** The status line: a message (kind 'error' or not), or '' to clear it. */
+export function setStatus(text, kind) {
+  el.status.textContent = text || '';
+  el.status.classList.toggle('error', kind === 'error' && !!text);
+  el.status.classList.toggle('info', kind !== 'error' && !!text);
 }
 
 export function findMessage(ts) {
