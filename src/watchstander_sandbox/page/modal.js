@@ -47,6 +47,7 @@ function controlEl(view, b) {
   }
   const chosen = drafts.has(key) ? drafts.get(key) : (e.initial_option ? e.initial_option.value : '');
   const options = Array.isArray(e.options) ? e.options : [];
+  if (b.dispatch_action) common['data-chosen'] = 'dispatch';  // a choice goes to the app at once
   if (e.type === 'static_select') {
     return h('select', {...common, class: 'bk-select field-select', 'data-testid': 'field-select'},
       h('option', {value: '', selected: !chosen}, plainOf(e.placeholder) || 'Choose…'),
@@ -78,7 +79,8 @@ function inputEl(view, b, old) {
 }
 
 function showErrors(view) {
-  const by = errors.view === view.id ? errors.by : {};
+  // those the page said or the app answered; after a reload, those the view holds
+  const by = errors.view === view.id ? errors.by : (view.errors || {});
   for (const field of el.modalBody.querySelectorAll('.field')) {
     const said = by[field.dataset.block] || '';
     field.querySelector('.field-error').textContent = said;
@@ -144,7 +146,8 @@ function collect() {
     if (!b || b.type !== 'input' || !b.element) continue;
     const control = el.modalBody.querySelector(`.field[data-block="${CSS.escape(String(b.block_id || ''))}"] .field-control > *`);
     const value = control ? valueOf(control) : '';
-    values[b.element.action_id] = value;
+    // a text as typed (even empty); a choice only when one was made (none is no option)
+    if (value || b.element.type === 'plain_text_input') values[b.element.action_id] = value;
     if (!b.optional && !value.trim()) missing[b.block_id] = REQUIRED;
   }
   return {values, missing};
@@ -235,10 +238,16 @@ export function wireModal() {
     }
     if ((control.dataset.dispatch || '').includes('on_character_entered')) typed(control, false);
   });
-  el.modalBody.addEventListener('change', (ev) => {  // radios and selects: their draft
+  el.modalBody.addEventListener('change', (ev) => {  // radios and selects (texts: on input)
     const control = ev.target.closest('.field-control > *');
     const view = topView();
-    if (control && view) drafts.set(`${view.id}:${control.dataset.action}`, valueOf(control));
+    if (!control || !view || !control.matches('select, .field-radios')) return;
+    const value = valueOf(control);
+    drafts.set(`${view.id}:${control.dataset.action}`, value);
+    if (control.dataset.chosen && value) {  // an input that dispatches actions: the app is told
+      post('/api/view/press', {user: S.me, view_id: view.id, action_id: control.dataset.action, value})
+        .catch((e) => setStatus(e.message, 'error'));
+    }
   });
   el.modalBody.addEventListener('keydown', (ev) => {
     const control = ev.target;
