@@ -20,7 +20,7 @@ from watchstander import jobs
 from watchstander.app import App, Platform
 from watchstander.render import SlackVoice
 from watchstander.services.controls import Control
-from watchstander.services.effects import ChatError
+from watchstander.services.effects import ChatError, CommandContext
 from watchstander.services.inbound import InboundMessage, datetime_to_ts
 from watchstander.settings import Settings
 from watchstander.store import HandoffRow, Store
@@ -39,6 +39,7 @@ class Chat:
 
     posts: list[tuple[str, str | None, str]] = field(default_factory=list)
     directs: list[tuple[str, str]] = field(default_factory=list)
+    updates: list[tuple[str, str, str]] = field(default_factory=list)
 
     def post(
         self,
@@ -51,8 +52,19 @@ class Chat:
         self.posts.append((channel, thread_ts, text))
         return datetime_to_ts(NOW + timedelta(seconds=len(self.posts)))
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         self.directs.append((person, text))
+
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        self.updates.append((channel, ts, text))
 
     def direct(self, person: str, text: str) -> str | None:
         self.directs.append((person, text))
@@ -188,3 +200,34 @@ def test_an_unknown_job_is_logged_not_raised(
     )
     assert chat.posts == []
     assert chat.directs == []
+
+
+def test_a_new_post_that_answers_another_is_nudged_and_a_question_offered_answers(
+    running: tuple[App, Chat],
+) -> None:
+    app, chat = running
+    day = NOW - timedelta(days=1)
+
+    def say(user: str, at: datetime, text: str, root: datetime | None = None) -> None:
+        thread = datetime_to_ts(root) if root else None
+        app.triage.handle_message(
+            InboundMessage("C0SUPPORT", datetime_to_ts(at), thread, user, text), at
+        )
+
+    asked = "Scheduled export to S3 fails with AccessDenied"
+    say(CAROL, day, asked)
+    say(BOB, day + timedelta(minutes=1), "fix the bucket policy", root=day)
+    app.commands.resolve(
+        CommandContext(
+            "C0SUPPORT", BOB, datetime_to_ts(day + timedelta(minutes=2)), datetime_to_ts(day)
+        ),
+        "",
+        day + timedelta(minutes=2),
+    )
+    chat.directs.clear()
+    say(BOB, NOW, f"&gt; {asked}\nthe bucket policy, again")  # an answer, not a question
+    assert [who for who, _ in chat.directs] == [BOB]
+    assert "reply in its thread" in chat.directs[0][1]
+    say(CAROL, NOW + timedelta(minutes=1), "our nightly S3 export: AccessDenied again?")
+    assert [who for who, _ in chat.directs] == [BOB, CAROL]
+    assert chat.directs[1][1].startswith("💡 These earlier threads may answer it:")

@@ -25,15 +25,21 @@ from watchstander.inbound import webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
+from watchstander.services.answers import AnswerService
 from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
 from watchstander.services.handoffs import GroupPort, HandoffService
+from watchstander.services.help import HelpService
+from watchstander.services.home import HomePort, HomeService
+from watchstander.services.inbound import InboundMessage
+from watchstander.services.nudge import Nudges
 from watchstander.services.oncall import AdminsOnCall, ScheduleOnCall
 from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
 from watchstander.services.review import ReviewService
 from watchstander.services.rotation import RotationService
+from watchstander.services.suggestions import Suggestions
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
@@ -64,6 +70,7 @@ class Platform:
     user_group: Callable[[str], GroupPort] | None = None  # group id -> its members
     people: People | None = None
     names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
+    home: HomePort | None = None  # a person's Home (Slack: the App Home tab)
 
 
 def utc_now() -> datetime:
@@ -123,9 +130,32 @@ class App:
             pager=self.pager,
             link=platform.link,
             stopping=self.stopping,
+            update=self.say.update,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
+        self.answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
+        self.suggestions = Suggestions(
+            self.answers, self.commands, emit=self.say, mode=settings.answers
+        )
+        self.nudges = Nudges(
+            self.store,
+            channel_id=self.channel_id,
+            tz=settings.tz,
+            emit=self.say,
+            link=platform.link,
+        )
+        self.triage.posted.append(self.posted)
+        self.help = HelpService(
+            self.store,
+            settings,
+            self.answers,
+            channel_id=self.channel_id,
+            render=self.renderer.render,
+            say=self.say,
+            triage=self.triage,
+            group_handles=platform.group_handles,
+        )
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
             self.store,
@@ -134,6 +164,9 @@ class App:
             channel_id=self.channel_id,
             emit=self.say,
             group=platform.user_group(group) if platform.user_group and group else None,
+        )
+        self.home = HomeService(
+            self.store, settings, self.rotation, link=platform.link, port=platform.home
         )
         self.postmortems = PostmortemService(self.store, settings, platform.link, self.names)
         self.review = ReviewService(
@@ -267,6 +300,12 @@ class App:
     def rotation_changed(self, at: datetime, sync_group: bool = False) -> None:
         """Who is on call may have changed: announce a handoff, and look again at the next."""
         self.scheduler.arm_handoff(self.handoffs.check(at, sync_group=sync_group))
+
+    def posted(self, msg: InboundMessage, now: datetime) -> None:
+        """A new root post, once answered: a post that answers another is nudged towards that
+        thread; a question is offered earlier threads like it."""
+        if not self.nudges.answers_another(msg, now):
+            self.suggestions.posted(msg, now)
 
     def digest_channel(self) -> str:
         if self._digest_channel is None:

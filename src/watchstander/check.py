@@ -65,6 +65,7 @@ def _ids(settings: Settings, env: Mapping[str, str]) -> Iterator[Line]:
     yield Line(
         "info", f"SUPPORT_CHANNEL: #{settings.support_channel}; TIMEZONE: {settings.timezone}"
     )
+    yield Line("info", f"WATCHSTANDER_ANSWERS: {settings.answers} (earlier threads for a question)")
     for name, prefix in (("SLACK_BOT_TOKEN", "xoxb-"), ("SLACK_APP_TOKEN", "xapp-")):
         token = env.get(name, "").strip()
         if not token:

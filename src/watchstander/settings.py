@@ -54,6 +54,18 @@ def _timezone(value: str) -> str:
     return value
 
 
+ANSWERS = ("ephemeral", "thread", "off")
+
+
+def _answers(value: str) -> str:
+    word = value.lower()
+    if word not in ANSWERS:
+        raise SettingsError(
+            f"WATCHSTANDER_ANSWERS: '{value[:20]}' is not a choice: use ephemeral, thread or off"
+        )
+    return word
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"WATCHSTANDER_HTTP_PORT: '{value[:20]}' is not a port: use 1 to 65535")
@@ -93,6 +105,9 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3141
     public_url: str = ""
+    answers: str = (
+        "ephemeral"  # earlier threads suggested to the poster alone, in the thread, or off
+    )
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -193,6 +208,9 @@ class Settings:
             http_host=get("WATCHSTANDER_HTTP_HOST", "127.0.0.1"),
             http_port=checked(lambda: _port(get("WATCHSTANDER_HTTP_PORT", "3141")), lambda: 3141),
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
+            answers=checked(
+                lambda: _answers(get("WATCHSTANDER_ANSWERS", "ephemeral")), lambda: "ephemeral"
+            ),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
         return settings, problems

@@ -13,6 +13,7 @@ from watchstander.adapters.slack_chat import (
     SlackChat,
     UserGroup,
 )
+from watchstander.adapters.slack_home import SlackHome
 from watchstander.app import Platform
 from watchstander.render import PlainVoice, SlackVoice
 from watchstander.services.controls import Control
@@ -34,15 +35,17 @@ def slack_platform(bot: Any) -> Platform:
         workspace_url=workspace,
         channel_lookup=bot.channelname_to_channelid,
     )
+    voice = SlackVoice()
     return Platform(
         chat=chat,
-        voice=SlackVoice(),
+        voice=voice,
         link=chat.link,
         channel_id=chat.channel_id,
         group_handles=GroupHandles(web),
         user_group=lambda group: UserGroup(web, group),
         people=EmailDirectory(web),
         names=PeopleNames(web),
+        home=SlackHome(chat, voice),
     )
 
 
@@ -64,8 +67,19 @@ class ErrbotChat:
         self._bot.send(self._bot.build_identifier(channel), text)  # no controls: text alone
         return None
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         self.direct(person, text)  # no ephemeral messages here: directly, to that person
+
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        raise ChatError("this chat backend cannot change a message")  # post gives no ts
 
     def direct(self, person: str, text: str) -> str | None:
         return self.post(person, None, text)

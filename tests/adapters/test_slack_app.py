@@ -11,6 +11,7 @@ import slackv3
 from slack_sdk import WebClient
 
 from watchstander.adapters import slack_app
+from watchstander.services import forms
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_CODE = [ROOT / "src" / "watchstander", ROOT / "src" / "watchstander_errbot"]
@@ -40,10 +41,12 @@ def test_the_manifest_holds_the_listed_scopes_and_events_and_nothing_else() -> N
     made = slack_app.manifest()
     scopes = set(made["oauth_config"]["scopes"]["bot"])
     needed = {s for listed in slack_app.WEB_API.values() for s in listed}
-    assert scopes == needed | set(slack_app.EVENTS.values())
+    assert scopes == needed | {s for s in slack_app.EVENTS.values() if s} | {"commands"}
     assert set(made["settings"]["event_subscriptions"]["bot_events"]) == set(slack_app.EVENTS)
     assert made["settings"]["socket_mode_enabled"] is True
     assert made["settings"]["interactivity"] == {"is_enabled": True}  # buttons, in Socket Mode
+    assert made["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in made["settings"]["event_subscriptions"]["bot_events"]
     assert not scopes & set(slack_app.PRIVATE_CHANNEL_SCOPES)
     private = slack_app.manifest(private_channel=True)
     assert set(private["oauth_config"]["scopes"]["bot"]) - scopes == {
@@ -51,6 +54,17 @@ def test_the_manifest_holds_the_listed_scopes_and_events_and_nothing_else() -> N
         "groups:read",
     }
     assert "message.groups" in private["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_manifest_declares_the_help_form_s_shortcuts_and_slash_command() -> None:
+    features = slack_app.manifest()["features"]
+    shortcuts = {(s["type"], s["callback_id"]) for s in features["shortcuts"]}
+    assert shortcuts == {("global", forms.ASK), ("message", forms.ASK_ABOUT)}
+    assert [c["command"] for c in features["slash_commands"]] == [forms.SUPPORT_COMMAND]
+    for shortcut in features["shortcuts"]:  # Slack's limits
+        assert len(shortcut["name"]) <= 24
+        assert len(shortcut["description"]) <= 150
+    assert "url" not in features["slash_commands"][0]  # Socket Mode: no request URL
 
 
 def test_the_repository_manifest_is_the_one_the_code_makes() -> None:

@@ -15,6 +15,7 @@ from watchstander.adapters.slack_chat import (
     parts,
 )
 from watchstander.adapters.slack_web import CachedWebClient, ChannelPacer
+from watchstander.services.controls import ANSWERED, answered_button
 from watchstander.services.effects import ChatError
 from watchstander_sandbox.slack import LocalSlack
 
@@ -146,3 +147,18 @@ def test_a_known_answer_costs_no_call_per_command(slack: LocalSlack) -> None:
         assert not people.exists("U0NOPE")
     asked = [str(c.params.get("user")) for c in slack.calls_to("users.info")]
     assert sorted(asked) == ["U0ALICE", "U0NOPE"]
+
+
+def test_a_whisper_with_a_control_goes_to_one_person_with_its_blocks(slack: LocalSlack) -> None:
+    root = slack.post(POSTER, SUPPORT, "help")
+    chat(slack).whisper(SUPPORT, root, POSTER, "💡 maybe this", controls=[answered_button(root, 7)])
+    (shown,) = slack.ephemerals(POSTER)
+    assert (shown["text"], shown["thread_ts"]) == ("💡 maybe this", root)
+    section, actions = shown["blocks"]
+    assert section["text"]["text"] == "💡 maybe this"
+    (button,) = actions["elements"]
+    assert (button["action_id"], button["value"]) == (ANSWERED, f"{root} 7")
+    chat(slack).whisper(SUPPORT, None, POSTER, "plain")
+    assert "blocks" not in slack.ephemerals(POSTER)[1]
+    with pytest.raises(ChatError, match=r"user_not_in_channel|user_not_found"):
+        chat(slack).whisper(SUPPORT, None, "U0NOBODY", "psst")

@@ -48,6 +48,16 @@ def logged(bot: Bot, line: str) -> Callable[[], bool]:
     return lambda: line in errbot_log(bot.data)
 
 
+def wait_card(slack: LocalSlack, root: str, text: str) -> dict[str, Any]:
+    """The bot's first reply in the thread, once it says ``text`` (it is updated in place)."""
+
+    def first() -> dict[str, Any]:
+        return slack.messages(SUPPORT, root)[0]
+
+    assert slack.wait_for(lambda s: text in first()["text"], 30), first()["text"]
+    return first()
+
+
 def whispered(slack: LocalSlack, user: str, count: int) -> list[dict[str, Any]]:
     assert slack.wait_for(lambda s: len(s.ephemerals(user)) >= count, 30), slack.ephemerals()
     return slack.ephemerals(user)
@@ -89,6 +99,10 @@ def test_claim_claims_once_and_a_second_claim_is_answered_alone(
     claimed = bot.wait_posts(root, 2)[1]
     assert f"<@{DEV}> has this" in claimed.params["text"]  # as 👀 says it
     assert thread_row(bot, root).assignee == DEV
+    # the first reply now shows who has it, and keeps its controls
+    card = wait_card(slack, root, f"<@{DEV}> has this thread; next check-in")
+    assert card["ts"] == reply["ts"]
+    assert [b["type"] for b in card["blocks"]] == ["section", "actions"]
 
     # Slack sends the same envelope again (a late ack): it is acted on once
     slack.redeliver(envelope)
@@ -137,7 +151,15 @@ def test_resolve_resolves_and_a_control_on_a_resolved_thread_is_answered_alone(
     assert f"Resolved by <@{POSTER}>" in resolved.params["text"]
     assert thread_row(bot, root).resolved_at is not None
 
-    slack.press(DEV, SUPPORT, reply["ts"], CLAIM)
+    # the first reply says so, without its controls
+    card = wait_card(slack, root, f"Resolved by <@{POSTER}>")
+    assert "blocks" not in card or card["blocks"] == []
+    assert "next check-in" not in card["text"]
+    # a stale Claim (a client that still shows the old controls): answered alone
+    (press,) = [e["payload"] for e in slack.envelopes if e["type"] == "interactive"]
+    stale = {**press, "user": {**press["user"], "id": DEV}}
+    stale["actions"] = [{**press["actions"][0], "action_id": CLAIM, "action_ts": "9.000001"}]
+    slack.push_interactive(stale)
     (refusal,) = whispered(slack, DEV, 1)
     assert "resolved already" in refusal["text"]
     assert thread_row(bot, root).assignee is None

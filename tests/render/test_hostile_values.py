@@ -109,6 +109,7 @@ def digest(draw: st.DrawFn) -> dict[str, Any]:
             late_count=1,
             unanswered=tuple(shown),
             unanswered_count=len(shown) + draw(st.integers(0, 2)),
+            self_served=draw(st.integers(0, 3)),
         )
     }
 
@@ -122,7 +123,9 @@ def stats(draw: st.DrawFn) -> dict[str, Any]:
     )
     heat = tuple(tuple(draw(st.integers(0, 2)) for _ in range(24)) for _ in range(7))
     trend = ((week(), {"general": 1, "urgent": 0, "emergency": 0}),)
-    return {"figures": WeeklyFigures(week(), levels, trend, heat, ((9, 2),), open_threads=1)}
+    served = draw(st.fixed_dictionaries({"thread": st.integers(0, 3), "form": st.integers(0, 3)}))
+    figures = WeeklyFigures(week(), levels, trend, heat, ((9, 2),), 1, served)
+    return {"figures": figures}
 
 
 @st.composite
@@ -150,9 +153,29 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "paging": st.booleans(),
         }
     ),
+    "answers": st.fixed_dictionaries(
+        {
+            "poster": PERSON,
+            "alone": st.booleans(),
+            "suggestions": rows(link=URL, line=HOSTILE),
+        }
+    ),
+    "nudge": st.fixed_dictionaries({"link": URL}),
     "breach": st.fixed_dictionaries({"level": HOSTILE, "age": HOSTILE, "secondary": PERSON}),
     "checkin": st.fixed_dictionaries({"assignee": PERSON, "next_checkin": HOSTILE}),
     "claim_reminder": st.fixed_dictionaries({"age": HOSTILE, "oncall": PERSON}),
+    "card": st.fixed_dictionaries(
+        {
+            "level": HOSTILE,
+            "emergency": st.booleans(),
+            "assignee": PERSON,
+            "oncall": PERSON,
+            "resolved": st.booleans(),
+            "resolved_by": PERSON,
+            "next_checkin": HOSTILE,
+            "page": st.one_of(st.none(), HOSTILE),
+        }
+    ),
     "claimed": st.fixed_dictionaries({"assignee": PERSON, "next_checkin": HOSTILE}),
     "escalation": st.fixed_dictionaries({"assignee": PERSON, "escalate_to": PERSON}),
     "eta": st.fixed_dictionaries({"assignee": PERSON, "next_checkin": HOSTILE}),
@@ -246,6 +269,21 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         }
     ),
     "unknown_command": st.fixed_dictionaries({"command": HOSTILE, "suggestions": lists(HOSTILE)}),
+    "help_question": st.fixed_dictionaries(
+        {
+            "user": PERSON,
+            "level": HOSTILE,
+            "tag_handle": st.just(""),  # a tag is meant: see test_help_form's tag tests
+            "tag_group": HOSTILE,
+            "summary": HOSTILE,
+            "url": URL,
+            "expected": HOSTILE,
+            "happened": HOSTILE,
+            "about_link": URL,
+            "about_text": HOSTILE,
+        }
+    ),
+    "help_not_posted": st.fixed_dictionaries({"summary": HOSTILE}),
 }
 RENDERER = Renderer(SlackVoice(), views(Settings.from_env({})))
 

@@ -246,3 +246,28 @@ def test_pressing_a_button_sends_a_block_actions_envelope(
     assert (payload["actions"][0]["action_id"], payload["actions"][0]["value"]) == ("go", "v")
     with pytest.raises(SlackError, match="no_such_control"):
         server.press("U0BOB", "C0SUPPORT", ts, "elsewhere")
+
+
+def test_pressing_a_button_on_an_ephemeral_message_only_its_person_can(
+    server: LocalSlack, web: WebClient
+) -> None:
+    root = server.post("U0CAROL", "C0SUPPORT", "help")
+    button = {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": "Go"}}
+    blocks = [{"type": "actions", "block_id": "b", "elements": [{**button, "value": "v"}]}]
+    shown = web.chat_postEphemeral(
+        channel="C0SUPPORT", user="U0BOB", text="psst", blocks=blocks, thread_ts=root
+    )["message_ts"]
+    envelope_id = server.press("U0BOB", "C0SUPPORT", shown, "go")
+    (envelope,) = [e for e in server.envelopes if e["envelope_id"] == envelope_id]
+    payload = envelope["payload"]
+    assert payload["container"] == {
+        "type": "message",
+        "message_ts": shown,
+        "channel_id": "C0SUPPORT",
+        "is_ephemeral": True,
+        "thread_ts": root,
+    }
+    assert "message" not in payload  # Slack sends no copy of an ephemeral message
+    assert payload["actions"][0]["value"] == "v"
+    with pytest.raises(SlackError, match="message_not_found"):
+        server.press("U0CAROL", "C0SUPPORT", shown, "go")  # not shown to Carol

@@ -10,7 +10,7 @@ from tempfile import TemporaryDirectory
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from watchstander.store import Store, ThreadRow, Tx
 
@@ -97,11 +97,21 @@ def test_threads_indexed_before_the_upgrade_stay_found(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     try:
         store.migrate("0006")
-        with store.transaction() as tx:
-            old = add(tx, 1, "the revenue report does not tie out")
+        with store.engine.begin() as connection:  # as the code of 0006 wrote a thread
+            connection.execute(
+                text(
+                    "INSERT INTO threads (channel, root_ts, root_text, level, watchers, "
+                    "breached, resolve_note, said_level, said_resolved, created_at, updated_at)"
+                    " VALUES (:c, '1001.000100', 'the revenue report does not tie out', 0, "
+                    "'[]', 0, '', 0, 0, '2026-11-24 09:01:00', '2026-11-24 09:01:00')"
+                ),
+                {"c": CHANNEL},
+            )
         store.migrate()
         with store.transaction() as tx:
             add(tx, 2, "the revenue report is empty")
+            old = tx.thread(CHANNEL, "1001.000100")
+            assert old is not None
             tx.save_thread(old, {"root_text": "where is the export button?"})
         assert found(store, "revenue report", "export button") == {
             "revenue report": 1,

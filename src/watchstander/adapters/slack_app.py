@@ -18,6 +18,7 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "apps_connections_open": (),  # the app-level token: connections:write
     "chat_postMessage": ("chat:write",),
     "chat_postEphemeral": ("chat:write",),  # a control refused: said to its presser alone
+    "chat_update": ("chat:write",),  # the first reply of an urgent thread, kept current
     "conversations_open": ("im:write",),  # direct messages to the person on call
     "conversations_info": ("channels:read",),
     "conversations_list": ("channels:read",),  # #support and the digest channel by name
@@ -30,12 +31,16 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "usergroups_list": ("usergroups:read",),
     "usergroups_users_list": ("usergroups:read",),
     "usergroups_users_update": ("usergroups:write",),  # @oncall holds the person on call
+    "views_publish": (),  # the App Home tab: no scope
+    "views_open": (),  # the Ask for help form (a trigger from a shortcut or /support)
+    "views_update": (),  # the form's suggestions as the summary is typed
 }
 # Called by the SlackV3 backend (errbot-backend-slackv3), not by Watchstander's own code.
 BACKEND_CALLS = ("conversations_list",)
 
-# Events -> the scope that lets the bot receive them.
+# Events -> the scope that lets the bot receive them ("": none needed).
 EVENTS: dict[str, str] = {
+    "app_home_opened": "",  # the Home tab: its person's threads, who is on call
     "message.channels": "channels:history",  # posts and replies in #support
     "message.im": "im:history",  # commands by direct message
     "reaction_added": "reactions:read",
@@ -44,6 +49,13 @@ EVENTS: dict[str, str] = {
     "channel_rename": "channels:read",
     "team_rename": "team:read",
 }
+# Shortcuts and slash commands (their ids: services/forms.py) need the ``commands`` scope.
+SHORTCUTS = (
+    ("global", "ws_ask", "Ask for help", "Ask #support: see earlier answers first"),
+    ("message", "ws_ask_about", "Ask #support about this", "Ask #support about this message"),
+)
+SLASH_COMMANDS = (("/support", "Ask #support for help (a form)", "[what is wrong]"),)
+COMMAND_SCOPES = ("commands",)
 # A private #support channel needs these as well.
 PRIVATE_CHANNEL_SCOPES = ("groups:history", "groups:read")
 PRIVATE_CHANNEL_EVENTS = ("message.groups",)
@@ -62,7 +74,9 @@ LONG_DESCRIPTION = (
 
 
 def bot_scopes(private_channel: bool = False) -> list[str]:
-    scopes = {scope for needed in WEB_API.values() for scope in needed} | set(EVENTS.values())
+    scopes = {scope for needed in WEB_API.values() for scope in needed}
+    scopes |= {scope for scope in EVENTS.values() if scope}
+    scopes |= set(COMMAND_SCOPES)
     if private_channel:
         scopes |= set(PRIVATE_CHANNEL_SCOPES)
     return sorted(scopes)
@@ -85,10 +99,18 @@ def manifest(private_channel: bool = False) -> dict[str, Any]:
         "features": {
             "bot_user": {"display_name": "watchstander", "always_online": True},
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
+            "shortcuts": [
+                {"name": name, "type": kind, "callback_id": callback, "description": about}
+                for kind, callback, name, about in SHORTCUTS
+            ],
+            "slash_commands": [
+                {"command": command, "description": about, "usage_hint": hint}
+                for command, about, hint in SLASH_COMMANDS
+            ],
         },
         "oauth_config": {"scopes": {"bot": bot_scopes(private_channel)}},
         "settings": {

@@ -81,15 +81,48 @@ class SlackChat:
             first = first or ts
         return first
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
         """``chat.postEphemeral``: seen by ``person`` alone, in the channel or the thread."""
-        params: dict[str, Any] = {"channel": channel, "user": person, "text": parts(text)[0]}
+        first = parts(text)[0]
+        params: dict[str, Any] = {"channel": channel, "user": person, "text": first}
         if thread_ts:
             params["thread_ts"] = thread_ts
+        drawn = blocks(first, controls)
+        if drawn is not None:
+            params["blocks"] = drawn
         try:
             self._client.chat_postEphemeral(**params)
         except SLACK_FAILURES as exc:
             raise ChatError(f"Slack did not take the answer ({slack_error(exc)})") from None
+
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        """``chat.update``: the message's text and its controls (none: the blocks go)."""
+        part = parts(text)[0]
+        params: dict[str, Any] = {"channel": channel, "ts": ts, "text": part, "link_names": False}
+        params["blocks"] = blocks(part, controls) or []
+        with self._pacer.turn(channel):
+            self._pacer.wait(channel)
+            try:
+                answer = self._client.chat_update(**params)
+            except SLACK_FAILURES as exc:
+                raise ChatError(f"Slack did not update the message ({slack_error(exc)})") from None
+        if not answer.get("ok", True):
+            raise ChatError(f"Slack did not update the message ({answer.get('error')})")
+
+    def publish_home(self, person: str, view: Mapping[str, Any]) -> None:
+        """``views.publish``: ``view`` (a ``home`` view) becomes ``person``'s App Home tab."""
+        try:
+            self._client.views_publish(user_id=person, view=dict(view))
+        except SLACK_FAILURES as exc:  # not_enabled (no Home tab), user_not_found, ...
+            raise ChatError(f"Slack did not show the Home tab ({slack_error(exc)})") from None
 
     def _post_part(
         self, channel: str, thread_ts: str | None, text: str, controls: Sequence[Control] = ()

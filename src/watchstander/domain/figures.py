@@ -123,10 +123,29 @@ class WeeklyFigures:
     heatmap: tuple[tuple[int, ...], ...]  # 7 days (Monday first) x 24 local hours of the week
     busiest: tuple[tuple[int, int], ...]  # (local hour, threads) of the week, busiest first
     open_threads: int = 0  # of the week's threads, still open
+    # questions answered by the bot's suggestions, by source: "thread" (a thread resolved by
+    # "This answered it"), "form" (the help form stopped at "This answers it": no thread)
+    self_served: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(level.threads for level in self.levels)
+
+    @property
+    def served(self) -> int:
+        return sum(self.self_served.values())
+
+    @property
+    def questions(self) -> int:
+        """Every question asked: the week's threads, and those the form answered before
+        any thread was posted."""
+        return self.total + self.self_served.get("form", 0)
+
+    @property
+    def deflection(self) -> float | None:
+        """The share of the questions that earlier answers settled without anyone's help
+        (the seeds' deflection figure); None with no questions."""
+        return self.served / self.questions if self.questions else None
 
 
 def local_hours(
@@ -205,6 +224,7 @@ class Digest:
     late_count: int
     unanswered: tuple[OpenThread, ...]  # general questions past their target (the first few)
     unanswered_count: int
+    self_served: int = 0  # questions self-served in the last seven days
 
     @property
     def quiet(self) -> bool:

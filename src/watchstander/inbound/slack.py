@@ -6,6 +6,7 @@ ids that the backend strips from the message body, and it carries ``thread_ts``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -149,6 +150,21 @@ def command_from_slack(payload: Mapping[str, Any], envelope_id: str) -> Action:
         value=str(text)[:MAX_TEXT] if isinstance(text, str) else "",
         ts=envelope_id,
     )
+
+
+_PERSON = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def home_from_slack(event: Mapping[str, Any]) -> str:
+    """An ``app_home_opened`` event -> the person who opened the bot's Home tab (the
+    Messages tab, or an event without a person, is Ignored)."""
+    tab = str(event.get("tab") or "")
+    if tab != "home":
+        raise Ignored(f"the {tab[:20] or 'unnamed'} tab")
+    user = str(event.get("user") or "")
+    if not _PERSON.fullmatch(user):
+        raise Ignored("no person's id" if not user else f"not a person's id: {user[:30]!r}")
+    return user
 
 
 def _mapping(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:

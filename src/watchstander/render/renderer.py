@@ -49,6 +49,7 @@ class Renderer:
             link=lambda url, text="link": voice.link(str(url or ""), str(text)),
             bold=lambda value: voice.bold(str(value)),
             code=lambda value: voice.code(str(value)),
+            tag=lambda handle, group="": voice.tag(str(handle or ""), str(group or "")),
             article=lambda value: Safe(article(str(value or ""))),
         )
 

@@ -26,11 +26,23 @@ class ChatSpeaker:
         try:
             if effect.person is not None:
                 return self.chat.direct(effect.person, text)
+            if effect.alone is not None:
+                place = (effect.channel, effect.thread_ts, effect.alone)
+                self.chat.whisper(*place, text, controls=effect.controls)
+                return None
             return self.chat.post(effect.channel, effect.thread_ts, text, controls=effect.controls)
         except ChatError as error:
             where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"
             log.warning("could not say %s in %s: %s", effect.template, where, error)
             return None
+
+    def update(self, effect: Effect, ts: str) -> None:
+        """Show ``effect`` in place of the bot's message ``ts``; a refusal is one log line."""
+        text = self.renderer.render(effect.template, effect.data)
+        try:
+            self.chat.update(effect.channel, ts, text, controls=effect.controls)
+        except ChatError as error:
+            log.warning("could not update %s in %s: %s", effect.template, effect.channel, error)
 
     def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
         """Show text already rendered to one person alone; a refusal is one line in the log."""

@@ -38,6 +38,12 @@ def digest_view(digest: Digest, settings: Settings) -> dict[str, Any]:
         "unanswered": digest_lines(digest.unanswered, digest.now),
         "target": duration(settings.response_target.total_seconds()),
         "general_target": duration(settings.general_response_target.total_seconds()),
+        "served": (
+            f" Self-served in the last 7 days: {digest.self_served} "
+            f"question{'' if digest.self_served == 1 else 's'} answered by earlier threads."
+            if digest.self_served
+            else ""
+        ),
         "timezone": settings.timezone,
     }
 
@@ -64,6 +70,9 @@ def stats_view(figures: WeeklyFigures, settings: Settings) -> dict[str, Any]:
         "f": figures,
         "rows": rows,
         "trend": [sum(c.values()) for _, c in figures.trend],
+        "deflection": "—" if figures.deflection is None else f"{figures.deflection:.0%}",
+        "served_thread": figures.self_served.get("thread", 0),
+        "served_form": figures.self_served.get("form", 0),
         "busiest": [f"{hour:02d}:00 ({n})" for hour, n in figures.busiest],
         "peak_day": DAYS[max(range(7), key=lambda d: sum(figures.heatmap[d]))],
         "timezone": settings.timezone,

@@ -38,12 +38,20 @@ class Voice(Protocol):
 
     def code(self, text: str) -> Safe: ...
 
+    def tag(self, handle: str, group: str = "") -> Safe:
+        """A tag that calls people on purpose: a group (by its id, where the platform has
+        ids), or ``here``/``channel``/``everyone``."""
+        ...
+
 
 JOINER = "\u2060"  # a word joiner after "@": the name reads the same and mentions nobody
 _AT = re.compile("@(?!\u2060)")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,20}")
 _URL = re.compile(r"https?://[^\s<>|\"`]{1,2000}")
+_SLACK_GROUP = re.compile(r"S[A-Z0-9]{2,20}")
+_HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+BROADCASTS = ("here", "channel", "everyone")
 
 
 class SlackVoice:
@@ -81,6 +89,14 @@ class SlackVoice:
         quoted = self.quote(text).replace("`", "ʼ")
         return Safe(f"`{quoted}`") if quoted else Safe("")
 
+    def tag(self, handle: str, group: str = "") -> Safe:
+        name = handle.lstrip("@").lower()
+        if name in BROADCASTS:
+            return Safe(f"<!{name}>")
+        if _SLACK_GROUP.fullmatch(group) and _HANDLE.fullmatch(name):
+            return Safe(f"<!subteam^{group}|@{name}>")
+        return Safe("@" + self.quote(name))  # no id: named, calling nobody (no link_names)
+
 
 class PlainVoice:
     """Plain text, for chat backends that know no markup (Errbot's text and test backends):
@@ -106,3 +122,7 @@ class PlainVoice:
 
     def code(self, text: str) -> Safe:
         return Safe(self.quote(text))
+
+    def tag(self, handle: str, group: str = "") -> Safe:
+        name = handle.lstrip("@").lower()
+        return Safe("@" + name) if _HANDLE.fullmatch(name) else Safe(self.quote("@" + name))

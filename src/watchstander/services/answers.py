@@ -22,6 +22,7 @@ class Suggestion:
     line: str  # the line that resolved it ("" when none was said)
     score: float  # the database's rank (not comparable across databases)
     matched: int  # words of the question its root post holds
+    thread_id: int = 0  # the earlier thread's id
 
 
 class AnswerService:
@@ -58,7 +59,9 @@ class AnswerService:
                 replies = tx.replies(hit.id, row.resolved_at)
                 line = resolving_line(row.resolve_note, replies, row.assignee, row.poster)
                 link = self.link(hit.channel, hit.root_ts)
-                out.append(Suggestion(hit.channel, hit.root_ts, link, line, hit.score, hit.matched))
+                out.append(
+                    Suggestion(hit.channel, hit.root_ts, link, line, hit.score, hit.matched, hit.id)
+                )
                 if len(out) == self.limit:
                     break
         return out

@@ -4,11 +4,14 @@ and translates its payloads into actions (:mod:`watchstander.inbound`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CLAIM = "ws_claim"
 RESOLVE = "ws_resolve"
 CHECKIN = "ws_checkin"
+ANSWERED = "ws_answered"  # "This answered it", under the earlier threads suggested for a question
+_TS = re.compile(r"\d{1,12}\.\d{1,9}")
 CHECKIN_CHOICES = (("15m", "15 min"), ("30m", "30 min"), ("1h", "1 h"), ("2h", "2 h"))
 
 
@@ -53,3 +56,18 @@ THREAD_CONTROLS: tuple[Control, ...] = (
     Button(RESOLVE, "Resolve", "resolve"),
     Menu(CHECKIN, "Next check-in", CHECKIN_CHOICES),
 )
+
+
+def answered_button(root_ts: str, answer_thread_id: int) -> Button:
+    """ "This answered it" for the question posted at ``root_ts``: the value names the question
+    and the best-ranked earlier thread, since an ephemeral message says nothing of its thread."""
+    return Button(ANSWERED, "This answered it", f"{root_ts} {answer_thread_id}", "primary")
+
+
+def answered_value(value: str) -> tuple[str, int] | None:
+    """(the question's root ts, the earlier thread's id) from the button's value; None when
+    the value is not one the bot wrote."""
+    root_ts, _, answer = value.partition(" ")
+    if not _TS.fullmatch(root_ts) or not answer.isdigit() or len(answer) > 18:
+        return None
+    return root_ts, int(answer)

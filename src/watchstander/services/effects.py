@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Effect:
     """Something to say: a template and its data, in a thread of a channel (``thread_ts`` None:
-    in the channel itself), or to one person directly (``person``); ``controls``: the buttons
-    and menus to put on the message, where the platform has them."""
+    in the channel itself), or to one person directly (``person``), or shown there to one
+    person alone (``alone``); ``controls``: the buttons and menus to put on the message, where
+    the platform has them."""
 
     template: str
     channel: str
@@ -27,6 +28,7 @@ class Effect:
     data: Mapping[str, Any] = field(default_factory=dict)
     person: str | None = None
     controls: tuple[Control, ...] = ()
+    alone: str | None = None
 
     @classmethod
     def direct(cls, template: str, person: str, data: Mapping[str, Any]) -> Effect:
@@ -109,8 +111,21 @@ class ChatPort(Protocol):
         has them (``text`` stays, as the fallback): the new message's ts."""
         ...
 
-    def whisper(self, channel: str, thread_ts: str | None, person: str, text: str) -> None:
-        """Show ``text`` to ``person`` alone, where they are (a channel, or a thread of it)."""
+    def whisper(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        person: str,
+        text: str,
+        *,
+        controls: Sequence[Control] = (),
+    ) -> None:
+        """Show ``text`` to ``person`` alone, where they are (a channel, or a thread of it),
+        with ``controls`` where the platform has them."""
+        ...
+
+    def update(self, channel: str, ts: str, text: str, *, controls: Sequence[Control] = ()) -> None:
+        """Replace the text (and the controls: none removes them) of the bot's message ``ts``."""
         ...
 
     def direct(self, person: str, text: str) -> str | None:
@@ -137,6 +152,12 @@ class Speaker(Protocol):
     """Says an effect (renders its template, posts it): the new message's ts, if any."""
 
     def __call__(self, effect: Effect, /) -> str | None: ...
+
+
+class CardPort(Protocol):
+    """Shows an effect in place of the bot's message ``ts`` (its card); never raises."""
+
+    def __call__(self, effect: Effect, ts: str, /) -> None: ...
 
 
 class Timers(Protocol):

@@ -29,6 +29,7 @@ from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
 
 SHOWN = 10  # threads listed per section of the digest; the rest are counted
+SERVED_DAYS = timedelta(days=7)  # the daily digest counts the self-served of the last week
 LOOKBACK = timedelta(days=14)  # unanswered questions older than this leave the daily digest
 
 
@@ -67,6 +68,7 @@ class FiguresService:
                 since=now - max(LOOKBACK, 2 * self.settings.general_response_target),
                 limit=SHOWN,
             )
+            served = sum(tx.self_served_between(now - SERVED_DAYS, now).values())
         current = self.on_call(now) if self.on_call is not None else None
         return Digest(
             now=now,
@@ -79,6 +81,7 @@ class FiguresService:
             late_count=late_count,
             unanswered=tuple(self._open(row, now) for row in quiet),
             unanswered_count=quiet_count,
+            self_served=served,
         )
 
     def weekly(self, week: Week, now: datetime) -> WeeklyFigures:
@@ -91,6 +94,7 @@ class FiguresService:
             spreads = tx.spreads(week.start, week.end)
             weekly = tx.weekly_counts([w.start for w in trend] + [trend[-1].end])
             buckets, already_local = tx.hour_buckets(week.start, week.end, self.settings.timezone)
+            served = tx.self_served_between(week.start, week.end)
         by_level: dict[int, dict[str, Spread]] = {}
         for level, metric, n, p50, p90 in spreads:
             by_level.setdefault(level, {})[metric] = Spread(n, p50, p90)
@@ -114,6 +118,7 @@ class FiguresService:
             heatmap=heatmap(hours),
             busiest=busiest(hours, week),
             open_threads=sum(c[3] for c in counts.values()),
+            self_served=served,
         )
 
     def _open(self, row: ThreadRow, late_before: datetime) -> OpenThread:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from watchstander.domain.levels import Level
 from watchstander.domain.thread import ts_decimal
 
 MAX_TEXT = 40_000  # longer texts are cut here (Slack's own limit for a message)
@@ -21,6 +22,7 @@ class InboundMessage:
     text: str
     edited_ts: str | None = None
     from_bot: bool = False
+    level: Level | None = None  # chosen, not read from the text's tags (a form's question)
 
     @property
     def root_ts(self) -> str:

@@ -18,6 +18,15 @@ from watchstander.services.oncall import OnCall
 from watchstander.settings import Settings
 from watchstander.store import ThreadRow
 
+# A page's status (the store's) as the card says it
+PAGE_WORDS = {
+    "pending": "being sent to PagerDuty",
+    "triggered": "sent to PagerDuty",
+    "failed": "PagerDuty did not take it",
+    "acknowledged": "acknowledged in PagerDuty",
+    "resolved": "resolved in PagerDuty",
+}
+
 
 class ThreadWords:
     def __init__(
@@ -56,6 +65,29 @@ class ThreadWords:
         )
         controls = THREAD_CONTROLS if change.kind == "announce" and state.is_open else ()
         return Effect(change.kind, thread.channel, thread.root_ts, data, controls=controls)
+
+    def card(
+        self, thread: ThreadRow, state: ThreadState, page: str | None, now: datetime
+    ) -> Effect:
+        """The thread's state on the bot's first reply: level, holder, next check-in (a time
+        of day, which does not go stale as "in 25m" would), the page, who is on call; the
+        controls while it is open."""
+        data = self._about(state.level, state.assignee, now)
+        at = state.next_checkin_at
+        data.update(
+            {
+                "resolved": not state.is_open,
+                "resolved_by": state.resolved_by,
+                "next_checkin": (
+                    f"{at.astimezone(self.settings.tz):%H:%M} {self.settings.timezone}"
+                    if at is not None
+                    else None
+                ),
+                "page": PAGE_WORDS.get(page or ""),
+            }
+        )
+        controls = THREAD_CONTROLS if state.is_open else ()
+        return Effect("card", thread.channel, thread.root_ts, data, controls=controls)
 
     def action(self, thread: ThreadRow, state: ThreadState, action: Due, now: datetime) -> Effect:
         oncall = self.oncall(now)

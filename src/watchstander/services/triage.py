@@ -17,12 +17,13 @@ from datetime import datetime
 
 from watchstander.domain.durations import parse_commitment
 from watchstander.domain.levels import Level, parse_level
-from watchstander.domain.said import Said, changes
+from watchstander.domain.said import Said, changes, said_after
 from watchstander.domain.thread import Event, Kind, ThreadState, due, replay
-from watchstander.services.effects import Effect, NoTimers, PagerPort, Speaker, Timers
+from watchstander.services.effects import CardPort, Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
+from watchstander.services.thread_card import Card, ThreadCards
 from watchstander.services.thread_state import event_of, load_state, state_values, store_state
 from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
@@ -37,6 +38,7 @@ class Outcome:
     effects: list[Effect]
     timer: tuple[str, str, datetime | None] | None
     pages: list[PageOp] = field(default_factory=list)
+    card: Card | None = None  # the thread's first reply, as it now stands
 
 
 class TriageService:
@@ -53,6 +55,7 @@ class TriageService:
         pager: PagerPort | None = None,
         link: Callable[[str, str], str] | None = None,
         stopping: threading.Event | None = None,
+        update: CardPort | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -77,7 +80,10 @@ class TriageService:
             else None
         )
         self.words = ThreadWords(settings, oncall, paging=self.paging is not None)
+        self.cards = ThreadCards(store, settings, self.words, update) if update else None
         self._locks = [threading.Lock() for _ in range(64)]
+        # Called with each new root post, once it was recorded and answered (and paged)
+        self.posted: list[Callable[[InboundMessage, datetime], None]] = []
 
     # --- chat events ----------------------------------------------------------------------------
 
@@ -86,7 +92,7 @@ class TriageService:
         if msg.from_bot or not msg.user or msg.channel != self.channel_id or not msg.ts:
             return False
         at = ts_to_datetime(msg.edited_ts or msg.ts)
-        level = self._level(msg.text)
+        level = self._level(msg.text) if msg.level is None else msg.level
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
         with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
@@ -109,6 +115,8 @@ class TriageService:
         if outcome is None:
             return False
         self.after(outcome, now)
+        for hook in self.posted if kind is Kind.POST else ():
+            hook(msg, now)
         return True
 
     def _open(self, tx: Tx, row: EventRow, now: datetime) -> Outcome | None:
@@ -296,7 +304,10 @@ class TriageService:
             else []
         )
         timer = (thread.channel, thread.root_ts, thread.next_due_at) if moved else None
-        return Outcome(effects, timer, pages)
+        card = None
+        if self.cards is not None and said_after(state) != said:
+            card = self.cards.card(tx, thread, now, state)
+        return Outcome(effects, timer, pages, card)
 
     def after(self, outcome: Outcome, now: datetime) -> None:
         """Page first (for an emergency that is what matters most), then say what was
@@ -308,11 +319,23 @@ class TriageService:
         except Abandoned:  # stopping: the page stays pending, sent and said at the next start
             log.info("Stopping: the page of %s is sent at the next start", triggers[0].thread_ts)
             results, outcome.pages = [], []
+        cards = self.cards
         for effect in outcome.effects:
-            self.say(effect)
+            ts = self.say(effect)
+            if cards is not None and effect.thread_ts is not None:
+                with self.lock(effect.channel, effect.thread_ts):
+                    late = cards.remember(effect, ts, now)
+                cards.show(late)
         for result in results:
             if result is not None:
                 self.say(result)
+        if cards is not None:  # after a page went, the card says how (read again)
+            paged = {(op.channel, op.thread_ts) for op in triggers} if results else set()
+            card = outcome.card
+            if card is not None and (card.effect.channel, card.effect.thread_ts) not in paged:
+                cards.show(card)
+            for channel, root_ts in paged:
+                cards.refresh(channel, root_ts, now)
         for op in outcome.pages:
             if op.action != "trigger" and paging is not None:
                 try:
@@ -324,7 +347,12 @@ class TriageService:
 
     def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
         """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""
-        return self.paging is not None and self.paging.webhook(kind, dedup_key, agent, now)
+        if self.paging is None or not self.paging.webhook(kind, dedup_key, agent, now):
+            return False
+        if self.cards is not None:
+            _, channel, root_ts = dedup_key.split("/", 2)
+            self.cards.refresh(channel, root_ts, now)
+        return True
 
     def resume_pages(self, now: datetime) -> int:
         return 0 if self.paging is None else self.paging.resume(now)

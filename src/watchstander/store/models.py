@@ -103,6 +103,7 @@ class ThreadRow(Base):
     said_assignee: Mapped[str | None] = mapped_column(String(32))
     said_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     said_next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    card_ts: Mapped[str | None] = mapped_column(String(32))  # the bot's first reply, kept current
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

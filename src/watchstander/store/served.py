@@ -1,4 +1,5 @@
-"""Questions the bot's suggestions answered (self-served), and things done once per key."""
+"""Questions the bot's suggestions answered (self-served), things done once per key, and the
+channel's recent top-level posts (for the nudge)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from watchstander.store.base import TxBase
-from watchstander.store.models import OnceRow, SelfServedRow
+from watchstander.store.models import OnceRow, SelfServedRow, ThreadRow
 
 
 class ServedTx(TxBase):
@@ -55,3 +56,24 @@ class ServedTx(TxBase):
         """Whether the thread ``thread_id`` was resolved as self-served."""
         query = select(SelfServedRow.id).where(SelfServedRow.thread_id == thread_id).limit(1)
         return self.session.scalar(query) is not None
+
+    def posts_between(
+        self, channel: str, start: datetime, end: datetime, limit: int = 200
+    ) -> list[tuple[str, str | None, str, datetime]]:
+        """(root ts, poster, text, posted at) of the channel's top-level posts of [start, end],
+        newest first, at most ``limit``."""
+        query = (
+            select(ThreadRow.root_ts, ThreadRow.poster, ThreadRow.root_text, ThreadRow.posted_at)
+            .where(
+                ThreadRow.channel == channel,
+                ThreadRow.posted_at >= start,
+                ThreadRow.posted_at <= end,
+            )
+            .order_by(ThreadRow.posted_at.desc(), ThreadRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            (str(ts), poster, body or "", at)
+            for ts, poster, body, at in self.session.execute(query)
+            if at is not None
+        ]

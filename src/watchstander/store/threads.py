@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from watchstander.store.base import TxBase
@@ -143,6 +143,21 @@ class ThreadsTx(TxBase):
         query = query.order_by(ThreadRow.level.desc(), ThreadRow.root_ts).limit(limit)
         return self.session.scalars(query).all()
 
+    def threads_of(self, person: str, *, limit: int) -> tuple[Sequence[ThreadRow], int]:
+        """The open threads ``person`` posted or holds, the loudest and then the oldest first
+        (at most ``limit``), and how many there are in all."""
+        where = (
+            ThreadRow.resolved_at.is_(None),
+            or_(ThreadRow.poster == person, ThreadRow.assignee == person),
+        )
+        query = select(ThreadRow).where(*where)
+        query = query.order_by(ThreadRow.level.desc(), ThreadRow.root_ts).limit(limit)
+        rows = self.session.scalars(query).all()
+        if len(rows) < limit:
+            return rows, len(rows)
+        counted = select(func.count()).select_from(ThreadRow).where(*where)
+        return rows, int(self.session.scalar(counted) or 0)
+
     def due_threads(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """Open threads whose next timed action is due by ``now``, oldest first."""
         query = (
@@ -179,6 +194,13 @@ class ThreadsTx(TxBase):
             .where(MessageRow.channel == channel, MessageRow.ts == ts)
             .values(text=text)
         )
+
+    def set_card(self, channel: str, root_ts: str, ts: str) -> None:
+        """The bot's first reply in the thread (its card, updated as the thread changes)."""
+        statement = update(_THREADS).where(
+            _THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts
+        )
+        self.connection.execute(statement.values(card_ts=ts[:32]))
 
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""

@@ -7,6 +7,10 @@ parts, a module each:
   records of what the bot did (`Call`, `UploadedFile`);
 - ``history.py``: every channel's messages, threads and reactions; test code acting as people;
 - ``interactions.py``: people pressing the bot's buttons; the bot's ephemeral answers;
+- ``home.py``: the App Home tab (``views.publish``; people opening it);
+- ``views.py``: modals (views.open/update/push with trigger ids), shortcuts, slash commands,
+  and people typing in, pressing in, submitting and closing a modal (``view_limits.py``:
+  Slack's limits for a modal);
 - ``web_api.py``: the Web API methods and their HTTP routes, with Slack's pagination;
 - ``socket_mode.py``: the ``ws://`` endpoint, envelopes, acks, redelivery and broken links;
 - ``faults.py``: injected errors and rate limits (429s), as Slack answers them;

@@ -1,5 +1,6 @@
 """People using the controls on the bot's messages, as Slack sends it: `press` a button or
-choose an option of a ``static_select`` on a stored message (a Socket Mode ``interactive``
+choose an option of a ``static_select`` on a stored message, or on an ephemeral message shown
+to the presser (a Socket Mode ``interactive``
 envelope with a ``block_actions`` payload, which `redeliver` can send again), and the
 ephemeral answers the bot showed to one person (`ephemerals`), which reach nobody else."""
 
@@ -39,7 +40,14 @@ class Interactions(History):
         A control the message does not have raises SlackError, as no one could press it."""
         with self._cond:
             who, chan = self._member(user), self._channel(channel)
-            msg = self._message(chan.id, ts)
+            shown = next(
+                (
+                    e for e in self._ephemerals
+                    if e["ts"] == ts and e["user"] == who.id and e["channel"] == chan.id
+                ),
+                None,
+            )  # fmt: skip
+            msg = shown if shown is not None else self._message(chan.id, ts)
             blocks = msg.get("blocks") or []
             found = next(
                 (
@@ -65,7 +73,7 @@ class Interactions(History):
             else:
                 action.update(text=element.get("text"), value=element.get("value", ""))
             container: JSON = {"type": "message", "message_ts": msg["ts"]}
-            container.update(channel_id=chan.id, is_ephemeral=False)
+            container.update(channel_id=chan.id, is_ephemeral=shown is not None)
             if msg.get("thread_ts"):
                 container["thread_ts"] = msg["thread_ts"]
             payload: JSON = {
@@ -81,4 +89,6 @@ class Interactions(History):
                 "response_url": f"https://hooks.slack.com/actions/{self._team}/{action['action_ts']}",
                 "actions": [action],
             }  # fmt: skip
+            if shown is not None:  # Slack sends no copy of an ephemeral message
+                del payload["message"]
         return self.push_interactive(payload)

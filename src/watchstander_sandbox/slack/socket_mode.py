@@ -40,6 +40,7 @@ class SocketMode(Core):
         self._acks: list[str] = []
         self._inflight: dict[str, tuple[Any, JSON]] = {}  # sent, not acked: envelope id ->
         self._acked: set[str] = set()
+        self._ack_payloads: dict[str, list[JSON]] = {}  # envelope id -> each ack's payload
         self._envelopes: dict[str, JSON] = {}
         self._pending: deque[JSON] = deque()
         self._sockets: list[web.WebSocketResponse] = []
@@ -57,6 +58,11 @@ class SocketMode(Core):
     def acks(self) -> list[str]:
         with self._cond:
             return list(self._acks)
+
+    def acked_with(self, envelope_id: str) -> list[dict[str, Any]]:
+        """The payload of each ack of the envelope, oldest first ({} for an ack without one)."""
+        with self._cond:
+            return copy.deepcopy(self._ack_payloads.get(envelope_id, []))
 
     @property
     def envelopes(self) -> list[dict[str, Any]]:
@@ -259,6 +265,10 @@ class SocketMode(Core):
                 if self._stalled:
                     return
                 self._acks.append(str(message["envelope_id"]))
+                answer = message.get("payload")
+                self._ack_payloads.setdefault(str(message["envelope_id"]), []).append(
+                    answer if isinstance(answer, dict) else {}
+                )
                 self._acked.add(str(message["envelope_id"]))
                 self._inflight.pop(str(message["envelope_id"]), None)
                 self._changed()

@@ -21,13 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from watchstander_sandbox.slack.faults import Faults
-from watchstander_sandbox.slack.interactions import Interactions
+from watchstander_sandbox.slack.home import HomeTab
+from watchstander_sandbox.slack.views import Views
 from watchstander_sandbox.slack.world import CREATED, JSON, Call, SlackError, UploadedFile
 
 BOT_SCOPES = (
     "chat:write,channels:history,groups:history,im:history,reactions:read,reactions:write,"
     "users:read,users:read.email,usergroups:read,usergroups:write,im:write,channels:read,"
-    "groups:read,team:read,files:write"
+    "groups:read,team:read,files:write,commands"
 )
 MAX_MESSAGE_CHARS = 40_000
 
@@ -82,7 +83,7 @@ async def _read_params(request: web.Request) -> JSON:
     return params
 
 
-class WebApi(Interactions, Faults):
+class WebApi(Views, HomeTab, Faults):
     """The Web API side of `LocalSlack`: its methods, as ``_api_<method>``, and the routes."""
 
     def __init__(self) -> None:

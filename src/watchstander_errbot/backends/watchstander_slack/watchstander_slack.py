@@ -7,7 +7,9 @@ lookups upstream makes for every event remembered and refreshed when Slack says 
 429s waited out as Slack asks, each refusal one log line), sends at Slack's pace per channel,
 drops redelivered envelopes, passes real edits of posts with links, and hands buttons, menus
 and slash commands (``interactive`` and ``slash_commands`` envelopes, which upstream drops)
-to the plugins as platform-neutral actions; every event handler is otherwise upstream's.
+to the plugins as platform-neutral actions, and forms (shortcuts, ``/support``, modals) as
+form records, whose answers it draws (``views.open``/``views.update``, a submission's ack);
+every event handler is otherwise upstream's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web import SlackResponse, WebClient
 from slackv3.person import SlackPerson
 
+from watchstander.adapters.slack_views import ack_payload, draw
 from watchstander.adapters.slack_web import (
     AUTH_ERRORS,
     CachedWebClient,
@@ -35,13 +38,17 @@ from watchstander.adapters.slack_web import (
     slack_error,
 )
 from watchstander.inbound import Ignored
-from watchstander.inbound.slack import action_from_slack, command_from_slack
+from watchstander.inbound.slack import action_from_slack, command_from_slack, home_from_slack
+from watchstander.inbound.slack_views import form_event
+from watchstander.services.forms import FormAnswer, FormEvent, FormOpen
 from watchstander.stopping import StopSignals
 from watchstander_errbot import runtime
 
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
+SUBMIT_WAIT = 2.0  # seconds a form submission waits for the plugins (Slack waits 3 s in all)
+SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
 
 
 class WatchstanderSlackBackend(slackv3.SlackBackend):
@@ -76,6 +83,9 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         self, client: BaseSocketModeClient, req: SocketModeRequest
     ) -> None:
         """Ack at once; hand the event on once, and only after the plugins are active."""
+        if req.type == "interactive" and (req.payload or {}).get("type") == "view_submission":
+            self._submission(client, req)
+            return
         self._forget_changed((req.payload or {}).get("event") or {})  # before the ack
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
         event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
@@ -95,21 +105,110 @@ class WatchstanderSlackBackend(slackv3.SlackBackend):
         self._generic_wrapper(req.payload)
 
     def _interaction(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
-        """A button pressed, an option chosen or a slash command, as an `Action`, to the
-        first active plugin whose ``callback_action`` takes it; otherwise one log line."""
+        """A form's payload to `_form`; a button pressed, an option chosen or a slash command,
+        as an `Action`, to the first active plugin whose ``callback_action`` takes it;
+        otherwise one log line."""
         try:
-            if kind == "interactive":
+            form = form_event(kind, payload)
+            if form is None and kind == "interactive":
                 action = action_from_slack(payload)
-            else:
+            elif form is None:
                 action = command_from_slack(payload, envelope_id)
         except Ignored as why:
             log.info("Ignoring an %s envelope: %s", kind, why)
+            return
+        if form is not None:
+            self._form(form, payload)
             return
         for plugin in self.plugin_manager.get_all_active_plugins():
             take = getattr(plugin, "callback_action", None)
             if take is not None and take(action):
                 return
         log.info("No plugin handles the action %r; ignored", action.action_id[:60])
+
+    def _handle_app_home_opened(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """A person opened the bot's Home tab: the first active plugin whose
+        ``callback_home`` takes it shows it (upstream's dispatch hides an AttributeError
+        raised here as "not supported": faults are logged here)."""
+        try:
+            user = home_from_slack(event)
+        except Ignored as why:
+            log.debug("Ignoring app_home_opened: %s", why)
+            return
+        try:
+            for plugin in self.plugin_manager.get_all_active_plugins():
+                take = getattr(plugin, "callback_home", None)
+                if take is not None and take(user):
+                    return
+        except Exception:  # a fault of ours: logged, and the bot runs on
+            log.exception("showing the Home tab failed")
+            return
+        log.info("No plugin shows the Home tab; ignored")
+
+    def _submission(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        """A form submitted: its answer (errors by field, another view, or nothing: the form
+        closes) goes back in the ack, within Slack's 3 s; then the work the answer leaves.
+        Every delivery is answered (Slack sends it again when an ack came late): the
+        service's own key makes the work happen once."""
+        payload = req.payload or {}
+        answer = None
+        if not self._plugins_ready.wait(timeout=SUBMIT_WAIT):
+            log.warning("A form was submitted before the plugins were ready")
+            answer = FormAnswer(errors={"summary": "I am starting: submit again in a moment."})
+        else:
+            try:
+                event = form_event(req.type, payload)
+                answer = self._offer_form(event) if event is not None else None
+            except Ignored as why:
+                log.info("Ignoring a view submission: %s", why)
+        response = ack_payload(answer)
+        client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=req.envelope_id, payload=response or None)
+        )
+        if answer is not None and answer.then is not None:
+            self._then(answer)
+
+    def _form(self, event: FormEvent, payload: dict[str, Any]) -> None:
+        """A form opened (``views.open`` with the payload's trigger), typed in or pressed in
+        (``views.update`` of its view, if its hash still holds), or closed."""
+        answer = self._offer_form(event)
+        if answer is None:
+            return
+        view = payload.get("view")
+        view_hash = view.get("hash") if isinstance(view, dict) else None
+        try:
+            if answer.open is not None and isinstance(event, FormOpen):
+                self.slack_web.views_open(
+                    trigger_id=str(payload.get("trigger_id") or ""), view=draw(answer.open)
+                )
+            elif answer.update is not None and not isinstance(event, FormOpen):
+                changed = {"hash": str(view_hash)} if view_hash else {}
+                self.slack_web.views_update(
+                    view_id=event.view_id, view=draw(answer.update), **changed
+                )
+        except SLACK_FAILURES as exc:
+            log.info("Slack did not show the form (%s)", slack_error(exc))
+        if answer.then is not None:
+            self._then(answer)
+
+    def _offer_form(self, event: FormEvent) -> FormAnswer | None:
+        """The first active plugin's answer to a form event; one log line when none takes it."""
+        for plugin in self.plugin_manager.get_all_active_plugins():
+            take = getattr(plugin, "callback_form", None)
+            answer = take(event) if take is not None else None
+            if answer is not None:
+                return answer  # type: ignore[no-any-return]
+        name = event.opener if isinstance(event, FormOpen) else event.form
+        log.info("No plugin handles the form %r; ignored", name[:60])
+        return None
+
+    @staticmethod
+    def _then(answer: FormAnswer) -> None:
+        assert answer.then is not None
+        try:
+            answer.then()
+        except Exception:  # the edge: a fault of the work after a form is logged, not raised
+            log.exception("the work after a form failed")
 
     def _forget_changed(self, event: dict[str, Any]) -> None:
         """Slack says a user, a channel or the team changed: look it up again next time."""

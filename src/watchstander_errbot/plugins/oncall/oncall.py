@@ -12,6 +12,13 @@ from watchstander_errbot import plugin
 class OnCall(plugin.WatchstanderPlugin):
     """Who is on call, the rotation, overrides and swaps."""
 
+    def callback_home(self, user: str) -> bool:
+        """The person opened the bot's Home: their open threads, who is on call, the next
+        handoff."""
+        if not self.ready():
+            return True
+        return self.app.home.opened(user, self.app.clock())
+
     @botcmd
     def oncall(self, msg: Message, args: str) -> None:
         """Who is on call now, until when, and who is next."""

@@ -4,13 +4,15 @@ commands are parsed here and done by the thread commands service."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 
 from errbot import botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack import message_from_slack, reaction_from_slack
-from watchstander.services.controls import Action
+from watchstander.services.controls import ANSWERED, Action, answered_value
 from watchstander_errbot import plugin
 
 log = logging.getLogger(__name__)
@@ -51,13 +53,24 @@ class Triage(plugin.WatchstanderPlugin):
         self.app.triage.handle_reaction(inbound, self.app.clock())
 
     def callback_action(self, action: Action) -> bool:
-        """Claim, Resolve and the next check-in, from the controls on a thread's message:
-        False for a control that is not the thread's."""
+        """Claim, Resolve and the next check-in, from the controls on a thread's message, and
+        "This answered it" under suggested threads: False for a control that is not these."""
+        if action.action_id == ANSWERED:
+            found = answered_value(action.value)  # an ephemeral message names no thread
+            action = replace(action, thread_ts=found[0]) if found else action
+            if self.ready():
+                self.control(action, self.answered)
+            return True
         if not self.app.actions.knows(action.action_id):
             return False
         if self.ready():
             self.control(action, self.app.actions.handle)
         return True
+
+    def answered(self, action: Action, now: datetime) -> None:
+        note = self.app.suggestions.answered(action, now)
+        text = self.app.renderer.note(note)
+        self.app.say.whisper(action.channel, action.root_ts, action.user, text)
 
     @botcmd
     def claim(self, msg: Message, args: str) -> None:

@@ -1,0 +1,239 @@
+"""The help service on a real database with the real triage service: suggestions while the
+summary is typed, "This answers it" counted once per form, errors by field with nothing
+posted, and a submission posted once as the asker's thread at the chosen level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from triage_helpers import CHANNEL, T0, Harness, harness
+
+from watchstander.domain.levels import Level
+from watchstander.render import Renderer, SlackVoice
+from watchstander.services.answers import AnswerService
+from watchstander.services.effects import Effect
+from watchstander.services.forms import (
+    ANSWERS,
+    ASK,
+    ASK_ABOUT,
+    HELP_VIEW,
+    SUPPORT_COMMAND,
+    DoneView,
+    FormClose,
+    FormInput,
+    FormOpen,
+    FormSubmit,
+    HelpFormView,
+)
+from watchstander.services.help import HelpService, metadata
+from watchstander.services.inbound import datetime_to_ts
+from watchstander.store import Store
+
+NOW = T0 + timedelta(days=40)
+ASKER, DEV = "U0CAROL", "U0DAVE"
+RENDER = Renderer(SlackVoice()).render
+
+
+@dataclass
+class Chat:
+    """Records what is posted; ``refuse``: the platform takes nothing."""
+
+    posted: list[tuple[Effect, str]] = field(default_factory=list)
+    refuse: bool = False
+
+    def text(self, effect: Effect, text: str) -> str | None:
+        if self.refuse and effect.person is None:
+            return None
+        self.posted.append((effect, text))
+        return datetime_to_ts(NOW + timedelta(seconds=len(self.posted)))
+
+
+@dataclass
+class Setup:
+    help: HelpService
+    chat: Chat
+    triage: Harness
+    store: Store
+
+
+def setup(store: Store, **env: str) -> Setup:
+    triage = harness(store, **env)
+    answers = AnswerService(store, lambda c, t: f"https://slack/archives/{c}/p{t}")
+    chat = Chat()
+    service = HelpService(
+        store,
+        triage.service.settings,
+        answers,
+        channel_id=CHANNEL,
+        render=RENDER,
+        say=chat,
+        triage=triage.service,
+        group_handles=lambda: {"S0ONCALL": "oncall", "S0DEVS": "devs"},
+    )
+    return Setup(service, chat, triage, store)
+
+
+def earlier(store: Store, text: str, note: str) -> str:
+    at = T0
+    root_ts = datetime_to_ts(at)
+    with store.transaction() as tx:
+        row, _ = tx.ensure_thread(CHANNEL, root_ts, at)
+        tx.add_message(row, root_ts, "U0BOB", text, at)
+        values = {"root_text": text, "posted_at": at, "poster": "U0BOB", "assignee": DEV}
+        values |= {"resolved_at": at + timedelta(minutes=30), "resolved_by": DEV}
+        tx.save_thread(row, values | {"resolve_note": note})
+    return root_ts
+
+
+def typed(text: str, view_id: str = "V1") -> FormInput:
+    return FormInput(ASKER, view_id, HELP_VIEW, "summary", text, {"summary": text}, "{}")
+
+
+def test_typing_the_summary_shows_the_resolved_threads_that_look_like_it(store: Store) -> None:
+    s = setup(store)
+    root = earlier(store, "Scheduled export to S3 fails with AccessDenied", "fix bucket policy")
+    opened = s.help.handle(FormOpen(ASKER, ASK), NOW)
+    assert opened is not None
+    assert isinstance(opened.open, HelpFormView)
+    assert opened.open.suggestions == ()
+    assert not opened.open.looked
+    answer = s.help.handle(typed("our S3 export: AccessDenied again"), NOW)
+    assert answer is not None
+    assert isinstance(answer.update, HelpFormView)
+    (found,) = answer.update.suggestions
+    assert (found.root_ts, found.line) == (root, "fix bucket policy")
+    nothing = s.help.handle(typed("can tasks have two assignees"), NOW)
+    assert nothing is not None
+    assert isinstance(nothing.update, HelpFormView)
+    assert nothing.update.suggestions == ()
+    assert nothing.update.looked
+    short = s.help.handle(typed("\u200b\u200bS3"), NOW)
+    assert short is not None
+    assert isinstance(short.update, HelpFormView)
+    assert not short.update.looked
+
+
+def test_the_openers_prefill_and_other_ids_are_not_taken(store: Store) -> None:
+    s = setup(store)
+    by_command = s.help.handle(FormOpen(ASKER, SUPPORT_COMMAND, "C0X", "x" * 500), NOW)
+    assert by_command is not None
+    assert isinstance(by_command.open, HelpFormView)
+    assert len(by_command.open.summary) == 150
+    about = FormOpen(ASKER, ASK_ABOUT, "C0GENERAL", "", "1700000000.000100", "\u202e<!here> down")
+    by_message = s.help.handle(about, NOW)
+    assert by_message is not None
+    assert isinstance(by_message.open, HelpFormView)
+    assert by_message.open.about is not None
+    assert by_message.open.about.link == "https://slack/archives/C0GENERAL/p1700000000.000100"
+    assert by_message.open.about.text == "<!here> down"
+    assert by_message.open.summary == ""
+    assert s.help.handle(FormOpen(ASKER, "ws_other"), NOW) is None
+    assert s.help.handle(FormClose(ASKER, "V1", "another_form"), NOW) is None
+    assert s.help.handle(FormClose(ASKER, "V1", HELP_VIEW), NOW) is not None
+
+
+def test_this_answers_it_counts_one_self_served_question_per_form(store: Store) -> None:
+    s = setup(store)
+    root = earlier(store, "Scheduled export to S3 fails with AccessDenied", "fix bucket policy")
+    press = FormInput(ASKER, "V7", HELP_VIEW, ANSWERS, f"{CHANNEL} {root}", {}, "{}")
+    for _ in range(2):
+        answer = s.help.handle(press, NOW)
+        assert answer is not None
+        assert isinstance(answer.update, DoneView)
+    with store.transaction() as tx:
+        assert tx.self_served_between(T0, NOW + timedelta(days=1)) == {"form": 1}
+    # a thread that is not resolved, or none at all: nothing recorded
+    with store.transaction() as tx:
+        tx.ensure_thread(CHANNEL, "1.000100", T0)
+    for value in (f"{CHANNEL} 1.000100", f"{CHANNEL} 9.9", "<!channel>", ""):
+        other = FormInput(ASKER, "V8", HELP_VIEW, ANSWERS, value, {}, "{}")
+        answer = s.help.handle(other, NOW)
+        assert answer is not None
+        assert answer.update is None
+    with store.transaction() as tx:
+        assert tx.self_served_between(T0, NOW + timedelta(days=1)) == {"form": 1}
+    assert s.chat.posted == []
+
+
+def submit(view_id: str = "V1", metadata_: str = "{}", **values: str) -> FormSubmit:
+    return FormSubmit(ASKER, view_id, HELP_VIEW, values, metadata_)
+
+
+def test_a_form_missing_what_it_must_hold_gets_errors_and_posts_nothing(store: Store) -> None:
+    s = setup(store)
+    answer = s.help.handle(submit(summary="x", url="nope", level="emergency"), NOW)
+    assert answer is not None
+    assert answer.then is None
+    assert set(answer.errors) == {"url", "happened"}
+    answer = s.help.handle(submit(summary="x", level="emergency", happened="down"), NOW)
+    assert answer is not None
+    assert answer.then is not None
+    assert s.chat.posted == []
+
+
+@pytest.mark.parametrize(
+    ("level", "tag", "said"),
+    [
+        ("urgent", "<!subteam^S0ONCALL|@oncall> ", ["announce"]),
+        ("emergency", "<!subteam^S0DEVS|@devs> ", ["announce"]),
+        ("question", "", []),
+    ],
+)
+def test_a_submission_posts_once_as_the_askers_thread_at_its_level(
+    store: Store, level: str, tag: str, said: list[str]
+) -> None:
+    s = setup(store)
+    hostile = "<!channel> \u202eboom <@U0ALICE> " + "&" * 950
+    kept = metadata(None)
+    form = submit(
+        "V9",
+        kept,
+        summary="Revenue report <!here> does not tie out",
+        url="https://app.example.com/r/7",
+        expected=hostile,
+        happened=hostile,
+        level=level,
+    )
+    answer = s.help.handle(form, NOW)
+    assert answer is not None
+    assert answer.then is not None
+    assert answer.errors == {}
+    again = s.help.handle(form, NOW)  # the platform sends it again
+    assert again is not None
+    assert again.then is None
+    assert again.errors == {}
+    answer.then()
+    ((effect, text),) = s.chat.posted
+    assert (effect.channel, effect.thread_ts, effect.template) == (CHANNEL, None, "help_question")
+    assert text.startswith(f"{tag}*Revenue report &lt;!here&gt; does not tie out*")
+    assert f"<@{ASKER}>" in text
+    assert "<https://app.example.com/r/7|" in text
+    assert text.count("<") == text.count("<@") + text.count("<!subteam") + text.count("<http")
+    assert len(text) <= 3800  # one message, the longest texts shortened
+    ts = datetime_to_ts(NOW + timedelta(seconds=1))
+    with store.transaction() as tx:
+        row = tx.thread(CHANNEL, ts)
+        assert row is not None
+        assert (row.poster, Level(row.level)) == (
+            ASKER,
+            {"urgent": 1, "emergency": 2}.get(level, 0),
+        )
+        assert "&lt;!channel&gt;" in (row.root_text or "")
+    assert s.triage.templates() == said
+
+
+def test_a_question_slack_did_not_take_is_said_to_the_asker(store: Store) -> None:
+    s = setup(store)
+    s.chat.refuse = True
+    answer = s.help.handle(submit(summary="<!channel> export", level="question"), NOW)
+    assert answer is not None
+    assert answer.then is not None
+    answer.then()
+    ((effect, text),) = s.chat.posted
+    assert effect.person == ASKER
+    assert "nothing was posted" in text
+    assert "&lt;!channel&gt; export" in text
+    with store.transaction() as tx:
+        assert tx.thread(CHANNEL, datetime_to_ts(NOW + timedelta(seconds=1))) is None
