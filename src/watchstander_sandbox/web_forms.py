@@ -2,8 +2,10 @@
 as the person it acts as, through the local Slack server: a global shortcut, a message
 shortcut on a message of #support, a slash command typed in the composer (each an envelope
 to the bot, which may open a modal); typing into a modal's input that dispatches actions,
-pressing a button in a modal or on the Home tab, submitting a modal (the bot's answer comes
-back: errors by field, or the view closes) and closing it; opening the Home tab.
+pressing a button in a modal, submitting a modal (the bot's answer comes back: errors by
+field, another view, or the view closes) and closing it; opening the Home tab. The local
+Slack server's methods of the same names do it (`watchstander_sandbox.slack.views` and
+``home``), as Slack's client would.
 
 Which shortcuts and commands there are, and whether there is a Home tab, the app's manifest
 says (`watchstander.adapters.slack_app`), as Slack's client learns it from the app.
@@ -12,7 +14,7 @@ says (`watchstander.adapters.slack_app`), as Slack's client learns it from the a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -22,26 +24,6 @@ from watchstander_sandbox.web_controls import Act, SandboxError, text_of
 
 T = TypeVar("T")
 MAX_VALUE = 3000  # characters of one input's value (Slack's plain_text_input holds 3000)
-
-
-class FormsSlack(Protocol):
-    """The local Slack server's modals, shortcuts and slash commands (issue 14)."""
-
-    def shortcut(self, user: str, callback_id: str) -> str: ...
-    def message_shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> str: ...
-    def slash(self, user: str, channel: str, command: str, text: str = "") -> str: ...
-    def views(self, user: str) -> list[dict[str, Any]]: ...
-    def type_into(self, user: str, view_id: str, action_id: str, text: str) -> str: ...
-    def press_in_view(self, user: str, view_id: str, action_id: str, value: str = "") -> str: ...
-    def submit(self, user: str, view_id: str, values: dict[str, str]) -> dict[str, Any]: ...
-    def close_view(self, user: str, view_id: str) -> Any: ...
-
-
-class HomeSlack(Protocol):
-    """The local Slack server's Home tab (issue 14)."""
-
-    def home(self, user: str) -> dict[str, Any] | None: ...
-    def open_home(self, user: str) -> str: ...
 
 
 def app_features() -> dict[str, Any]:
@@ -69,66 +51,54 @@ class PageForms:
         self.person = person  # a person's id, checked (SandboxError when nobody's)
         self.features = app_features()
 
-    def _forms(self) -> FormsSlack:
-        if not hasattr(self.slack, "submit"):
-            raise SandboxError("this local Slack server has no modals")
-        return cast(FormsSlack, self.slack)
-
-    def _home(self) -> HomeSlack:
-        if not hasattr(self.slack, "open_home"):
-            raise SandboxError("this local Slack server has no Home tab")
-        return cast(HomeSlack, self.slack)
-
     def state(self) -> dict[str, Any]:
         """Each person's open modals (the top one last) and Home tab, and the app's features."""
         people = [p.id for p in self.slack.world.people]
-        forms = self._forms() if hasattr(self.slack, "submit") else None
-        home = self._home() if hasattr(self.slack, "open_home") else None
         return {
             "app": self.features,
-            "views": {p: forms.views(p) if forms else [] for p in people},
-            "home": {p: home.home(p) if home else None for p in people},
+            "views": {p: self.slack.views(p) for p in people},
+            "home": {p: self.slack.home(p) for p in people},
         }
 
     # ------------------------------------------------------------------ entry points
 
     def shortcut(self, user: str, callback_id: str) -> str:
         self._offered(callback_id, "global")
-        return self._slack(lambda: self._forms().shortcut(self.person(user), callback_id))
+        return self._slack(lambda: self.slack.shortcut(self.person(user), callback_id))
 
     def message_shortcut(self, user: str, ts: str, callback_id: str) -> str:
         self._offered(callback_id, "message")
         channel = self._support()
         person = self.person(user)
-        return self._slack(lambda: self._forms().message_shortcut(person, channel, ts, callback_id))
+        return self._slack(lambda: self.slack.message_shortcut(person, channel, ts, callback_id))
 
     def slash(self, user: str, command: str, text: str) -> str:
         if command not in {c["command"] for c in self.features["commands"]}:
             raise SandboxError(f"{command[:40]} is not a valid command")
         person, channel = self.person(user), self._support()
-        return self._slack(lambda: self._forms().slash(person, channel, command, text))
+        return self._slack(lambda: self.slack.slash(person, channel, command, text))
 
     def open_home(self, user: str) -> str:
         person = self.person(user)
-        return self._slack(lambda: self._home().open_home(person))
+        return self._slack(lambda: self.slack.open_home(person))
 
     # ------------------------------------------------------------------ in a modal
 
     def type_into(self, user: str, view_id: str, action_id: str, text: str) -> str:
         person = self.person(user)
-        return self._slack(lambda: self._forms().type_into(person, view_id, action_id, text))
+        return self._slack(lambda: self.slack.type_into(person, view_id, action_id, text))
 
     def press_in_view(self, user: str, view_id: str, action_id: str, value: str) -> str:
         person = self.person(user)
-        return self._slack(lambda: self._forms().press_in_view(person, view_id, action_id, value))
+        return self._slack(lambda: self.slack.press_in_view(person, view_id, action_id, value))
 
     def submit(self, user: str, view_id: str, values: dict[str, str]) -> dict[str, Any]:
         person = self.person(user)
-        return self._slack(lambda: self._forms().submit(person, view_id, values))
+        return self._slack(lambda: self.slack.submit(person, view_id, values))
 
     def close_view(self, user: str, view_id: str) -> None:
         person = self.person(user)
-        self._slack(lambda: self._forms().close_view(person, view_id))
+        self._slack(lambda: self.slack.close_view(person, view_id))
 
     # ------------------------------------------------------------------ helpers
 
@@ -148,6 +118,8 @@ class PageForms:
             return call()
         except SlackError as exc:  # no such view, message, ...
             raise SandboxError(f"Slack says: {exc}") from None
+        except TimeoutError:  # a submission the app did not answer (is the bot running?)
+            raise SandboxError("the app did not answer the submission in time") from None
 
     # ------------------------------------------------------------------ routes
 

@@ -1,19 +1,19 @@
-"""The sandbox page's modal, shortcuts and Home tab in a real headless browser, against a
-local Slack whose modal part is a small stand-in (`Modals`: it opens, updates and closes one
-view as the agreed names say, with no bot): the page draws the view's inputs (escaped:
-hostile labels stay text), sends what is typed into an input that dispatches actions, keeps
-the text typed while the view is updated, shows errors by field, and submits and cancels
-as the person it acts as."""
+"""The sandbox page's modal and shortcuts in a real headless browser, over the real local
+Slack server with a small app on it (`form_app.FormApp`, through slack_sdk's Socket Mode
+client; no bot): the page draws the view's inputs (escaped: hostile labels stay text), sends
+what is typed into an input that dispatches actions, keeps the text typed while the app
+updates the view, shows errors by field (Slack client's own, then the app's), and submits
+and cancels as the person it acts as."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_helpers import Page, needs_browser
+from form_app import SAY_MORE, FormApp, values_of
 
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
@@ -25,96 +25,17 @@ CAROL, DAVE = "U0CAROL", "U0DAVE"
 HOSTILE = '<img src=x onerror="window.pwned=1"><b>bold</b>'
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-FORM: dict[str, Any] = {
-    "id": "V0FORM",
-    "type": "modal",
-    "callback_id": "ws_help",
-    "title": _plain("Ask for help"),
-    "submit": _plain("Post question"),
-    "close": _plain("Cancel"),
-    "blocks": [
-        {"type": "input", "block_id": "ws_summary", "dispatch_action": True,
-         "label": _plain(f"What is wrong? {HOSTILE}"), "hint": _plain("A few words."),
-         "element": {"type": "plain_text_input", "action_id": "ws_summary",
-                     "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]}}},
-        {"type": "input", "block_id": "ws_happened", "optional": True,
-         "label": _plain("What happened instead?"),
-         "element": {"type": "plain_text_input", "action_id": "ws_happened", "multiline": True}},
-        {"type": "input", "block_id": "ws_level", "label": _plain("How urgent is it?"),
-         "element": {"type": "radio_buttons", "action_id": "ws_level", "options": [
-             {"text": _plain("General"), "value": "general",
-              "description": _plain(f"Questions {HOSTILE}")},
-             {"text": _plain("Urgent"), "value": "urgent"}]}},
-        {"type": "context", "block_id": "ws_guide",
-         "elements": [{"type": "mrkdwn", "text": f"*Urgent*: {HOSTILE}"}]},
-    ],
-}  # fmt: skip
-
-
-class Modals(LocalSlack):
-    """A local Slack with one modal, as the agreed names say (no bot: it answers itself)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.open: dict[str, list[dict[str, Any]]] = {}
-        self.said: list[tuple[Any, ...]] = []
-
-    def _set(self, user: str, views: list[dict[str, Any]], *call: Any) -> None:
-        with self._cond:
-            self.said.append(call)
-            self.open[user] = views
-            self._changed()
-
-    def shortcut(self, user: str, callback_id: str) -> str:
-        self._set(user, [copy.deepcopy(FORM)], "shortcut", user, callback_id)
-        return "E1"
-
-    def views(self, user: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return copy.deepcopy(self.open.get(user, []))
-
-    def type_into(self, user: str, view_id: str, action_id: str, text: str) -> str:
-        view = copy.deepcopy(FORM)  # views.update: a suggestion below the summary
-        line = {"type": "section", "block_id": "ws_suggestions",
-                "text": {"type": "mrkdwn", "text": f"*Like it:* {text} {HOSTILE}"}}  # fmt: skip
-        view["blocks"].insert(1, line)
-        self._set(user, [view], "type_into", user, view_id, action_id, text)
-        return "E2"
-
-    def submit(self, user: str, view_id: str, values: dict[str, str]) -> dict[str, Any]:
-        if "blank" not in values.get("ws_summary", ""):
-            self._set(user, self.views(user), "submit", values)
-            return {"response_action": "errors", "errors": {"ws_summary": "Say more <b>x</b>"}}
-        self._set(user, [], "submit", values)
-        return {}
-
-    def close_view(self, user: str, view_id: str) -> None:
-        self._set(user, [], "close_view", user, view_id)
+@pytest.fixture
+def app(slack: LocalSlack) -> Iterator[FormApp]:
+    with FormApp(slack, HOSTILE) as connected:
+        yield connected
 
 
 @pytest.fixture
-def modals() -> Iterator[Modals]:
-    server = Modals()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def page(modals: Modals) -> Iterator[SandboxPage]:
+def page(slack: LocalSlack, app: FormApp) -> Iterator[SandboxPage]:
     needs_browser()
     pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
-    served = SandboxPage(modals, pagerduty, github, port=0)
-    served.forms.features = {
-        "shortcuts": [{"type": "global", "callback_id": "ws_ask", "name": "Ask for help"}],
-        "commands": [{"command": "/support", "usage_hint": ""}],
-        "home_tab": False,
-    }
-    served.start()
+    served = SandboxPage(slack, pagerduty, github, port=0).start()
     yield served
     served.stop()
     pagerduty.stop()
@@ -122,7 +43,7 @@ def page(modals: Modals) -> Iterator[SandboxPage]:
 
 
 def test_the_modal_draws_types_keeps_errors_by_field_and_submits(
-    page: SandboxPage, modals: Modals, browser: Any, tmp_path: Path
+    page: SandboxPage, slack: LocalSlack, app: FormApp, browser: Any, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -152,26 +73,31 @@ def test_the_modal_draws_types_keeps_errors_by_field_and_submits(
         lambda: shown.find('.field[data-block="ws_level"] [data-testid="field-error"]')[0],
     )
     assert level.text == "Please fill out this field."
-    assert not [c for c in modals.said if c[0] == "submit"]
+    assert app.sent("view_submission") == []
     shown.find('[data-testid="field-radio"][value="urgent"]')[0].click()
     shown.find('[data-testid="modal-submit"]')[0].click()  # the app's errors, by field
     error = '.field[data-block="ws_summary"] [data-testid="field-error"]'
-    shown.until("the app's error", lambda: shown.find(error)[0].text == "Say more <b>x</b>")
+    shown.until("the app's error", lambda: shown.find(error)[0].text == SAY_MORE)
     summary = shown.find("#f-ws_summary")[0]
     summary.send_keys(", the page is blank")
     shown.find('[data-testid="modal-submit"]')[0].click()
     shown.until("the modal closed", lambda: not shown.find(".modal")[0].is_displayed())
-    (sent,) = [c for c in modals.said if c[0] == "submit" and "blank" in c[1]["ws_summary"]]
-    assert sent[1] == {
+    first, taken = app.sent("view_submission")
+    assert dict(values_of(first["view"]))["ws_summary"] == "the CSV export is slow"
+    assert dict(values_of(taken["view"])) == {
         "ws_summary": "the CSV export is slow, the page is blank",
-        "ws_happened": "",
+        "ws_happened": None,
         "ws_level": "urgent",
     }
+    assert taken["user"]["id"] == CAROL
+    assert slack.views(CAROL) == []
 
     shown.be(DAVE)  # Dave's own modal; then Cancel
     shown.find('[data-testid="shortcut"]')[0].click()
     shown.until("Dave's modal", lambda: shown.find(".modal")[0].is_displayed())
     shown.find('[data-testid="modal-cancel"]')[0].click()
     shown.until("closed", lambda: not shown.find(".modal")[0].is_displayed())
-    assert ("close_view", DAVE, "V0FORM") in modals.said
-    assert ("shortcut", DAVE, "ws_ask") in modals.said
+    assert [p["user"]["id"] for p in app.sent("shortcut")] == [CAROL, DAVE]
+    (closed,) = app.sent("view_closed")
+    assert closed["user"]["id"] == DAVE
+    assert slack.views(DAVE) == []

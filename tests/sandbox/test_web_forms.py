@@ -1,11 +1,9 @@
-"""The sandbox page's endpoints for the app's shortcuts, slash commands, modals and Home tab:
-each goes to the local Slack server's method of the agreed name (docs: /work/briefs/
-shared_api.md) for the person the page acts as, with #support as the channel; the state says
+"""The sandbox page's endpoints for the app's shortcuts, slash commands, modals and Home tab,
+over the real local Slack server with a small app on it (`form_app.FormApp`, through
+slack_sdk's Socket Mode client): each sends what Slack would, for the person the page acts
+as, with #support as the channel; a submission answers with the app's ack; the state says
 each person's open modals and Home tab, and the shortcuts and commands the manifest declares;
-a request the page should not have sent gets one clear line and reaches nothing.
-
-`Recording` stands in for the local server's modal and Home parts (issue 14's form and home
-helpers build the real ones): it records each call and answers as the agreed names say."""
+a request the page should not have sent gets one clear line and reaches nothing."""
 
 from __future__ import annotations
 
@@ -16,88 +14,33 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from form_app import SAY_MORE, FormApp, values_of
+from slack_sdk import WebClient
 
+from watchstander.services.forms import ASK, ASK_ABOUT, SUPPORT_COMMAND
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack
 from watchstander_sandbox.web_forms import app_features
 from watchstander_sandbox.web_ui import SandboxPage
 
-SUPPORT, CAROL = "C0SUPPORT", "U0CAROL"
-VIEW = {"id": "V0001", "callback_id": "ws_help", "blocks": [], "title": {"text": "Ask"}}
-FEATURES = {
-    "shortcuts": [
-        {"type": "global", "callback_id": "ws_ask", "name": "Ask for help"},
-        {"type": "message", "callback_id": "ws_ask_about", "name": "Ask #support about this"},
-    ],
-    "commands": [{"command": "/support", "usage_hint": ""}],
-    "home_tab": True,
-}
-
-
-class Recording(LocalSlack):
-    """A local Slack whose modal and Home methods record their calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.said: list[tuple[Any, ...]] = []
-
-    def _note(self, *call: Any) -> str:
-        self.said.append(call)
-        return f"E{len(self.said)}"
-
-    def shortcut(self, user: str, callback_id: str) -> str:
-        return self._note("shortcut", user, callback_id)
-
-    def message_shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> str:
-        return self._note("message_shortcut", user, channel, ts, callback_id)
-
-    def slash(self, user: str, channel: str, command: str, text: str = "") -> str:
-        return self._note("slash", user, channel, command, text)
-
-    def views(self, user: str) -> list[dict[str, Any]]:
-        return [VIEW] if user == CAROL else []
-
-    def type_into(self, user: str, view_id: str, action_id: str, text: str) -> str:
-        return self._note("type_into", user, view_id, action_id, text)
-
-    def press_in_view(self, user: str, view_id: str, action_id: str, value: str = "") -> str:
-        return self._note("press_in_view", user, view_id, action_id, value)
-
-    def submit(self, user: str, view_id: str, values: dict[str, str]) -> dict[str, Any]:
-        self._note("submit", user, view_id, values)
-        if not values.get("ws_summary"):
-            return {"response_action": "errors", "errors": {"ws_summary": "Say what is wrong"}}
-        return {}
-
-    def close_view(self, user: str, view_id: str) -> None:
-        self._note("close_view", user, view_id)
-
-    def home(self, user: str) -> dict[str, Any] | None:
-        return {"id": "VHOME", "type": "home", "blocks": []} if user == CAROL else None
-
-    def open_home(self, user: str) -> str:
-        return self._note("open_home", user)
+SUPPORT, CAROL, DAVE = "C0SUPPORT", "U0CAROL", "U0DAVE"
 
 
 @pytest.fixture
-def slack() -> Iterator[Recording]:
-    server = Recording()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def page(slack: Recording) -> Iterator[SandboxPage]:
+def page(slack: LocalSlack) -> Iterator[SandboxPage]:
     pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
-    served = SandboxPage(slack, pagerduty, github, port=0)
-    served.forms.features = FEATURES  # what the manifest will declare (issue 14)
-    served.start()
+    served = SandboxPage(slack, pagerduty, github, port=0).start()
     yield served
     served.stop()
     pagerduty.stop()
     github.stop()
+
+
+@pytest.fixture
+def app(slack: LocalSlack) -> Iterator[FormApp]:
+    with FormApp(slack) as connected:
+        yield connected
 
 
 def call(page: SandboxPage, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -108,102 +51,175 @@ def call(page: SandboxPage, path: str, body: dict[str, Any]) -> tuple[int, dict[
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:
             return resp.status, json.load(resp)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
 
 
-def test_each_entry_point_reaches_the_server_as_the_person_the_page_acts_as(
-    page: SandboxPage, slack: Recording
+def state(page: SandboxPage) -> dict[str, Any]:
+    with urllib.request.urlopen(page.url + "api/state", timeout=10) as resp:
+        found: dict[str, Any] = json.load(resp)
+    return found
+
+
+def sent(slack: LocalSlack, envelope_id: str) -> dict[str, Any]:
+    (envelope,) = [e for e in slack.envelopes if e["envelope_id"] == envelope_id]
+    payload: dict[str, Any] = envelope["payload"]
+    return payload
+
+
+def opened(slack: LocalSlack, user: str) -> dict[str, Any]:
+    assert slack.wait_for(lambda s: bool(s.views(user)), 30), "the app opened no view"
+    return slack.views(user)[-1]
+
+
+def test_each_entry_point_sends_what_slack_would_as_the_person_the_page_acts_as(
+    page: SandboxPage, slack: LocalSlack, app: FormApp
 ) -> None:
-    root = slack.post(CAROL, SUPPORT, "the export is blank")
-    asked = [
-        ("shortcut", {"callback_id": "ws_ask"}),
-        ("message_shortcut", {"callback_id": "ws_ask_about", "ts": root}),
-        ("slash", {"command": "/support", "text": "the export <!channel>"}),
-        ("home", {}),
-        ("view/type", {"view_id": "V0001", "action_id": "ws_summary", "text": "export"}),
-        ("view/press", {"view_id": "V0001", "action_id": "ws_answers", "value": "1.2"}),
-        ("view/close", {"view_id": "V0001"}),
-    ]
-    for path, body in asked:
-        status, answer = call(page, path, {"user": CAROL, **body})
-        assert status == 200, (path, answer)
-    assert slack.said == [
-        ("shortcut", CAROL, "ws_ask"),
-        ("message_shortcut", CAROL, SUPPORT, root, "ws_ask_about"),
-        ("slash", CAROL, SUPPORT, "/support", "the export <!channel>"),
-        ("open_home", CAROL),
-        ("type_into", CAROL, "V0001", "ws_summary", "export"),
-        ("press_in_view", CAROL, "V0001", "ws_answers", "1.2"),
-        ("close_view", CAROL, "V0001"),
-    ]
+    root = slack.post(DAVE, SUPPORT, "the export is blank")
+    status, answer = call(page, "shortcut", {"user": CAROL, "callback_id": ASK})
+    assert status == 200, answer
+    payload = sent(slack, answer["envelope_id"])
+    assert (payload["type"], payload["callback_id"], payload["user"]["id"]) == (
+        "shortcut",
+        ASK,
+        CAROL,
+    )
+    view = opened(slack, CAROL)
+
+    _, answer = call(page, "message_shortcut", {"user": DAVE, "callback_id": ASK_ABOUT, "ts": root})
+    payload = sent(slack, answer["envelope_id"])
+    assert (payload["type"], payload["channel"]["id"], payload["message"]["ts"]) == (
+        "message_action",
+        SUPPORT,
+        root,
+    )
+    hostile = "the export <!channel> <@U0EVIL>"
+    _, answer = call(page, "slash", {"user": CAROL, "command": SUPPORT_COMMAND, "text": hostile})
+    payload = sent(slack, answer["envelope_id"])
+    assert (payload["command"], payload["text"], payload["channel_id"], payload["user_id"]) == (
+        SUPPORT_COMMAND,
+        hostile,
+        SUPPORT,
+        CAROL,
+    )
+    assert slack.wait_for(lambda s: len(app.sent("slash_commands")) == 1, 30)
+    view = opened(slack, CAROL)  # the command's view took the shortcut's place
+
+    typing = {"user": CAROL, "view_id": view["id"], "action_id": "ws_summary", "text": "export"}
+    _, answer = call(page, "view/type", typing)
+    (action,) = sent(slack, answer["envelope_id"])["actions"]
+    assert (action["action_id"], action["value"]) == ("ws_summary", "export")
+    assert slack.wait_for(lambda s: "Like it:" in json.dumps(s.views(CAROL)), 30)
+    assert state(page)["views"][CAROL][-1]["id"] == view["id"]  # updated in place
+
+    _, answer = call(page, "home", {"user": CAROL})
+    payload = sent(slack, answer["envelope_id"])
+    assert (payload["event"]["type"], payload["event"]["user"]) == ("app_home_opened", CAROL)
+
+    status, answer = call(page, "view/close", {"user": CAROL, "view_id": view["id"]})
+    assert (status, answer) == (200, {"ok": True})
+    assert slack.wait_for(lambda s: len(app.sent("view_closed")) == 1, 30)
+    assert slack.views(CAROL) == []
 
 
-def test_a_submission_answers_with_the_apps_ack(page: SandboxPage, slack: Recording) -> None:
-    body = {"user": CAROL, "view_id": "V0001", "values": {"ws_summary": ""}}
-    errors = {"response_action": "errors", "errors": {"ws_summary": "Say what is wrong"}}
-    assert call(page, "view/submit", body) == (200, {"ack": errors})
+def test_a_submission_answers_with_the_apps_ack(
+    page: SandboxPage, slack: LocalSlack, app: FormApp
+) -> None:
+    call(page, "shortcut", {"user": CAROL, "callback_id": ASK})
+    view = opened(slack, CAROL)
+    body: dict[str, Any] = {"user": CAROL, "view_id": view["id"], "values": {"ws_summary": ""}}
+    required = {"ws_summary": "Please complete this required field."}  # Slack's client
+    required["ws_level"] = required["ws_summary"]
+    assert call(page, "view/submit", body) == (
+        200,
+        {"ack": {"response_action": "errors", "errors": required}},
+    )
+    assert app.sent("view_submission") == []  # Slack's client sent nothing
+    body["values"] = {"ws_summary": "the export", "ws_level": "urgent"}
+    errors = {"response_action": "errors", "errors": {"ws_summary": SAY_MORE}}
+    assert call(page, "view/submit", body) == (200, {"ack": errors})  # the app's, by field
+    assert slack.views(CAROL)[0]["errors"] == errors["errors"]  # the form stays
     body["values"] = {"ws_summary": "the export is blank", "ws_level": "urgent"}
     assert call(page, "view/submit", body) == (200, {"ack": {}})
-    assert slack.said[-1] == ("submit", CAROL, "V0001", body["values"])
+    assert slack.views(CAROL) == []
+    taken = app.sent("view_submission")[-1]["view"]
+    assert dict(values_of(taken)) == {
+        "ws_summary": "the export is blank",
+        "ws_happened": None,
+        "ws_level": "urgent",
+    }
+
+
+def test_a_submission_the_app_never_answers_is_one_line(
+    page: SandboxPage, slack: LocalSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchstander_sandbox.slack.views as views
+
+    web = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    trigger = sent(slack, slack.shortcut(CAROL, ASK))["trigger_id"]
+    view = web.views_open(trigger_id=trigger, view=FormApp(slack).form)["view"]
+    monkeypatch.setattr(views, "ACK_WAIT", 0.2)  # no app is connected: nobody acks
+    body = {
+        "user": CAROL,
+        "view_id": view["id"],
+        "values": {"ws_summary": "x", "ws_level": "urgent"},
+    }
+    status, answer = call(page, "view/submit", body)
+    assert (status, answer) == (400, {"error": "the app did not answer the submission in time"})
 
 
 def test_the_state_holds_each_persons_modals_and_home_and_the_apps_features(
-    page: SandboxPage,
+    page: SandboxPage, slack: LocalSlack
 ) -> None:
-    with urllib.request.urlopen(page.url + "api/state", timeout=10) as resp:
-        state = json.load(resp)
-    assert state["views"][CAROL] == [VIEW]
-    assert state["views"]["U0DAVE"] == []
-    assert state["home"][CAROL]["id"] == "VHOME"
-    assert state["home"]["U0DAVE"] is None
-    assert state["app"] == FEATURES
+    web = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    trigger = sent(slack, slack.shortcut(CAROL, ASK))["trigger_id"]
+    view = web.views_open(trigger_id=trigger, view=FormApp(slack).form)["view"]
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    web.views_publish(user_id=CAROL, view=home)
+    found = state(page)
+    assert [v["id"] for v in found["views"][CAROL]] == [view["id"]]
+    assert found["views"][DAVE] == []
+    assert found["home"][CAROL]["blocks"] == home["blocks"]
+    assert found["home"][DAVE] is None
+    assert found["app"] == app_features()
 
 
 @pytest.mark.parametrize(
     ("path", "body", "said"),
     [
         ("shortcut", {"callback_id": "ws_nope"}, "the app has no global shortcut 'ws_nope'"),
-        ("shortcut", {"callback_id": "ws_ask_about"}, "the app has no global shortcut"),
-        ("message_shortcut", {"callback_id": "ws_ask"}, "the app has no message shortcut"),
+        ("shortcut", {"callback_id": ASK_ABOUT}, "the app has no global shortcut"),
+        ("message_shortcut", {"callback_id": ASK}, "the app has no message shortcut"),
+        ("message_shortcut", {"callback_id": ASK_ABOUT, "ts": "1.2"}, "Slack says: message_not"),
         ("slash", {"command": "/nope"}, "/nope is not a valid command"),
-        ("shortcut", {"callback_id": "ws_ask", "user": "UBOT0001"}, "there is nobody called"),
-        ("view/submit", {"view_id": "V0001", "values": {"a": 1}}, "'values' should map"),
-        ("view/submit", {"view_id": "V0001", "values": ["x"]}, "'values' should map"),
-        ("view/type", {"view_id": "V0001", "action_id": "a", "text": "x" * 3001}, "short string"),
+        ("shortcut", {"callback_id": ASK, "user": "UBOT0001"}, "there is nobody called"),
+        ("view/type", {"view_id": "V0NONE", "action_id": "a", "text": "x"}, "view_not_found"),
+        ("view/close", {"view_id": "V0NONE"}, "Slack says: view_not_found"),
+        ("view/submit", {"view_id": "V0NONE", "values": {"a": 1}}, "'values' should map"),
+        ("view/submit", {"view_id": "V0NONE", "values": ["x"]}, "'values' should map"),
+        ("view/type", {"view_id": "V1", "action_id": "a", "text": "x" * 3001}, "short string"),
     ],
 )
 def test_a_request_the_page_should_not_send_is_refused_in_one_line(
-    page: SandboxPage, slack: Recording, path: str, body: dict[str, Any], said: str
+    page: SandboxPage, slack: LocalSlack, path: str, body: dict[str, Any], said: str
 ) -> None:
     status, answer = call(page, path, {"user": CAROL, **body})
     assert status == 400
     assert said in answer["error"]
-    assert slack.said == []
+    assert "\n" not in answer["error"]
+    assert slack.envelopes == []
 
 
 def test_the_manifest_says_which_entry_points_there_are() -> None:
-    features = app_features()  # none on main yet: the page then offers none
-    assert set(features) == {"shortcuts", "commands", "home_tab"}
-    assert all({"type", "callback_id", "name"} <= set(s) for s in features["shortcuts"])
-
-
-def test_without_the_servers_modals_the_page_says_so(servers_page: SandboxPage) -> None:
-    if hasattr(LocalSlack, "submit") or hasattr(LocalSlack, "open_home"):
-        pytest.skip("the local Slack server has modals and a Home tab now")
-    status, answer = call(servers_page, "view/close", {"user": CAROL, "view_id": "V1"})
-    assert (status, answer) == (400, {"error": "this local Slack server has no modals"})
-    status, answer = call(servers_page, "home", {"user": CAROL})
-    assert (status, answer) == (400, {"error": "this local Slack server has no Home tab"})
-
-
-@pytest.fixture
-def servers_page() -> Iterator[SandboxPage]:
-    slack, pagerduty, github = LocalSlack().start(), LocalPagerDuty().start(), LocalGitHub().start()
-    served = SandboxPage(slack, pagerduty, github, port=0).start()
-    yield served
-    served.stop()
-    for server in (slack, pagerduty, github):
-        server.stop()
+    features = app_features()
+    assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [
+        ("global", ASK),
+        ("message", ASK_ABOUT),
+    ]
+    assert [c["command"] for c in features["commands"]] == [SUPPORT_COMMAND]
+    assert features["home_tab"] is True
