@@ -16,9 +16,6 @@ rotation admin, whom the sandbox's group holds).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -35,6 +32,9 @@ from icalendar import Calendar
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack, SlackError
+from watchstander_sandbox.web_controls import PageControls, SandboxError
+from watchstander_sandbox.web_forms import PageForms
+from watchstander_sandbox.web_panels import close_issue, issue_entry, pd_entry
 
 PAGE = Path(__file__).with_name("page")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -63,10 +63,6 @@ def on_call_in_feed(feed: bytes, now: datetime) -> str | None:
             if person and rest.endswith("@watchstander"):
                 return person
     return None
-
-
-class SandboxError(ValueError):
-    """A request the page should not have sent: one line back to it (HTTP 400)."""
 
 
 class SandboxPage:
@@ -99,6 +95,8 @@ class SandboxPage:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stopping = False
+        self.controls = PageControls(slack, self._person)  # buttons, menus, ephemerals
+        self.forms = PageForms(slack, self._person)  # shortcuts, commands, modals, Home
 
     @property
     def url(self) -> str:
@@ -106,9 +104,10 @@ class SandboxPage:
 
     # ------------------------------------------------------------------------------ the state
 
-    def version(self) -> tuple[int, int, tuple[tuple[int, str], ...], str | None]:
+    def version(self) -> tuple[int, int, tuple[tuple[int, str], ...], str | None, int]:
         issues = tuple((int(i["number"]), str(i["state"])) for i in list(self.github.issues))
-        return self.slack.version, len(self.pagerduty.events), issues, self.on_call()
+        pd, controls = len(self.pagerduty.events), self.controls.changes
+        return self.slack.version, pd, issues, self.on_call(), controls
 
     def on_call(self) -> str | None:
         """Who is on call now, as the bot says: its calendar feed, else the @oncall group."""
@@ -167,8 +166,13 @@ class SandboxPage:
                 self._message(m, names, self.slack.messages(support.id, m["ts"])) for m in every
             ],
             "dms": dms,
-            "pagerduty": [_pd_event(e) for e in list(self.pagerduty.events)],
-            "github": [_issue(i) for i in list(self.github.issues)],
+            "ephemerals": {  # each person's own, in #support (the page shows the chosen one's)
+                person: [self._message(e, names, []) for e in shown]
+                for person, shown in self.controls.ephemerals().items()
+            },
+            **self.forms.state(),  # "app" (shortcuts, commands), "views" and "home" by person
+            "pagerduty": [pd_entry(e) for e in list(self.pagerduty.events)],
+            "github": [issue_entry(i) for i in list(self.github.issues)],
         }
 
     def _message(self, m: dict[str, Any], names: dict[str, str], replies: list[Any]) -> Any:
@@ -188,7 +192,10 @@ class SandboxPage:
                 {"name": f.get("name"), "title": f.get("title"), "url": f"/files/{f.get('id')}"}
                 for f in m.get("files", [])
             ],
+            "blocks": list(m.get("blocks") or []),  # Block Kit, drawn by the page (escaped)
         }
+        if m.get("thread_ts") and m.get("thread_ts") != m["ts"]:
+            out["thread_ts"] = m["thread_ts"]
         if replies:
             out["replies"] = [self._message(r, names, []) for r in replies]
         return out
@@ -220,17 +227,8 @@ class SandboxPage:
 
     def close_issue(self, number: int) -> None:
         """Close issue ``number`` on the local GitHub, then tell the bot as GitHub would."""
-        found = self.github.close_issue(number)
-        if found is None:
+        if not close_issue(self.github, number, self.webhook):
             raise SandboxError(f"there is no open issue #{number}")
-        if self.webhook is not None:
-            url, secret = self.webhook
-            body = json.dumps({"action": "closed", "issue": found}).encode()
-            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            headers = {"X-GitHub-Event": "issues", "X-Hub-Signature-256": signature}
-            request = urllib.request.Request(url, body, headers, method="POST")
-            with contextlib.suppress(OSError):  # the bot is down: it asks GitHub when it polls
-                urllib.request.urlopen(request, timeout=5).close()
 
     def _person(self, user: str) -> str:
         if self.slack.world.user(str(user)) is None or str(user) == self.slack.world.bot.id:
@@ -286,6 +284,8 @@ class SandboxPage:
         app.router.add_post("/api/post", self._post)
         app.router.add_post("/api/react", self._react)
         app.router.add_post("/api/close", self._close)
+        self.controls.routes(app, self._route)
+        self.forms.routes(app, self._route)
         app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         loop.run_until_complete(self._runner.setup())
@@ -363,6 +363,10 @@ class SandboxPage:
 
         return await self._act(request, close)
 
+    def _route(self, action: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+        """A POST route doing ``action`` with the request's JSON object (see `_act`)."""
+        return lambda request: self._act(request, action)
+
     async def _act(
         self, request: web.Request, action: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> web.Response:
@@ -385,25 +389,3 @@ class SandboxPage:
             return web.Response(status=404, text="no such file")
         kind = "image/png" if upload.content[:4] == b"\x89PNG" else "application/octet-stream"
         return web.Response(body=upload.content, content_type=kind)
-
-
-def _pd_event(event: dict[str, Any]) -> dict[str, Any]:
-    payload = event.get("payload") or {}
-    return {
-        "at": event.get("received_at") or payload.get("timestamp") or "",
-        "action": event.get("event_action"),
-        "dedup_key": event.get("dedup_key"),
-        "summary": payload.get("summary", ""),
-        "severity": payload.get("severity", ""),
-    }
-
-
-def _issue(issue: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "number": issue.get("number"),
-        "title": issue.get("title"),
-        "state": issue.get("state"),
-        "labels": [label.get("name") for label in issue.get("labels", [])],
-        "body": issue.get("body") or "",
-        "html_url": issue.get("html_url"),
-    }

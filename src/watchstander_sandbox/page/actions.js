@@ -1,8 +1,11 @@
 // What you do on the page: send, react, open and close threads and the reaction menu,
-// close an issue; the click and key handlers.
+// press the bot's buttons and choose in its menus, dismiss an ephemeral message, close an
+// issue; the click, change and key handlers.
 
 import {post, refresh} from './api.js';
 import {atBottom} from './message.js';
+import {modalClick} from './modal.js';
+import {runCommand, shortcutClick} from './shortcuts.js';
 import {S, el, findMessage, rootOf} from './state.js';
 import {render, setStatus} from './views.js';
 
@@ -25,6 +28,11 @@ async function send(scope) {
   button.disabled = true;
   ta.setAttribute('aria-busy', 'true');
   try {
+    const command = scope === 'channel' ? await runCommand(text, null) : {handled: false};
+    if (command.handled) {  // a slash command: sent to the app (or said to be none), not posted
+      if (command.sent && ta.value === text) ta.value = '';
+      return;
+    }
     await post('/api/post', {user: S.me, text, thread_ts: threadTs});
     if (ta.value === text) ta.value = '';
     else if (ta.value.startsWith(text)) ta.value = ta.value.slice(text.length).replace(/^\n/, '');
@@ -52,6 +60,35 @@ async function toggleReaction(ts, name) {
   const add = !(r && Array.isArray(r.users) && r.users.includes(S.me));
   try {
     await post('/api/react', {user: S.me, ts, name, add});
+    setStatus('');
+    await refresh();
+  } catch (e) {
+    setStatus(e.message, 'error');
+  }
+}
+
+/** Press a control of the bot's message `ts` (a button, or an option `value` of a menu). */
+async function press(ts, actionId, value, control) {
+  if (!S.me) {
+    setStatus('Choose who you are first.', 'error');
+    return;
+  }
+  control.disabled = true;
+  control.setAttribute('aria-busy', 'true');
+  try {
+    await post('/api/press', {user: S.me, ts, action_id: actionId, value: value || ''});
+    setStatus('');
+  } catch (e) {
+    setStatus(e.message, 'error');
+  } finally {
+    control.disabled = false;
+    control.removeAttribute('aria-busy');
+  }
+}
+
+async function dismiss(ts) {
+  try {
+    await post('/api/dismiss', {user: S.me, ts});
     setStatus('');
     await refresh();
   } catch (e) {
@@ -170,7 +207,15 @@ export function onClick(ev) {
   if (S.menu && !target.closest('.reaction-menu') && !(button && button.dataset.act === 'add-reaction')) {
     closeMenu(false);
   }
+  if (S.more && !(button && ['more', 'message-shortcut'].includes(button.dataset.act))) {
+    S.more = null;
+    render();
+  }
   if (!button || button.disabled) return;
+  if (modalClick(button)) return;
+  const ours = shortcutClick(button);
+  if (ours === 'render') render();
+  if (ours) return;
   const {act, ts, name} = button.dataset;
   const scope = scopeOf(button);
   if (act === 'toggle-reaction') {
@@ -193,13 +238,33 @@ export function onClick(ev) {
     else showMessage(ts, button.dataset.thread || null);
   } else if (act === 'close-issue') {
     closeIssue(button.dataset.number, button);
+  } else if (act === 'press') {
+    press(ts, button.dataset.action, button.dataset.value, button);
+  } else if (act === 'dismiss') {
+    dismiss(ts);
   }
+}
+
+/** A choice in one of the bot's menus (a <select data-change>). */
+export function onChange(ev) {
+  const select = ev.target instanceof HTMLSelectElement ? ev.target : null;
+  if (!select || !select.value) return;
+  const {change, ts, action} = select.dataset;
+  if (change === 'press') press(ts, action, select.value, select);
 }
 
 export function onKeydown(ev) {
   if (ev.key === 'Escape' && S.menu) {
     ev.preventDefault();
     closeMenu(true);
+    return;
+  }
+  if (ev.key === 'Escape' && S.more) {
+    const {scope, ts} = S.more;
+    ev.preventDefault();
+    S.more = null;
+    render();
+    focusKey(`${scope}:more:${ts}`);
     return;
   }
   const option = ev.target instanceof Element ? ev.target.closest('.reaction-option') : null;

@@ -2,13 +2,15 @@
 // Plain ES2020 modules (strict by default), no dependencies, no build step. Talks to the
 // sandbox server's /api/* endpoints. This module starts the page.
 
-import {closeThread, onClick, onKeydown, wireComposer} from './actions.js';
+import {closeThread, onChange, onClick, onKeydown, wireComposer} from './actions.js';
 import {connect, refresh, setConnection} from './api.js';
 import {atBottom, keepBottoms} from './message.js';
+import {renderModal, wireModal} from './modal.js';
 import {mrkdwn} from './mrkdwn.js';
+import {renderTabs, showTab} from './shortcuts.js';
 import {S, el, save} from './state.js';
 import {$} from './util.js';
-import {render, setStatus} from './views.js';
+import {alsoRender, render, setStatus} from './views.js';
 
 function start() {
   Object.assign(el, {
@@ -20,13 +22,21 @@ function start() {
     threadComposer: $('thread-composer'), threadSend: $('thread-send'), threadClose: $('thread-close'),
     dmsTo: $('dms-to'), dmList: $('dm-list'), dmEmpty: $('dm-empty'),
     pdList: $('pd-list'), pdEmpty: $('pd-empty'), ghList: $('gh-list'), ghEmpty: $('gh-empty'),
+    composerForm: $('composer-form'), shortcuts: $('shortcuts'), tabs: $('tabs'), home: $('home'),
+    modalBackdrop: $('modal-backdrop'), modal: $('modal'), modalTitle: $('modal-title'),
+    modalForm: $('modal-form'), modalBody: $('modal-body'), modalSubmit: $('modal-submit'),
+    modalCancel: $('modal-cancel'),
   });
+  alsoRender(renderTabs);
+  alsoRender(renderModal);
+  wireModal();
 
   el.who.addEventListener('change', () => {
     S.me = el.who.value;
     save(S.me);
     setStatus('');
     render();
+    if (S.tab === 'home') showTab('home');  // the Home tab, opened as the other person
   });
   wireComposer($('composer-form'), el.composer, 'channel');
   wireComposer($('thread-form'), el.threadComposer, 'thread');
@@ -36,6 +46,7 @@ function start() {
   window.addEventListener('resize', keepBottoms);
   document.addEventListener('click', onClick);
   document.addEventListener('keydown', onKeydown);
+  document.addEventListener('change', onChange);
 
   setConnection('connecting');
   refresh();

@@ -1,9 +1,11 @@
-// One message as an element (author, text, files, reactions, its thread button), and
-// keeping the message lists scrolled to the bottom.
+// One message as an element (author, text or blocks, files, reactions, its thread button;
+// an ephemeral one marked as seen by you alone, with a way to dismiss it), and keeping the
+// message lists scrolled to the bottom.
 
+import {blocksEl} from './blocks.js';
 import {EMOJI, REACTIONS} from './emoji.js';
 import {mrkdwn} from './mrkdwn.js';
-import {S, bot, displayName, el, person} from './state.js';
+import {S, bot, displayName, el, messageShortcuts, person} from './state.js';
 import {stamp, zone} from './clock.js';
 import {h, hashIndex, safeUrl, timeEl, toDate} from './util.js';
 
@@ -78,12 +80,35 @@ function filesEl(msg) {
   }));
 }
 
+/** "Only visible to you", and a way to put the message away (for you; nobody else saw it). */
+function ephemeralNote(msg, scope) {
+  return h('div', {class: 'ephemeral-note', 'data-testid': 'ephemeral-note'},
+    h('span', {class: 'ephemeral-eye', 'aria-hidden': 'true'}, '👁'),
+    h('span', null, 'Only visible to you'),
+    h('button', {
+      type: 'button', class: 'link-button', 'data-testid': 'dismiss', 'data-act': 'dismiss',
+      'data-ts': msg.ts, 'data-fkey': `${scope}:dismiss:${msg.ts}`, 'aria-label': 'Dismiss this message',
+    }, 'Dismiss'));
+}
+
+/** A message's "More actions" menu: the app's message shortcuts, for the message `ts`. */
+export function moreMenu(msg, scope) {
+  return h('div', {class: 'more-menu', role: 'menu', 'aria-label': 'More actions', 'data-testid': 'more-menu'},
+    messageShortcuts().map((s) => h('button', {
+      type: 'button', role: 'menuitem', class: 'more-item', 'data-testid': 'message-shortcut',
+      'data-act': 'message-shortcut', 'data-callback': String(s.callback_id), 'data-ts': msg.ts,
+      'data-fkey': `${scope}:shortcut:${msg.ts}:${s.callback_id}`,
+    }, String(s.name || s.callback_id))));
+}
+
 export function messageEl(msg, scope, isRoot) {
   const author = authorOf(msg);
   const li = h('li', {
-    class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}` +
+    class: `msg${author.isBot ? ' msg-bot' : ''}${isRoot ? ' thread-root' : ''}${msg.ephemeral ? ' msg-ephemeral' : ''}` +
       (scope === 'channel' && S.thread === msg.ts ? ' msg-active' : ''),
-    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts, id: scope === 'channel' ? `msg-${msg.ts}` : null,
+    'data-testid': SCOPE_TESTID[scope], 'data-ts': msg.ts,
+    id: scope === 'channel' && !msg.ephemeral ? `msg-${msg.ts}` : null,
+    'data-ephemeral': msg.ephemeral ? 'true' : null,
   });
   if (isRoot) li.setAttribute('data-root', 'true');
 
@@ -98,9 +123,17 @@ export function messageEl(msg, scope, isRoot) {
     timeEl(msg.time, msg.ts, false));
   body.append(head);
 
-  const text = h('div', {class: 'text'});
-  text.innerHTML = mrkdwn(msg.text);  // mrkdwn() escapes every character of the text first
-  body.append(text);
+  if (msg.ephemeral) body.prepend(ephemeralNote(msg, scope));
+  // Blocks, when the message has any to draw (its text is then the notifications' fallback)
+  const on = scope === 'dm' ? null : {act: 'press', ts: msg.ts};
+  const drawn = blocksEl(msg.blocks, on, `${scope}:bk:${msg.ts}`);
+  if (drawn) {
+    body.append(drawn);
+  } else {
+    const text = h('div', {class: 'text'});
+    text.innerHTML = mrkdwn(msg.text);  // mrkdwn() escapes every character of the text first
+    body.append(text);
+  }
 
   const files = filesEl(msg);
   if (files) body.append(files);
@@ -108,7 +141,9 @@ export function messageEl(msg, scope, isRoot) {
   const foot = h('div', {class: 'msg-foot'});
   let menu = null;
   const reactions = Array.isArray(msg.reactions) ? msg.reactions.filter((r) => r && r.name) : [];
-  if (scope === 'dm') {
+  if (msg.ephemeral) {
+    // as in Slack: no reactions, no thread on a message only you can see
+  } else if (scope === 'dm') {
     if (reactions.length) foot.append(h('div', {class: 'reactions'}, reactions.map((r) => reactionChip(msg, r, scope))));
   } else {
     const open = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
@@ -122,9 +157,19 @@ export function messageEl(msg, scope, isRoot) {
       }, h('span', {class: 'add-icon', 'aria-hidden': 'true'}, '☺'), h('span', {class: 'plus', 'aria-hidden': 'true'}, '+')));
     foot.append(row);
     if (open) menu = reactionMenu(msg, scope);
+    if (messageShortcuts().length) {  // the app's message shortcuts, in "More actions"
+      const more = !!S.more && S.more.scope === scope && S.more.ts === msg.ts;
+      row.append(h('button', {
+        type: 'button', class: 'chip more-actions', 'data-testid': 'more-actions', 'data-act': 'more',
+        'data-ts': msg.ts, 'data-scope': scope, 'data-fkey': `${scope}:more:${msg.ts}`,
+        'aria-label': 'More actions', title: 'More actions', 'aria-haspopup': 'menu',
+        'aria-expanded': more ? 'true' : 'false',
+      }, h('span', {'aria-hidden': 'true'}, '⋯')));
+      if (more) menu = moreMenu(msg, scope);
+    }
   }
 
-  if (scope === 'channel') {
+  if (scope === 'channel' && !msg.ephemeral) {
     const replies = Array.isArray(msg.replies) ? msg.replies : [];
     const n = replies.length;
     const label = n ? `${n} ${n === 1 ? 'reply' : 'replies'}` : 'Reply';

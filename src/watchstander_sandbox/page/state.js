@@ -12,6 +12,8 @@ export const S = {
   firstRender: true,
   loadError: false,
   sending: {channel: false, thread: false},
+  more: null,        // {scope, ts} of the open "More actions" menu, or null
+  tab: 'channel',    // 'channel' or 'home'
 };
 
 /** The page's elements by name, filled in by main.js when the page starts. */
@@ -30,6 +32,31 @@ export const bot = () => (S.data && S.data.bot) || {id: '', name: 'watchstander'
 export const channel = () => (S.data && S.data.channel) || {id: '', name: 'support'};
 export const groups = () => (S.data && Array.isArray(S.data.groups) ? S.data.groups : []);
 export const messages = () => (S.data && Array.isArray(S.data.messages) ? S.data.messages : []);
+
+/** The ephemeral messages shown to the person you are (marked so), oldest first. */
+export function myEphemerals() {
+  const all = (S.data && S.data.ephemerals) || {};
+  const list = S.me && Array.isArray(all[S.me]) ? all[S.me] : [];
+  return list.map((m) => ({...m, ephemeral: true}));
+}
+
+/** Slack's ts order ("1700000000.000100"), exactly (a float would round the microseconds). */
+export function byTs(a, b) {
+  const [as, af = ''] = String(a.ts).split('.');
+  const [bs, bf = ''] = String(b.ts).split('.');
+  return (Number(as) - Number(bs)) || (af.padEnd(6, '0') < bf.padEnd(6, '0') ? -1 : af === bf ? 0 : 1);
+}
+
+/** The app's shortcuts, slash commands and Home tab, as its manifest declares them. */
+export const app = () => (S.data && S.data.app) || {shortcuts: [], commands: [], home_tab: false};
+export const messageShortcuts = () => (app().shortcuts || []).filter((s) => s.type === 'message');
+
+/** The status line: a message (kind 'error' or not), or '' to clear it. */
+export function setStatus(text, kind) {
+  el.status.textContent = text || '';
+  el.status.classList.toggle('error', kind === 'error' && !!text);
+  el.status.classList.toggle('info', kind !== 'error' && !!text);
+}
 
 export function findMessage(ts) {
   for (const m of messages()) {

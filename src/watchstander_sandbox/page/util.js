@@ -1,4 +1,5 @@
-// Small helpers: building elements, escaping text and links, times (in the bot's zone).
+// Small helpers: building elements and keeping them in line with a list, escaping text and
+// links, times (in the bot's zone).
 
 import {longStamp, stamp, zone} from './clock.js';
 
@@ -26,6 +27,31 @@ export function h(tag, attrs, ...children) {
     node.append(c instanceof Node ? c : String(c));
   }
   return node;
+}
+
+/**
+ * Bring container's children in line with items, reusing the element of every item whose
+ * signature did not change (so focus, open <details> and scroll stay put).
+ */
+export function reconcile(container, items, keyOf, sigOf, build) {
+  const cache = container._cache || (container._cache = new Map());
+  const next = new Map();
+  const wanted = [];
+  for (const item of items) {
+    const key = keyOf(item);
+    const sig = sigOf(item);
+    let entry = cache.get(key);
+    if (!entry || entry.sig !== sig) entry = {sig, el: build(item, entry ? entry.el : null)};
+    next.set(key, entry);
+    wanted.push(entry.el);
+  }
+  container._cache = next;
+  const keep = new Set(wanted);
+  for (const child of [...container.children]) if (!keep.has(child)) child.remove();
+  wanted.forEach((node, i) => {
+    const cur = container.children[i];
+    if (cur !== node) container.insertBefore(node, cur || null);
+  });
 }
 
 /** Only same-origin paths and http(s) links are followed; anything else becomes "#". */

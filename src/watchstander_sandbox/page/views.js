@@ -2,46 +2,24 @@
 // direct messages, the PagerDuty and GitHub panels, and the status line.
 
 import {atBottom, messageEl} from './message.js';
-import {S, channel, el, messages, people, person, readSaved} from './state.js';
+import {S, byTs, channel, el, messages, myEphemerals, people, person, readSaved, setStatus} from './state.js';
 import {dayNumber, zone} from './clock.js';
-import {h, timeEl, toDate} from './util.js';
+import {h, reconcile, timeEl, toDate} from './util.js';
 
-/**
- * Bring container's children in line with items, reusing the element of every item whose
- * signature did not change (so focus, open <details> and scroll stay put).
- */
-function reconcile(container, items, keyOf, sigOf, build) {
-  const cache = container._cache || (container._cache = new Map());
-  const next = new Map();
-  const wanted = [];
-  for (const item of items) {
-    const key = keyOf(item);
-    const sig = sigOf(item);
-    let entry = cache.get(key);
-    if (!entry || entry.sig !== sig) entry = {sig, el: build(item, entry ? entry.el : null)};
-    next.set(key, entry);
-    wanted.push(entry.el);
-  }
-  container._cache = next;
-  const keep = new Set(wanted);
-  for (const child of [...container.children]) if (!keep.has(child)) child.remove();
-  wanted.forEach((node, i) => {
-    const cur = container.children[i];
-    if (cur !== node) container.insertBefore(node, cur || null);
-  });
-}
+const keyOf = (m) => (m.ephemeral ? `e:${m.ts}` : m.ts);
 
 function contextSig() {
   const d = S.data || {};
   // The zone and today (labels say "Mon 14:05"), the links' targets: a change redraws all.
   const issues = Array.isArray(d.github) ? d.github.map((i) => [i.number, i.html_url]) : [];
   return JSON.stringify([S.me, d.people, d.bot, d.groups, d.channel, d.timezone, d.workspace_url,
-    issues, dayNumber(new Date(), zone())]);
+    issues, dayNumber(new Date(), zone()), d.app]);
 }
 
 function msgSig(ctx, scope, msg, extra) {
   const menuHere = !!S.menu && S.menu.scope === scope && S.menu.ts === msg.ts;
-  return `${ctx}|${scope}|${menuHere}|${extra || ''}|${JSON.stringify(msg)}`;
+  const moreHere = !!S.more && S.more.scope === scope && S.more.ts === msg.ts;
+  return `${ctx}|${scope}|${menuHere}|${moreHere}|${extra || ''}|${JSON.stringify(msg)}`;
 }
 
 // ------------------------------------------------------------------ rendering: everything
@@ -79,7 +57,11 @@ function renderHeader() {
 function renderChannel(ctx) {
   const box = el.messages;
   const wasBottom = S.firstRender || S.stick.channel || atBottom(box);
-  reconcile(box, messages(), (m) => m.ts,
+  // Your ephemeral messages among the others (those of a thread that is here: in the thread)
+  const roots = new Set(messages().map((m) => m.ts));
+  const mine = myEphemerals().filter((e) => !e.thread_ts || !roots.has(e.thread_ts));
+  const items = mine.length ? [...messages(), ...mine].sort(byTs) : messages();
+  reconcile(box, items, keyOf,
     (m) => msgSig(ctx, 'channel', m, S.thread === m.ts ? 'open' : ''),
     (m) => messageEl(m, 'channel', false));
   el.messagesEmpty.hidden = messages().length > 0;
@@ -101,8 +83,10 @@ function renderThread(ctx) {
   }
   const box = el.threadMessages;
   const wasBottom = S.stick.thread || atBottom(box);
-  const items = [{m: root, root: true}, ...(root.replies || []).map((m) => ({m, root: false}))];
-  reconcile(box, items, (it) => it.m.ts,
+  const mine = myEphemerals().filter((e) => e.thread_ts === root.ts);
+  const replies = [...(root.replies || []), ...mine].sort(byTs);
+  const items = [{m: root, root: true}, ...replies.map((m) => ({m, root: false}))];
+  reconcile(box, items, (it) => keyOf(it.m),
     (it) => msgSig(ctx, 'thread', it.m, it.root ? `root:${(root.replies || []).length}` : ''),
     (it) => messageEl(it.m, 'thread', it.root));
   if (wasBottom) {
@@ -175,6 +159,12 @@ function renderGithub() {
   el.ghEmpty.hidden = list.length > 0;
 }
 
+export {setStatus};  // the status line (in state.js, where every module may reach it)
+
+const hooks = [];
+/** Draw `fn` too on every render (the Home tab, the modal: main.js adds them). */
+export function alsoRender(fn) { hooks.push(fn); }
+
 export function render() {
   if (!S.data) return;
   const active = document.activeElement;
@@ -188,6 +178,7 @@ export function render() {
   renderDms(ctx);
   renderPagerDuty();
   renderGithub();
+  for (const fn of hooks) fn();
   S.firstRender = false;
 
   // A rebuilt element loses focus: give it back to its successor.
@@ -195,12 +186,4 @@ export function render() {
     const again = document.querySelector(`[data-fkey="${CSS.escape(fkey)}"]`);
     if (again) again.focus({preventScroll: true});
   }
-}
-
-// ------------------------------------------------------------------ status line
-
-export function setStatus(text, kind) {
-  el.status.textContent = text || '';
-  el.status.classList.toggle('error', kind === 'error' && !!text);
-  el.status.classList.toggle('info', kind !== 'error' && !!text);
 }
