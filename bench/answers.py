@@ -8,9 +8,8 @@ every earlier thread competes for every question; every question is asked as of 
 Prints recall@3 (the answering thread among the suggestions; the verdict's figure) next to it
 counting another thread that gives the same answer (the sets overlap in topics: ``same_as``), and
 the false-suggestion rate (an unrelated question gets any suggestion), for the tuning set, the
-held-out set and both together,
-and the time per question once, each with a verdict; exits non-zero when the held-out set or
-both together miss a target, or the time does.
+held-out set and both together, and the time per question once, each with a verdict; exits
+non-zero when the held-out set or both together miss a target, or the time does.
 
     python -m bench.answers [--weeks 52] [--per-month 25000] [--postgres URL]
 """
