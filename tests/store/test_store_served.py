@@ -34,3 +34,18 @@ def test_self_served_counts_once_per_key_by_source_and_week(store: Store) -> Non
         assert week == {"form": 1, "thread": 1}
         assert tx.self_served_thread(thread.id)
         assert not tx.self_served_thread(answer.id)
+
+
+def test_the_offer_state_of_a_thread_in_one_statement(store: Store) -> None:
+    with store.transaction() as tx:
+        thread, _ = tx.ensure_thread("C0SUPPORT", "1000.000100", NOW)
+        tx.save_thread(thread, {"level": 2})
+        assert tx.offer_state("C0SUPPORT", "1000.000100") == (thread.id, 2, False, None)
+        assert tx.offer_state("C0SUPPORT", "9.000100") is None  # not stored
+        assert tx.add_page_once(thread, "watchstander/C0SUPPORT/1000.000100", NOW)
+        tx.set_page_status("watchstander/C0SUPPORT/1000.000100", "triggered", "", NOW)
+        assert tx.offer_state("C0SUPPORT", "1000.000100") == (thread.id, 2, False, "triggered")
+        tx.save_thread(thread, {"resolved_at": NOW})
+        assert tx.offer_state("C0SUPPORT", "1000.000100") == (thread.id, 2, True, "triggered")
+        assert tx.once(f"answers:{thread.id}", NOW)
+        assert tx.offer_state("C0SUPPORT", "1000.000100") is None  # offered already

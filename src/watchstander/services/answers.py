@@ -7,7 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from watchstander.domain.answers import SUGGESTIONS, alike, question_terms, resolving_line
+from watchstander.domain.answers import (
+    MIN_MATCHED,
+    SUGGESTIONS,
+    alike,
+    question_terms,
+    resolving_line,
+)
 from watchstander.domain.review import STOPWORDS
 from watchstander.store import Store
 
@@ -39,6 +45,10 @@ class AnswerService:
         self.link = link
         self.stop = stop
         self.limit = limit
+
+    def askable(self, text: str) -> bool:
+        """Whether ``text`` holds words enough to look for (no database asked)."""
+        return len(question_terms(text, self.stop)) >= MIN_MATCHED
 
     def suggest(self, text: str, now: datetime, thread_id: int | None = None) -> list[Suggestion]:
         """Up to ``limit`` earlier threads resolved before ``now`` (and before thread

@@ -62,17 +62,15 @@ class Suggestions:
             log.exception("no suggestions for %s: the database failed", msg.ts)
 
     def _offer(self, msg: InboundMessage, poster: str, now: datetime) -> None:
+        if not self.answers.askable(msg.text):
+            return
         with self.store.transaction() as tx:
-            thread = tx.thread(msg.channel, msg.ts)
-            if thread is None or thread.resolved_at is not None:
-                return
-            if tx.done_once(offered_key(thread.id)):
-                return
-            if thread.level >= Level.EMERGENCY:
-                page = tx.page(thread)
-                if page is None or page.status not in SENT:
-                    return
-            thread_id = thread.id
+            state = tx.offer_state(msg.channel, msg.ts)
+        if state is None:  # not stored, or offered already
+            return
+        thread_id, level, resolved, page = state
+        if resolved or (level >= Level.EMERGENCY and page not in SENT):
+            return
         found = self.answers.suggest(msg.text, now, thread_id=thread_id)
         if not found:
             return

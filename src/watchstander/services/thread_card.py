@@ -61,12 +61,12 @@ class ThreadCards:
             return False
         with self._lock(effect.channel, effect.thread_ts), self.store.transaction() as tx:
             kept = tx.set_card(effect.channel, effect.thread_ts, ts)
-            thread = tx.thread(effect.channel, effect.thread_ts)
-            if thread is None:
-                return False
-            shown = (effect.data.get("level"), effect.data.get("assignee"), False)
-            said = (Level(thread.said_level).label, thread.said_assignee, thread.said_resolved)
-            return not kept or shown != said
+            said = tx.said(effect.channel, effect.thread_ts)
+        if said is None:
+            return False
+        level, assignee, resolved = said
+        shown = (effect.data.get("level"), effect.data.get("assignee"), False)
+        return not kept or shown != (Level(level).label, assignee, resolved)
 
     def refresh(self, channel: str, root_ts: str, now: datetime) -> None:
         """Show the thread's card as it stands now, holding the thread's lock from the read

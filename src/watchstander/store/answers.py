@@ -84,7 +84,7 @@ class AnswersTx(SearchTx):
                 "WHERE thread_search MATCH :q AND thread_search.rowid < :last "
                 f"AND {resolved} ORDER BY score DESC, t.id DESC LIMIT :limit"
             )
-        found = self.session.execute(text(sql), params).all()
+        found = self.connection.execute(text(sql), params).all()
         if not found:
             return []
         matched = self._words_held(words, [int(row[0]) for row in found], dialect)
@@ -116,7 +116,7 @@ class AnswersTx(SearchTx):
                 f"ON thread_search MATCH words.q AND thread_search.rowid IN ({in_ids}) "
                 "GROUP BY thread_search.rowid"
             )
-        return {int(i): int(n) for i, n in self.session.execute(text(sql), params)}
+        return {int(i): int(n) for i, n in self.connection.execute(text(sql), params)}
 
     def replies(self, thread_id: int, before: datetime) -> list[tuple[str | None, str]]:
         """(user, text) of a thread's replies posted before ``before``, oldest first."""

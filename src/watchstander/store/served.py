@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from watchstander.store.base import TxBase
 from watchstander.store.models import OnceRow, PendingQuestionRow, SelfServedRow, ThreadRow
@@ -17,6 +17,21 @@ class ServedTx(TxBase):
     def once(self, key: str, at: datetime) -> bool:
         """Claim ``key`` (at most 255 characters): True the first time ever, False after."""
         return self._insert_once(OnceRow, {"key": key[:255], "at": at}, ["key"])
+
+    def offer_state(self, channel: str, root_ts: str) -> tuple[int, int, bool, str | None] | None:
+        """For answers offered in a thread, one statement: its id, its level, whether it is
+        resolved, and its page's status (None: no page); None when the thread is not stored
+        or was offered answers already (``answers:<id>`` claimed)."""
+        query = text(
+            "SELECT t.id, t.level, t.resolved_at IS NOT NULL, p.status FROM threads t "
+            "LEFT JOIN pages p ON p.thread_id = t.id "
+            "WHERE t.channel = :channel AND t.root_ts = :root_ts AND NOT EXISTS "
+            "(SELECT 1 FROM once o WHERE o.key = 'answers:' || CAST(t.id AS VARCHAR(20)))"
+        )
+        row = self.connection.execute(query, {"channel": channel, "root_ts": root_ts}).first()
+        if row is None:
+            return None
+        return int(row[0]), int(row[1]), bool(row[2]), None if row[3] is None else str(row[3])
 
     def done_once(self, key: str) -> bool:
         """Whether ``key`` was claimed already."""

@@ -205,6 +205,13 @@ class ThreadsTx(TxBase):
         )
         return bool(self.connection.execute(statement.values(card_ts=ts[:32])).rowcount)
 
+    def said(self, channel: str, root_ts: str) -> tuple[int, str | None, bool] | None:
+        """What the thread was last told (level, assignee, resolved), in one statement."""
+        query = select(_THREADS.c.said_level, _THREADS.c.said_assignee, _THREADS.c.said_resolved)
+        query = query.where(_THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts)
+        row = self.connection.execute(query).first()
+        return None if row is None else (int(row[0]), row[1], bool(row[2]))
+
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""
         values = {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
