@@ -119,3 +119,21 @@ def test_run_without_tokens_says_so_in_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "SLACK_BOT_TOKEN and SLACK_APP_TOKEN not set" in err[0]
+
+
+def test_the_calendar_feed_is_read_once() -> None:
+    from ical_helpers import SECRET, FeedServer, fixture
+
+    server = FeedServer().start()
+    try:
+        server.body = fixture("pagerduty.ics")
+        lines = [str(line) for line in check({"ONCALL_ICAL_URL": server.feed})]
+        shown = [line for line in lines if "Calendar feed" in line]
+        assert len(shown) == 1
+        assert shown[0].startswith("✓ Calendar feed at 127.0.0.1: ")
+        server.status = 500
+        lines = [str(line) for line in check({"ONCALL_ICAL_URL": server.feed})]
+        assert "✗ Calendar feed at 127.0.0.1: the calendar feed at 127.0.0.1 answered 500" in lines
+        assert all(SECRET not in line for line in lines)
+    finally:
+        server.stop()

@@ -157,3 +157,18 @@ def test_blank_secrets_are_missing() -> None:
         {"PAGERDUTY_API_TOKEN": "u+token", "PAGERDUTY_SCHEDULE_ID": "PSCHED1"}
     )
     assert with_schedule.schedule() == ("u+token", "PSCHED1")
+
+
+def test_calendar_feed_url_is_a_secret_and_checked() -> None:
+    url = "https://oncall.example.com/api/v1/schedules/ical?token=s3cr3t"
+    settings, problems = Settings.read({"ONCALL_ICAL_URL": url})
+    assert problems == []
+    assert settings.calendar_feed_url == url
+    assert "s3cr3t" not in repr(settings)
+    _, problems = Settings.read({"ONCALL_ICAL_URL": "file:///etc/s3cr3t"})
+    assert problems == ["ONCALL_ICAL_URL: not an http:// or https:// address of a calendar feed"]
+    _, problems = Settings.read({"ONCALL_ICAL_URL": url, "PAGERDUTY_SCHEDULE_ID": "P1"})
+    assert problems == [
+        "ONCALL_ICAL_URL and PAGERDUTY_SCHEDULE_ID: set one source of who is on call, not both"
+    ]
+    assert Settings.read({})[0].calendar_feed_url is None

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from watchstander import jobs
+from watchstander.adapters.calendar_feed import CalendarFeed
 from watchstander.adapters.code_host import CodeHost
 from watchstander.adapters.pager import Pager, Schedule
 from watchstander.inbound import webhooks
@@ -26,6 +27,7 @@ from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
 from watchstander.services.answers import AnswerService
+from watchstander.services.calendar_oncall import FeedOnCall, Matcher
 from watchstander.services.commands import ThreadCommands
 from watchstander.services.effects import ChatPort, PeoplePort
 from watchstander.services.figures import FiguresService
@@ -39,6 +41,7 @@ from watchstander.services.postmortem import PostmortemService
 from watchstander.services.reports import Reports
 from watchstander.services.review import ReviewService
 from watchstander.services.rotation import RotationService
+from watchstander.services.rotation_import import RotationImport
 from watchstander.services.suggestions import Suggestions
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
@@ -47,6 +50,7 @@ from watchstander.store import Store
 from watchstander.web import WebServer
 
 log = logging.getLogger(__name__)
+FEED_EVERY = timedelta(minutes=5)  # how often a calendar feed of who is on call is read
 
 
 class People(PeoplePort, Protocol):
@@ -71,6 +75,7 @@ class Platform:
     people: People | None = None
     names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
     home: HomePort | None = None  # a person's Home (Slack: the App Home tab)
+    named: Callable[[], Iterable[tuple[str, str]]] | None = None  # (name, id): a calendar feed
 
 
 def utc_now() -> datetime:
@@ -116,9 +121,12 @@ class App:
             close(self.code_host.close)
         # the services
         self.names: Callable[[str], str] = platform.names or (lambda person: person)
+        people = platform.people
+        self.matcher = Matcher(people, platform.named) if people is not None else None
         self.rotation = RotationService(
             self.store, settings, self._schedule(), people=platform.people, names=self.names
         )
+        self.rotation_import = RotationImport(self.rotation, self.matcher, CalendarFeed)
         self.triage = TriageService(
             self.store,
             settings,
@@ -194,15 +202,24 @@ class App:
         )
         self.web = self._web()
 
-    def _schedule(self) -> ScheduleOnCall | None:
-        """With PAGERDUTY_SCHEDULE_ID and PAGERDUTY_API_TOKEN, PagerDuty says who is on call."""
+    def _schedule(self) -> ScheduleOnCall | FeedOnCall | None:
+        """With PAGERDUTY_SCHEDULE_ID and PAGERDUTY_API_TOKEN, PagerDuty says who is on call;
+        with ONCALL_ICAL_URL, that calendar feed does."""
         wanted, people = self.settings.schedule(), self.platform.people
+        if people is not None and wanted is None and self.settings.calendar_feed_url:
+            return self._feed(people)
         if wanted is None or people is None:
             return None
         schedule = Schedule(wanted[0], wanted[1], self.settings.pagerduty_api_url)
         self._stack.callback(schedule.close)
         fallback = AdminsOnCall(self.settings)
         return ScheduleOnCall(schedule, people, fallback, email_of=people.email_of)
+
+    def _feed(self, people: People) -> FeedOnCall:
+        feed = CalendarFeed(self.settings.calendar_feed_url or "")
+        self._stack.callback(feed.close)
+        matcher = Matcher(people, self.platform.named)
+        return FeedOnCall(feed, matcher, AdminsOnCall(self.settings), self.settings.tz)
 
     def _web(self) -> WebServer | None:
         """The web server: the calendar feed, PagerDuty's webhooks, GitHub's (with a secret)."""
@@ -241,6 +258,8 @@ class App:
         log.info("Daily digest on %s, next at %s", s.digest_schedule, at)
         if self.code_host is not None and "GITHUB_WEBHOOK_SECRET" not in s.secrets:
             self.scheduler.set_every("github-poll", s.github_poll_interval)
+        if isinstance(self.rotation.external, FeedOnCall):
+            self.scheduler.set_every("oncall-feed", FEED_EVERY)
         self.rotation.changed.append(self.rotation_changed)
         self.scheduler.settle(self.triage.earliest_due())
         self.rotation_changed(now, sync_group=True)
@@ -288,6 +307,7 @@ class App:
             "review": self.reports.scheduled_review,
             "digest": self.reports.scheduled_digest,
             "github-poll": self.reports.poll_closed,
+            "oncall-feed": self.feed_due,
         }.get(job)
         if work is None:
             log.warning("no work for the scheduled job %s (from an older version?)", job)
@@ -296,6 +316,12 @@ class App:
             work(self.clock())
         except Abandoned as why:  # stopping: recorded, finished at the next start
             log.info("Stopping: the %s job left %s to the next start", job, why)
+
+    def feed_due(self, now: datetime) -> None:
+        """Read the calendar feed again; who is on call may have changed."""
+        feed = self.rotation.external
+        if isinstance(feed, FeedOnCall) and feed.refresh(now):
+            self.rotation_changed(now)
 
     # --- wiring between services ----------------------------------------------------------------
 

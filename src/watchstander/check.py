@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
+from watchstander.adapters.calendar_feed import CalendarFeed, FeedError
 from watchstander.adapters.code_host import CodeHost, CodeHostError
 from watchstander.adapters.pager import PagerError, Schedule
 from watchstander.adapters.slack_chat import SLACK_FAILURES
@@ -40,6 +41,7 @@ def check(env: Mapping[str, str], *, people: bool = False) -> list[Line]:
     lines += [Line("off", line) for line in settings.missing_integrations()]
     lines += list(_slack(settings, people))
     lines += list(_pagerduty(settings))
+    lines += list(_calendar(settings))
     lines += list(_github(settings))
     return lines
 
@@ -84,7 +86,7 @@ def _answer(what: str, call: Callable[[], str]) -> Line:
         return Line("ok", f"{what}: {call()}")
     except SLACK_FAILURES as exc:
         return Line("wrong", f"{what}: Slack said {slack_error(exc)}")
-    except (PagerError, CodeHostError) as exc:
+    except (PagerError, CodeHostError, FeedError) as exc:
         return Line("wrong", f"{what}: {exc}")
 
 
@@ -177,6 +179,29 @@ def _pagerduty(settings: Settings) -> Iterator[Line]:
         yield _answer("PagerDuty", shifts)
     finally:
         schedule.close()
+
+
+def _calendar(settings: Settings) -> Iterator[Line]:
+    """ONCALL_ICAL_URL read once: how many shifts it holds in the next 7 days."""
+    url = settings.calendar_feed_url
+    if url is None:
+        return
+    try:
+        feed = CalendarFeed(url, timeout=TIMEOUT)
+    except FeedError as exc:
+        yield Line("wrong", f"ONCALL_ICAL_URL: {exc}")
+        return
+    now = datetime.now(UTC)
+
+    def shifts() -> str:
+        events = feed.events(now, now + timedelta(days=7), settings.tz)
+        names = len({event.summary for event in events})
+        return f"{len(events)} shifts in the next 7 days ({names} different summaries)"
+
+    try:
+        yield _answer(f"Calendar feed at {feed.host}", shifts)
+    finally:
+        feed.close()
 
 
 def _github(settings: Settings) -> Iterator[Line]:

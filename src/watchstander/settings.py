@@ -7,6 +7,7 @@ Every setting has a working default except the secrets (SPEC section 9). A bad v
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
@@ -173,6 +174,7 @@ class Settings:
             "PAGERDUTY_WEBHOOK_SECRET",
             "GITHUB_TOKEN",
             "GITHUB_WEBHOOK_SECRET",
+            "ONCALL_ICAL_URL",  # a feed's address usually holds its secret token
         )
         settings = cls(
             database_url=get("WATCHSTANDER_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -213,7 +215,26 @@ class Settings:
             ),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )
+        problems += settings._feed_problems()
         return settings, problems
+
+    def _feed_problems(self) -> list[str]:
+        url = self.calendar_feed_url
+        if url is None:
+            return []
+        if not re.match(r"^(https?|webcal)://[^/\s?#]+", url, re.I):
+            return ["ONCALL_ICAL_URL: not an http:// or https:// address of a calendar feed"]
+        if self.pagerduty_schedule_id:
+            return [
+                "ONCALL_ICAL_URL and PAGERDUTY_SCHEDULE_ID: set one source of who is on call, "
+                "not both"
+            ]
+        return []
+
+    @property
+    def calendar_feed_url(self) -> str | None:
+        """ONCALL_ICAL_URL: who is on call comes from that iCalendar feed."""
+        return self.secrets.get("ONCALL_ICAL_URL", "").strip() or None
 
     def schedule(self) -> tuple[str, str] | None:
         """(API token, schedule id) when who is on call comes from PagerDuty."""

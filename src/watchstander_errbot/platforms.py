@@ -9,6 +9,7 @@ from typing import Any
 from watchstander.adapters.slack_chat import (
     EmailDirectory,
     GroupHandles,
+    PeopleByName,
     PeopleNames,
     SlackChat,
     UserGroup,
@@ -45,6 +46,7 @@ def slack_platform(bot: Any) -> Platform:
         user_group=lambda group: UserGroup(web, group),
         people=EmailDirectory(web),
         names=PeopleNames(web),
+        named=PeopleByName(web),
         home=SlackHome(chat, voice),
     )
 

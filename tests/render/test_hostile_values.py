@@ -201,6 +201,22 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "next": PERSON,
             "secondary": PERSON,
             "source": HOSTILE,
+            "note": st.one_of(st.none(), HOSTILE),
+        }
+    ),
+    "imported": st.fixed_dictionaries(
+        {
+            "host": HOSTILE,
+            "people": lists(PERSON),
+            "every": HOSTILE,
+            "handoff": HOSTILE,
+            "timezone": HOSTILE,
+            "overrides": st.integers(0, 3),
+            "replaced": st.integers(0, 3),
+            "weeks": st.just(12),
+            "unknown": lists(HOSTILE),
+            "more_unknown": st.integers(0, 3),
+            "external": st.one_of(st.none(), HOSTILE),
         }
     ),
     "override": st.fixed_dictionaries({"person": PERSON, "from": HOSTILE, "to": HOSTILE}),
@@ -246,7 +262,7 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
                 person=PERSON, override=st.booleans(), **{"from": HOSTILE, "to": HOSTILE}
             ),
             "feed": st.one_of(st.none(), URL),
-            "external": st.booleans(),
+            "external": st.one_of(st.booleans(), st.sampled_from(["calendar feed", "x"])),
             "fallback": PERSON,
         }
     ),

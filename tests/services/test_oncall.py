@@ -112,7 +112,7 @@ def test_with_a_pagerduty_schedule_the_rotation_is_read_only(store: Store) -> No
         store, settings, external=lambda now: OnCall(B, A, source="PagerDuty")
     )
     assert rotations(NOW).primary == B
-    assert rotations.show(NOW)["external"] is True
+    assert rotations.show(NOW)["external"] == "PagerDuty schedule"
     with pytest.raises(OnCallError, match="change it in PagerDuty"):
         rotations.set_rotation(ADMIN, f"<@{A}>", NOW)
     with pytest.raises(OnCallError, match="change it in PagerDuty"):

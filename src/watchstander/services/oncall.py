@@ -32,6 +32,7 @@ class OnCall:
     until: datetime | None = None
     next_person: str | None = None
     source: str = "rotation"
+    note: str | None = None  # why the source could not be read (one line), if it could not
 
 
 class AdminsOnCall:

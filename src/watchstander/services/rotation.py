@@ -1,8 +1,8 @@
 """The rotation the bot keeps, and the commands that change it.
 
 The bot keeps a rotation (people, shift length, handoff time, overrides) in the store; it is
-the triage's source of who is on call (unless a PagerDuty schedule is). Only rotation admins
-and bot admins may change it; every change goes to the audit log.
+the triage's source of who is on call (unless a PagerDuty schedule or a calendar feed is).
+Only rotation admins and bot admins may change it; every change goes to the audit log.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from watchstander.domain.rotation import (
     timeline,
 )
 from watchstander.services import rotation_words as words
+from watchstander.services.calendar_oncall import FeedOnCall
 from watchstander.services.effects import PeoplePort
 from watchstander.services.oncall import AdminsOnCall, OnCall, OnCallError, ScheduleOnCall
 from watchstander.settings import Settings
@@ -50,7 +51,8 @@ class RotationService:
         self.store = store
         self.names = names  # a person's id -> their name (the calendar feed says names)
         self.settings = settings
-        self.external = external  # a PagerDuty schedule: then it alone says who is on call
+        # a PagerDuty schedule or a calendar feed: then it alone says who is on call
+        self.external = external
         self.people = people  # who the chat platform knows (None: it cannot say)
         self._fallback = AdminsOnCall(settings)
         self._lock = threading.Lock()
@@ -94,6 +96,7 @@ class RotationService:
             "until": self._clock(current.until, now),
             "next": current.next_person,
             "source": current.source,
+            "note": current.note,
         }
 
     def show(self, now: datetime, args: str = "", weeks: int = 4) -> dict[str, Any]:
@@ -107,7 +110,13 @@ class RotationService:
         rotation, overrides = self._load(now)
         if self.external is not None:
             current = self(now)
-            return {"rotation": None, "external": True, "fallback": current.primary}
+            return {
+                "rotation": None,
+                "external": "calendar feed"
+                if isinstance(self.external, FeedOnCall)
+                else "PagerDuty schedule",
+                "fallback": current.primary,
+            }
         if rotation is None:
             return {"rotation": None, "fallback": self(now).primary}
         segments = timeline(rotation, overrides, now, now + timedelta(weeks=weeks))
@@ -224,9 +233,7 @@ class RotationService:
         self._known([person], "!oncall override @alice 2h")
         if self.external is not None:
             if not isinstance(self.external, ScheduleOnCall):
-                raise OnCallError(
-                    "Who is on call comes from the PagerDuty schedule: change it in PagerDuty."
-                )
+                raise OnCallError(self.elsewhere())
             self.external.override(person, start, end)
             with self.store.transaction() as tx:
                 tx.audit(now, actor, "pagerduty:override", None, f"{person} {start} {end}")
@@ -288,14 +295,18 @@ class RotationService:
 
     # --- helpers ------------------------------------------------------------------------------
 
+    def elsewhere(self) -> str:
+        """Where who is on call is changed when the bot does not keep it."""
+        if isinstance(self.external, FeedOnCall):
+            return "Who is on call comes from the calendar feed (ONCALL_ICAL_URL): change it there."
+        return "Who is on call comes from the PagerDuty schedule: change it in PagerDuty."
+
     def is_admin(self, user: str) -> bool:
         return user in self.settings.rotation_admins or user in self.settings.bot_admins
 
     def _allowed(self, actor: str, external_ok: bool = False) -> None:
         if self.external is not None and not external_ok:
-            raise OnCallError(
-                "Who is on call comes from the PagerDuty schedule: change it in PagerDuty."
-            )
+            raise OnCallError(self.elsewhere())
         if not self.is_admin(actor):
             raise OnCallError(
                 "Only rotation admins can change the rotation (ROTATION_ADMINS or BOT_ADMINS)."
@@ -340,6 +351,10 @@ class RotationService:
         with self._lock:
             self._cached = (now, rotation, overrides)
         return rotation, overrides
+
+    def reload(self, now: datetime) -> None:
+        """The rotation was changed in the store (an import): read it again, tell listeners."""
+        self._changed(now)
 
     def _forget(self) -> None:
         with self._lock:

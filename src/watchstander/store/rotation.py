@@ -41,3 +41,14 @@ class RotationTx(TxBase):
 
     def add_override(self, row: OverrideRow) -> None:
         self.session.add(row)
+
+    def end_overrides(self, at: datetime) -> int:
+        """No override from ``at`` on (a rotation imported whole): those to come are removed,
+        the one in force ends at ``at``. How many there were."""
+        rows = self.overrides(at)
+        for row in rows:
+            if row.start_at >= at:
+                self.session.delete(row)
+            else:
+                row.end_at = at
+        return len(rows)

@@ -60,3 +60,11 @@ class OnCall(plugin.WatchstanderPlugin):
                 },
             ),
         )
+
+    @botcmd
+    def rotation_import(self, msg: Message, args: str) -> None:
+        """Make the rotation from a calendar feed, once: !rotation import <url>. Admins."""
+        self.command(
+            msg,
+            lambda ctx, now: ("imported", self.app.rotation_import.run(ctx.user, args, now)),
+        )
