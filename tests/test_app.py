@@ -231,3 +231,71 @@ def test_a_new_post_that_answers_another_is_nudged_and_a_question_offered_answer
     say(CAROL, NOW + timedelta(minutes=1), "our nightly S3 export: AccessDenied again?")
     assert [who for who, _ in chat.directs] == [BOB, CAROL]
     assert chat.directs[1][1].startswith("💡 These earlier threads may answer it:")
+
+
+class Directory:
+    """The platform's people: e-mail addresses and names (for a calendar feed)."""
+
+    def __call__(self, email: str) -> str | None:
+        return {"bob@example.com": BOB}.get(email)
+
+    def email_of(self, user: str) -> str | None:
+        return None
+
+    def exists(self, user: str) -> bool:
+        return True
+
+
+def test_a_calendar_feed_says_who_is_on_call_and_is_read_by_its_job(
+    database_url: str, store: Store
+) -> None:
+    from ical_helpers import FeedServer
+
+    def stamp(at: datetime) -> str:
+        return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def feed(first: str, second: str) -> bytes:
+        events = [
+            (first, NOW - timedelta(hours=1), NOW + timedelta(days=2)),
+            (second, NOW + timedelta(days=2), NOW + timedelta(days=4)),
+        ]
+        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+        for k, (who, start, end) in enumerate(events):
+            lines += ["BEGIN:VEVENT", f"UID:{k}@test", f"DTSTAMP:{stamp(NOW)}"]
+            lines += [f"DTSTART:{stamp(start)}", f"DTEND:{stamp(end)}", f"SUMMARY:{who}"]
+            lines += ["END:VEVENT"]
+        return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+    server = FeedServer().start()
+    server.body = feed("Carol Okafor", "On call: bob@example.com")
+    base = settings(database_url, free_port())
+    env = {"ONCALL_ICAL_URL": server.feed}
+    chosen = Settings(**{**base.__dict__, "secrets": {**base.secrets, **env}})
+    chat = Chat()
+    names = [("Carol Okafor", CAROL)]
+    app = App(
+        chosen,
+        Platform(**{**platform(chat).__dict__, "people": Directory(), "named": lambda: names}),
+        clock=lambda: NOW,
+    )
+    try:
+        app.start()
+        current = app.rotation(NOW)
+        assert (current.primary, current.next_person, current.source) == (
+            CAROL,
+            BOB,
+            "calendar feed",
+        )
+        assert app.scheduler._scheduler.get_job("watchstander:oncall-feed") is not None
+        assert app.rotation.show(NOW)["external"] == "calendar feed"
+        assert app.rotation.elsewhere().startswith("Who is on call comes from the calendar feed")
+        server.body = feed("On call: bob@example.com", "Carol Okafor")
+        app.clock = lambda: NOW + timedelta(minutes=5)
+        app.run_scheduled("oncall-feed")
+        assert app.rotation(NOW + timedelta(minutes=5)).primary == BOB
+        assert any(
+            said.startswith(f"📟 Handoff: <@{BOB}> is on call now") for _, _, said in chat.posts
+        )
+    finally:
+        app.close()
+        server.stop()

@@ -64,3 +64,15 @@ def test_bad_rotation_commands_are_one_line_and_change_nothing(
     assert answer.startswith(starts), answer
     assert "\n" not in answer, answer
     assert "No rotation yet" in testbot.exec_command("!rotation")
+
+
+def test_rotation_import_is_for_admins_and_says_what_it_cannot(testbot: Bot) -> None:
+    as_person(testbot, "U0CAROL")
+    answer = testbot.exec_command("!rotation import https://oncall.example/feed.ics")
+    assert answer.startswith("⚠️ Only rotation admins can change the rotation")
+    as_person(testbot, "U0ALICE")
+    answer = testbot.exec_command("!rotation import")
+    assert answer.startswith("⚠️ Give the feed's address and nothing else")
+    answer = testbot.exec_command("!rotation import https://oncall.example/feed.ics")
+    assert answer == "⚠️ This chat platform cannot tell who a calendar's people are."
+    assert "No rotation yet" in testbot.exec_command("!rotation")
