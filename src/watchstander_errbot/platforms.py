@@ -46,6 +46,9 @@ def slack_platform(bot: Any) -> Platform:
         people=EmailDirectory(web),
         names=PeopleNames(web),
         home=SlackHome(chat, voice),
+        # the project's backend says whether Socket Mode is up and counts its calls
+        connected=getattr(bot, "is_connected", None),
+        api_calls=getattr(bot, "api_tally", None),
     )
 
 
