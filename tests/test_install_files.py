@@ -17,6 +17,7 @@ EXAMPLE = ROOT / "deploy" / "watchstander.env.example"
 READ_BY = [
     ROOT / "src" / "watchstander" / "settings.py",
     ROOT / "src/watchstander_errbot/config.py",
+    ROOT / "src/watchstander/logs.py",  # the secret settings (masked in the logs)
 ]
 # Read elsewhere, by name: the backend's pace, and the sandbox's and tests' own variables.
 ALSO_READ = {"WATCHSTANDER_SLACK_PACE"}

@@ -21,8 +21,10 @@ from typing import Protocol
 from watchstander import jobs
 from watchstander.adapters.calendar_feed import CalendarFeed
 from watchstander.adapters.code_host import CodeHost
+from watchstander.adapters.metrics import CONTENT_TYPE, ApiCounts, PrometheusMetrics
 from watchstander.adapters.pager import Pager, Schedule
-from watchstander.inbound import webhooks
+from watchstander.domain.levels import Level
+from watchstander.inbound import health, webhooks
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
@@ -46,7 +48,7 @@ from watchstander.services.suggestions import Suggestions
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
-from watchstander.store import Store
+from watchstander.store import Store, StoreError
 from watchstander.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class Platform:
     names: Callable[[str], str] | None = None  # a person's id -> their name, for documents
     home: HomePort | None = None  # a person's Home (Slack: the App Home tab)
     named: Callable[[], Iterable[tuple[str, str]]] | None = None  # (name, id): a calendar feed
+    connected: Callable[[], bool] | None = None  # None: cannot tell (taken as connected)
+    api_calls: ApiCounts | None = None  # the platform's API calls and 429s, by method
 
 
 def utc_now() -> datetime:
@@ -102,12 +106,17 @@ class App:
         # the store, and the one voice
         self.store = Store(settings.database_url)
         close(self.store.dispose)
+        self.metrics = PrometheusMetrics()  # the App's own registry
+        self.metrics.read_at_scrape(
+            open_threads=self.open_urgent, role=self.role, api_calls=platform.api_calls
+        )
         self.renderer = Renderer(platform.voice, views(settings))
         self.say = ChatSpeaker(self.renderer, platform.chat)
         self.channel_id = platform.channel_id(settings.support_channel)
         self._digest_channel: str | None = None
         # the scheduler (its job store is the bot's own database)
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
+        self.scheduler.when_job_late(self.metrics.job_lag, utc_now)  # APScheduler's real time
         # the outside services, each only when its secret is set
         secrets = settings.secrets
         key = secrets.get("PAGERDUTY_ROUTING_KEY")
@@ -139,6 +148,7 @@ class App:
             link=platform.link,
             stopping=self.stopping,
             update=self.say.update,
+            metrics=self.metrics,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
@@ -222,9 +232,15 @@ class App:
         return FeedOnCall(feed, matcher, AdminsOnCall(self.settings), self.settings.tz)
 
     def _web(self) -> WebServer | None:
-        """The web server: the calendar feed, PagerDuty's webhooks, GitHub's (with a secret)."""
+        """The web server: the calendar feed, PagerDuty's webhooks, GitHub's (with a secret),
+        health (live, ready) and the metrics."""
         s, clock = self.settings, self.clock
         routes = {
+            ("GET", "/healthz"): health.live_route(),
+            ("GET", "/readyz"): health.ready_route(
+                connected=self.platform.connected, database=self.database_fault, role=self.role
+            ),
+            ("GET", "/metrics"): health.metrics_route(self.metrics.exposition, CONTENT_TYPE),
             ("GET", "/oncall.ics"): webhooks.calendar_route(self.rotation.calendar, clock),
             ("POST", "/pagerduty"): webhooks.pagerduty_route(
                 s.secrets.get("PAGERDUTY_WEBHOOK_SECRET", ""), self.triage.pagerduty_event, clock
@@ -242,6 +258,34 @@ class App:
             return None
         self._stack.callback(web.stop)
         return web
+
+    # --- health ---------------------------------------------------------------------------------
+
+    def role(self) -> str:
+        """This replica's part in the scheduled work: ``single`` (the only process: SQLite,
+        or one process on PostgreSQL); with a lease, ``leader`` (runs it) or ``standby``."""
+        return "single"
+
+    def database_fault(self) -> str | None:
+        """None when the database answers a trivial query; else why not, in a word."""
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            log.warning("The database does not answer: %s", type(exc).__name__)
+            return type(exc).__name__
+        return None
+
+    def open_urgent(self) -> dict[str, int] | None:
+        """Open urgent and emergency threads by level (for /metrics); None when the database
+        does not answer."""
+        try:
+            with self.store.transaction() as tx:
+                counts = tx.open_loud_counts()
+        except StoreError as exc:
+            log.warning("Open threads not counted for /metrics: %s", type(exc).__name__)
+            return None
+        labels = {int(level): level.label for level in Level}
+        return {labels[level]: n for level, n in counts.items() if level in labels}
 
     # --- running --------------------------------------------------------------------------------
 

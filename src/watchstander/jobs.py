@@ -22,7 +22,12 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobSubmissionEvent,
+)
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -195,6 +200,20 @@ class Scheduler:
         self._scheduler.add_listener(
             lambda _event: callback(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
         )
+
+    def when_job_late(
+        self, callback: Callable[[str, float], None], clock: Callable[[], datetime]
+    ) -> None:
+        """Call ``callback(job, seconds)`` as each job starts: how long after the time it was
+        scheduled for (the earliest, when missed runs were coalesced)."""
+
+        def submitted(event: JobSubmissionEvent) -> None:
+            due = min(event.scheduled_run_times, default=None)
+            if due is not None:
+                job = str(event.job_id).removeprefix("watchstander:")
+                callback(job, (clock() - due).total_seconds())
+
+        self._scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)
 
     @property
     def armed_at(self) -> datetime | None:

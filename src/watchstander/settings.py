@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from watchstander.domain.durations import DurationError, parse_duration, parse_schedule
 from watchstander.domain.review import BY_REACTION, STOPWORDS, Tag, stopwords, tag_table
 from watchstander.domain.thread import Policy
+from watchstander.logs import SECRET_SETTINGS
 
 DEFAULT_DATABASE_URL = "sqlite:///data/watchstander.db"
 T = TypeVar("T")
@@ -67,6 +68,18 @@ def _answers(value: str) -> str:
     return word
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(value: str) -> str:
+    word = value.lower()
+    if word not in LOG_FORMATS:
+        raise SettingsError(
+            f"WATCHSTANDER_LOG_FORMAT: '{value[:20]}' is not a choice: use text or json"
+        )
+    return word
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"WATCHSTANDER_HTTP_PORT: '{value[:20]}' is not a port: use 1 to 65535")
@@ -109,6 +122,7 @@ class Settings:
     answers: str = (
         "ephemeral"  # earlier threads suggested to the poster alone, in the thread, or off
     )
+    log_format: str = "text"  # json: one JSON object a line (Errbot's config reads it too)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -166,16 +180,7 @@ class Settings:
             return checked(lambda: _schedule(name, get(name, default)), lambda: default)
 
         timezone = checked(lambda: _timezone(get("TIMEZONE", "UTC")), lambda: "UTC")
-        secret_names = (
-            "SLACK_BOT_TOKEN",
-            "SLACK_APP_TOKEN",
-            "PAGERDUTY_ROUTING_KEY",
-            "PAGERDUTY_API_TOKEN",
-            "PAGERDUTY_WEBHOOK_SECRET",
-            "GITHUB_TOKEN",
-            "GITHUB_WEBHOOK_SECRET",
-            "ONCALL_ICAL_URL",  # a feed's address usually holds its secret token
-        )
+        secret_names = SECRET_SETTINGS
         settings = cls(
             database_url=get("WATCHSTANDER_DATABASE_URL", DEFAULT_DATABASE_URL),
             support_channel=get("SUPPORT_CHANNEL", "support").lstrip("#"),
@@ -212,6 +217,9 @@ class Settings:
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
             answers=checked(
                 lambda: _answers(get("WATCHSTANDER_ANSWERS", "ephemeral")), lambda: "ephemeral"
+            ),
+            log_format=checked(
+                lambda: _log_format(get("WATCHSTANDER_LOG_FORMAT", "text")), lambda: "text"
             ),
             secrets={name: env[name] for name in secret_names if env.get(name, "").strip()},
         )

@@ -4,6 +4,8 @@ import logging
 import os
 from pathlib import Path
 
+from watchstander.logs import JsonFormatter, secrets_from_env
+
 HERE = Path(__file__).resolve().parent  # the installed package: its plugins and backend
 env = os.environ.get
 
@@ -23,6 +25,10 @@ BOT_EXTRA_PLUGIN_DIR = env("WATCHSTANDER_PLUGIN_DIR") or str(HERE / "plugins")
 BOT_LOG_FILE = str(DATA / "errbot" / "errbot.log")
 BOT_LOG_LEVEL = getattr(logging, (env("WATCHSTANDER_LOG_LEVEL") or "INFO").upper(), logging.INFO)
 BOT_LOG_SENTRY = False
+if (env("WATCHSTANDER_LOG_FORMAT") or "").strip().lower() == "json":
+    # one JSON object a line on stderr, secrets masked; no text file beside it
+    BOT_LOG_FORMATTER = JsonFormatter(secrets_from_env(os.environ))
+    BOT_LOG_FILE = ""
 AUTOINSTALL_DEPS = False
 BOT_ASYNC = True
 BOT_ASYNC_POOLSIZE = 10

@@ -48,6 +48,9 @@ def slack_platform(bot: Any) -> Platform:
         names=PeopleNames(web),
         named=PeopleByName(web),
         home=SlackHome(chat, voice),
+        # the project's backend says whether Socket Mode is up and counts its calls
+        connected=getattr(bot, "is_connected", None),
+        api_calls=getattr(bot, "api_tally", None),
     )
 
 

@@ -154,16 +154,57 @@ def pacer_from_setting(setting: str) -> ChannelPacer:
         return pacer_from_setting(DEFAULT_PACE)
 
 
+class ApiTally:
+    """The Web API calls made and the 429s Slack answered, by method, since the process
+    started: kept by the backend across reconnections, read by ``/metrics``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, int] = {}
+        self._limited: dict[str, int] = {}
+
+    def called(self, method: str) -> None:
+        with self._lock:
+            self._calls[method] = self._calls.get(method, 0) + 1
+
+    def rate_limited(self, method: str) -> None:
+        with self._lock:
+            self._limited[method] = self._limited.get(method, 0) + 1
+
+    def __call__(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(calls, 429s) by method, as they stand."""
+        with self._lock:
+            return dict(self._calls), dict(self._limited)
+
+
 class PacedRetryHandler(RateLimitErrorRetryHandler):
     """slack_sdk's 429 handler, told to the pacer: the refused message waits Slack's
     ``Retry-After`` and a little more (the header counts whole seconds), then goes again; the
     channel's pacer learns of it, so the messages queued behind keep their distance."""
 
     def __init__(
-        self, pacer: ChannelPacer | None, *, max_retry_count: int = 3, sleep: Any = time.sleep
+        self,
+        pacer: ChannelPacer | None,
+        *,
+        max_retry_count: int = 3,
+        sleep: Any = time.sleep,
+        tally: ApiTally | None = None,
     ) -> None:
         super().__init__(max_retry_count=max_retry_count)
-        self.pacer, self._sleep = pacer, sleep
+        self.pacer, self._sleep, self.tally = pacer, sleep, tally
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """Asked of every answer: each 429 is counted, also the last one, not retried."""
+        if self.tally is not None and response is not None and response.status_code == 429:
+            self.tally.rate_limited(request.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0])
+        return super().can_retry(state=state, request=request, response=response, error=error)
 
     def prepare_for_next_attempt(
         self,
@@ -223,18 +264,28 @@ class CachedWebClient(WebClient):
         *args: Any,
         ttl: float = LOOKUP_TTL,
         pacer: ChannelPacer | None = None,
+        tally: ApiTally | None = None,
+        sleep: Any = time.sleep,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.ttl = ttl
+        self.ttl, self.tally = ttl, tally
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}  # -> (good until, answer)
         self._cache_lock = threading.Lock()
         self._said: dict[tuple[str, str, str], tuple[float, int]] = {}  # -> when, not said
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.team_id: str | None = None  # the workspace's, once auth.test said it
-        self.retry_handlers.append(PacedRetryHandler(pacer, max_retry_count=3))
+        self.retry_handlers.append(
+            PacedRetryHandler(pacer, max_retry_count=3, sleep=sleep, tally=tally)
+        )
         if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
             self.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        """Every Web API call (a remembered look-up makes none), counted by method."""
+        if self.tally is not None:
+            self.tally.called(api_method)
+        return super().api_call(api_method, **kwargs)
 
     def users_info(self, *, user: str, **kwargs: Any) -> Any:
         return self._cached(

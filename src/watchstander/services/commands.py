@@ -16,6 +16,7 @@ from watchstander.domain.durations import DurationError, format_duration
 from watchstander.domain.durations import parse_when as parse_when_text
 from watchstander.domain.levels import Level, first_line
 from watchstander.domain.thread import Kind, ThreadState
+from watchstander.logs import in_thread
 from watchstander.services.effects import (
     CommandContext,
     CommandError,
@@ -175,27 +176,28 @@ class ThreadCommands:
     ) -> None:
         assert ctx.thread_ts is not None
         triage = self.triage
-        with triage.lock(ctx.channel, ctx.thread_ts), self.store.transaction() as tx:
-            thread = tx.thread(ctx.channel, ctx.thread_ts, lock=True)
-            assert thread is not None
-            row = EventRow(
-                event_key=f"cmd:{ctx.channel}:{ctx.ts}",
-                thread_id=thread.id,
-                channel=ctx.channel,
-                item_ts=ctx.ts,
-                kind=kind.value,
-                ts=ctx.ts,
-                actor=ctx.user,
-                at=ts_to_datetime(ctx.ts),
-                text=text,
-                target=target,
-                until=until,
-            )
-            if not tx.add_event(row):
-                return
-            tx.audit(now, ctx.user, kind.value, thread, target or text)
-            outcome = triage.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
-        triage.after(outcome, now)
+        with in_thread(ctx.channel, ctx.thread_ts):
+            with triage.lock(ctx.channel, ctx.thread_ts), self.store.transaction() as tx:
+                thread = tx.thread(ctx.channel, ctx.thread_ts, lock=True)
+                assert thread is not None
+                row = EventRow(
+                    event_key=f"cmd:{ctx.channel}:{ctx.ts}",
+                    thread_id=thread.id,
+                    channel=ctx.channel,
+                    item_ts=ctx.ts,
+                    kind=kind.value,
+                    ts=ctx.ts,
+                    actor=ctx.user,
+                    at=ts_to_datetime(ctx.ts),
+                    text=text,
+                    target=target,
+                    until=until,
+                )
+                if not tx.add_event(row):
+                    return
+                tx.audit(now, ctx.user, kind.value, thread, target or text)
+                outcome = triage.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
+            triage.after(outcome, now)
 
 
 def parse_user(text: str) -> str:

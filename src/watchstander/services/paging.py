@@ -22,6 +22,7 @@ from watchstander.domain.levels import Level, title_line
 from watchstander.domain.said import Change, Said
 from watchstander.domain.thread import Policy, ThreadState
 from watchstander.services.effects import Effect, PagerPort, Speaker
+from watchstander.services.metrics import NO_METRICS, Metrics
 from watchstander.services.oncall import OnCall
 from watchstander.services.thread_state import load_state
 from watchstander.stopping import Abandoned, unless_stopping
@@ -61,8 +62,10 @@ class Paging:
         oncall: Callable[[datetime], OnCall],
         link: Callable[[str, str], str] | None = None,
         stopping: threading.Event | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.stopping = stopping or threading.Event()  # set: the process is stopping
         self.pager = pager
         self.source = source  # the support channel's name, as PagerDuty shows it
@@ -127,6 +130,7 @@ class Paging:
         except PagerError as exc:
             error = str(exc)
             log.warning("PagerDuty %s for %s failed: %s", op.action, op.thread_ts, error)
+        self.metrics.paged(op.action, failed=bool(error))
         with self.store.transaction() as tx:
             if op.action == "trigger":
                 tx.set_page_status(op.dedup_key, "failed" if error else "triggered", error, now)

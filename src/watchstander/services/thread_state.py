@@ -83,3 +83,24 @@ def state_values(state: ThreadState, policy: Policy, now: datetime) -> dict[str,
         "said_next_checkin_at": said.next_checkin_at,
         "updated_at": now,
     }
+
+
+def steps_reached(
+    before: tuple[datetime | None, ...], state: ThreadState
+) -> list[tuple[str, str, float]]:
+    """The steps a thread has just reached (its first response, its first claim, its resolve),
+    each with the seconds since its post, given the thread row's times ``before``."""
+    first_response, claimed, resolved = before
+    posted, level = state.posted_at, state.level.label
+    if posted is None:
+        return []
+    reached = [
+        ("first_response", first_response, state.first_response_at),
+        ("claim", claimed, state.claims[0].at if len(state.claims) == 1 else None),
+        ("resolve", resolved, state.resolved_at),
+    ]
+    return [
+        (step, level, (now - posted).total_seconds())
+        for step, was, now in reached
+        if was is None and now is not None
+    ]

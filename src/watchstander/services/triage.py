@@ -19,12 +19,20 @@ from watchstander.domain.durations import parse_commitment
 from watchstander.domain.levels import Level, parse_level
 from watchstander.domain.said import Said, changes, said_after
 from watchstander.domain.thread import Event, Kind, ThreadState, due, replay
+from watchstander.logs import in_thread
 from watchstander.services.effects import CardPort, Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
+from watchstander.services.metrics import NO_METRICS, Metrics
 from watchstander.services.oncall import OnCall
 from watchstander.services.paging import PageOp, Paging
 from watchstander.services.thread_card import ThreadCards
-from watchstander.services.thread_state import event_of, load_state, state_values, store_state
+from watchstander.services.thread_state import (
+    event_of,
+    load_state,
+    state_values,
+    steps_reached,
+    store_state,
+)
 from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
@@ -39,6 +47,7 @@ class Outcome:
     timer: tuple[str, str, datetime | None] | None
     pages: list[PageOp] = field(default_factory=list)
     card: tuple[str, str] | None = None  # (channel, root ts) of a thread whose card changed
+    took: list[tuple[str, str, float]] = field(default_factory=list)  # (step, level, seconds)
 
 
 class TriageService:
@@ -56,8 +65,10 @@ class TriageService:
         link: Callable[[str, str], str] | None = None,
         stopping: threading.Event | None = None,
         update: CardPort | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.settings = settings
         self.policy = settings.policy
         self.channel_id = channel_id
@@ -75,6 +86,7 @@ class TriageService:
                 oncall=oncall,
                 link=link,
                 stopping=stopping,
+                metrics=metrics,
             )
             if pager is not None
             else None
@@ -91,7 +103,12 @@ class TriageService:
         """Record a message of the support channel; False when it changed nothing."""
         if msg.from_bot or not msg.user or msg.channel != self.channel_id or not msg.ts:
             return False
+        with in_thread(msg.channel, msg.root_ts):
+            return self._message(msg, now)
+
+    def _message(self, msg: InboundMessage, now: datetime) -> bool:
         at = ts_to_datetime(msg.edited_ts or msg.ts)
+        self.metrics.event_lag((now - at).total_seconds())
         level = self._level(msg.text) if msg.level is None else msg.level
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
@@ -114,6 +131,8 @@ class TriageService:
                 outcome = self._record(tx, msg, row, now)
         if outcome is None:
             return False
+        if kind is Kind.POST:  # recorded once: a redelivered post changes nothing
+            self.metrics.thread_opened(level.label)
         self.after(outcome, now)
         for hook in self.posted if kind is Kind.POST else ():
             hook(msg, now)
@@ -160,11 +179,13 @@ class TriageService:
         if reaction.channel != self.channel_id:
             return False
         at = ts_to_datetime(reaction.event_ts)
+        self.metrics.event_lag((now - at).total_seconds())
         kind = Kind.REACTION_ADDED if reaction.added else Kind.REACTION_REMOVED
         with self.store.transaction() as probe:
             known = probe.thread_of_message(reaction.channel, reaction.item_ts)
             root_ts = known.root_ts if known else None
         with (
+            in_thread(reaction.channel, root_ts or reaction.item_ts),
             self.lock(reaction.channel, root_ts or reaction.item_ts),
             self.store.transaction() as tx,
         ):
@@ -196,8 +217,13 @@ class TriageService:
     def on_timer(self, channel: str, root_ts: str, now: datetime) -> list[Effect]:
         """Take every timed action of the thread that has come due (each once)."""
         taken: list[Effect] = []
+        actions: list[tuple[str, str]] = []  # (kind, level) of each action taken
         escalated = False
-        with self.lock(channel, root_ts), self.store.transaction() as tx:
+        with (
+            in_thread(channel, root_ts),
+            self.lock(channel, root_ts),
+            self.store.transaction() as tx,
+        ):
             thread = tx.thread(channel, root_ts, lock=True)
             if thread is None:
                 return []
@@ -207,6 +233,7 @@ class TriageService:
                 if action is None:
                     break
                 if tx.record_action(thread, action.kind.value, action.at, now):
+                    actions.append((action.kind.value, state.level.label))
                     if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
                         taken.append(self.words.action(thread, state, action, now))
                     escalated = escalated or (
@@ -218,7 +245,10 @@ class TriageService:
                 op = self.paging.escalation(tx, thread)
                 outcome.pages += [op] if op is not None else []
         outcome.effects[:0] = taken
-        self.after(outcome, now)
+        for kind, level in actions:
+            self.metrics.timed_action(kind, level)
+        with in_thread(channel, root_ts):
+            self.after(outcome, now)
         return taken
 
     def run_due(self, now: datetime, batch: int = 200) -> int:
@@ -275,11 +305,14 @@ class TriageService:
             next_checkin_at=thread.said_next_checkin_at,
         )
         holder = (thread.assignee, thread.claimed_at, thread.resolved_at)
+        before = (thread.first_response_at, thread.claimed_at, thread.resolved_at)
         store_state(tx, thread, state, self.policy, now)
         if holder != (thread.assignee, thread.claimed_at, thread.resolved_at):
             tx.sync_claims(thread, [(c.user, c.at, c.released_at) for c in state.claims])
         moved = reschedule or thread.next_due_at != due_before
-        return self._outcome(tx, thread, state, said, new, now, moved=moved)
+        outcome = self._outcome(tx, thread, state, said, new, now, moved=moved)
+        outcome.took = steps_reached(before, state)
+        return outcome
 
     def _outcome(
         self,
@@ -310,6 +343,8 @@ class TriageService:
     def after(self, outcome: Outcome, now: datetime) -> None:
         """Page first (for an emergency that is what matters most), then say what was
         decided and how the page went, then (re)schedule the thread's timer."""
+        for step, level, seconds in outcome.took:  # committed: now it counts
+            self.metrics.took(step, level, seconds)
         paging = self.paging
         triggers = [op for op in outcome.pages if op.action == "trigger"]
         try:

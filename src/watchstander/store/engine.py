@@ -104,6 +104,12 @@ class Store:
             finally:
                 tx.close()
 
+    def ping(self) -> None:
+        """A trivial query on a connection of its own (no writer's lock): StoreError when
+        the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     @property
     def writer(self) -> AbstractContextManager[Any]:
         """The lock that serialises writers in this process (a no-op on PostgreSQL)."""

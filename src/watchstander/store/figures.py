@@ -78,6 +78,15 @@ class FiguresTx(TxBase):
             ).all()
         return rows, int(total or 0), int(unclaimed or 0)
 
+    def open_loud_counts(self) -> dict[int, int]:
+        """Open urgent and emergency threads, by level: one statement on the partial index."""
+        query = (
+            select(ThreadRow.level, func.count())
+            .where(ThreadRow.resolved_at.is_(None), ThreadRow.level >= literal_column("1"))
+            .group_by(ThreadRow.level)
+        )
+        return {int(level): int(n) for level, n in self.connection.execute(query)}
+
     def level_counts(
         self, start: datetime, end: datetime, targets: Mapping[int, float], now: datetime
     ) -> dict[int, tuple[int, int, int, int, int]]:

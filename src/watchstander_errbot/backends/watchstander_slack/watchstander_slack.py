@@ -32,6 +32,7 @@ from slackv3.person import SlackPerson
 
 from watchstander.adapters.slack_web import (
     AUTH_ERRORS,
+    ApiTally,
     CachedWebClient,
     pacer_from_setting,
     slack_error,
@@ -62,6 +63,7 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
             self.api_url += "/"
         self._plugins_ready = threading.Event()
         self.pacer = pacer_from_setting(os.environ.get("WATCHSTANDER_SLACK_PACE", ""))
+        self.api_tally = ApiTally()  # every client's calls and 429s, for /metrics
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
         self._failure: str | None = None  # why the last attempt to connect failed
@@ -75,6 +77,11 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
     def connect_callback(self) -> None:
         super().connect_callback()
         self._plugins_ready.set()
+
+    def is_connected(self) -> bool:
+        """Slack's Socket Mode link is up and the plugins take its events (``/readyz``)."""
+        link = getattr(self, "slack_socket_mode", None)
+        return self._plugins_ready.is_set() and link is not None and link.is_connected()
 
     def _sm_generic_event_handler(
         self, client: BaseSocketModeClient, req: SocketModeRequest
@@ -268,6 +275,7 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
             proxy=self.proxies,
             base_url=self.api_url,
             logger=demoted("slack_sdk.web.start_up"),
+            tally=self.api_tally,
         )
         log.log(
             logging.INFO if self._reconnection_count == 0 else logging.DEBUG,
@@ -286,7 +294,11 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         except (OSError, SlackClientError) as exc:
             raise NotConnected(f"Slack did not answer at {self.api_url}: {reason(exc)}") from exc
         self.slack_web = CachedWebClient(
-            token=self.token, proxy=self.proxies, base_url=self.api_url, pacer=self.pacer
+            token=self.token,
+            proxy=self.proxies,
+            base_url=self.api_url,
+            pacer=self.pacer,
+            tally=self.api_tally,
         )
         self.slack_web.team_id = self.auth.get("team_id")
         self.bot_identifier = SlackPerson(self.slack_web, self.auth["user_id"])

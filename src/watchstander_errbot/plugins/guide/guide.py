@@ -13,7 +13,10 @@ from watchstander_errbot import plugin
 
 GROUPS = (
     ("In a #support thread", ("claim", "unclaim", "handoff", "eta", "resolve", "thread")),
-    ("On call", ("oncall", "oncall_override", "oncall_swap", "rotation", "rotation_set")),
+    (
+        "On call",
+        ("oncall", "oncall_override", "oncall_swap", "rotation", "rotation_set", "rotation_import"),
+    ),
     ("Review and figures", ("threads", "review", "postmortem", "digest", "stats")),
 )
 
