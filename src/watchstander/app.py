@@ -11,7 +11,10 @@ reverse order. Plugins get the services from here and never from each other.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from watchstander import jobs
 from watchstander.adapters.code_host import CodeHost
 from watchstander.adapters.pager import Pager, Schedule
 from watchstander.inbound import webhooks
+from watchstander.lease import Lease, hold_file
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
@@ -103,6 +107,19 @@ class App:
         self._digest_channel: str | None = None
         # the scheduler (its job store is the bot's own database)
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
+        # PostgreSQL: any number of processes; the lease's holder runs the scheduled work
+        self.lease = (
+            None
+            if self.store.is_sqlite
+            else Lease(
+                self.store,
+                f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                settings.lease_length,
+                gained=self.gained,
+                lost=lambda _now: self.scheduler.follow(),
+                kept=self.kept,
+            )
+        )
         # the outside services, each only when its secret is set
         secrets = settings.secrets
         key = secrets.get("PAGERDUTY_ROUTING_KEY")
@@ -230,10 +247,13 @@ class App:
 
     def start(self) -> App:
         s, now = self.settings, self.clock()
+        hold_file(s.database_url)  # SQLite: this process alone (SecondProcess otherwise)
         self.store.migrate()
         jobs.install(self)
         self._stack.callback(jobs.install, None)
-        self.scheduler.start()
+        lease = self.lease
+        if lease is not None:
+            self._stack.callback(lambda: lease.release(self.clock()))
         self._stack.callback(self.scheduler.shutdown)
         at = self.scheduler.set_cron("review", s.review_schedule, s.tz)
         log.info("Weekly review on %s, next at %s", s.review_schedule, at)
@@ -242,9 +262,17 @@ class App:
         if self.code_host is not None and "GITHUB_WEBHOOK_SECRET" not in s.secrets:
             self.scheduler.set_every("github-poll", s.github_poll_interval)
         self.rotation.changed.append(self.rotation_changed)
-        self.scheduler.settle(self.triage.earliest_due())
+        if lease is None:
+            self.lead(now)
+        else:
+            lease.tick(now)
+            keeper = threading.Thread(
+                target=lease.run, args=(self.clock, self.stopping), name="lease", daemon=True
+            )
+            keeper.start()
+            self._stack.callback(keeper.join, 5.0)
+            log.info("Lease on scheduled work: %s", "held" if lease.generation else "another's")
         self.rotation_changed(now, sync_group=True)
-        threading.Thread(target=self.resume, args=(now,), name="resume", daemon=True).start()
         if self.web is not None:
             self.web.start()
             log.info("Web server at %s (calendar feed: %s)", self.web.address, self.calendar_url())
@@ -275,6 +303,35 @@ class App:
         self._stack.close()
         log.info("Closed: the web server, the scheduler and the database")
 
+    # --- leading: running the scheduled work ----------------------------------------------------
+
+    def lead(self, now: datetime) -> None:
+        """This process runs the scheduled work from now on: the scheduler starts, armed at
+        the earliest due time the database holds (what fell due while none led runs now, once),
+        and what the last leader began and did not finish is taken up."""
+        self.scheduler.lead()
+        self.scheduler.settle(self.triage.earliest_due())
+        threading.Thread(target=self.resume, args=(now,), name="resume", daemon=True).start()
+
+    def gained(self, now: datetime) -> None:
+        """The lease was taken (at start, or from a holder that died or stopped): what fell
+        due while none held it runs now (a cron job's time passed then, too)."""
+        self.lead(now)
+        self.rotation_changed(now)
+        for job in self.scheduler.catch_up(now, 3 * self.settings.lease_length):
+            log.info("The scheduled %s fell due while no process held the lease: now", job)
+
+    def kept(self, now: datetime) -> None:
+        """The lease was renewed: other processes may have set earlier due times or changed
+        the rotation since the last renewal; arm for them."""
+        self.scheduler.settle(self.triage.earliest_due())
+        self.rotation_changed(now)
+
+    def may_run(self) -> bool:
+        """The fence each job passes: SQLite's one process always; on PostgreSQL the holder
+        of the lease, as the database says now."""
+        return self.lease is None or self.lease.held(self.clock())
+
     # --- what the scheduler runs (jobs.Host) ----------------------------------------------------
 
     def due_timers(self) -> None:
@@ -292,10 +349,21 @@ class App:
         if work is None:
             log.warning("no work for the scheduled job %s (from an older version?)", job)
             return
+        now = self.clock()
+        if job != "github-poll" and not self._first_of_day(job, now):
+            log.info("the scheduled %s of today was run already", job)
+            return
         try:
-            work(self.clock())
+            work(now)
         except Abandoned as why:  # stopping: recorded, finished at the next start
             log.info("Stopping: the %s job left %s to the next start", job, why)
+
+    def _first_of_day(self, job: str, now: datetime) -> bool:
+        """The digest and the review run once a day (in TIMEZONE) whichever process, and
+        however often, their job runs: the first to claim the day's key runs them."""
+        day = now.astimezone(self.settings.tz).date().isoformat()
+        with self.store.transaction() as tx:
+            return tx.once(f"scheduled:{job}:{day}", now)
 
     # --- wiring between services ----------------------------------------------------------------
 

@@ -175,7 +175,7 @@ class ThreadCommands:
     ) -> None:
         assert ctx.thread_ts is not None
         triage = self.triage
-        with triage.lock(ctx.channel, ctx.thread_ts), self.store.transaction() as tx:
+        with triage.locked(ctx.channel, ctx.thread_ts) as tx:
             thread = tx.thread(ctx.channel, ctx.thread_ts, lock=True)
             assert thread is not None
             row = EventRow(

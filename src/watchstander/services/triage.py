@@ -95,7 +95,7 @@ class TriageService:
         level = self._level(msg.text) if msg.level is None else msg.level
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
-        with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
+        with self.locked(msg.channel, msg.root_ts, msg.ts) as tx:
             row = EventRow.loaded(
                 event_key=msg.key,
                 thread_id=None,
@@ -164,10 +164,7 @@ class TriageService:
         with self.store.transaction() as probe:
             known = probe.thread_of_message(reaction.channel, reaction.item_ts)
             root_ts = known.root_ts if known else None
-        with (
-            self.lock(reaction.channel, root_ts or reaction.item_ts),
-            self.store.transaction() as tx,
-        ):
+        with self.locked(reaction.channel, root_ts or reaction.item_ts) as tx:
             thread = tx.thread_of_message(reaction.channel, reaction.item_ts)
             if thread is not None:
                 thread = tx.thread(thread.channel, thread.root_ts, lock=True)
@@ -197,7 +194,7 @@ class TriageService:
         """Take every timed action of the thread that has come due (each once)."""
         taken: list[Effect] = []
         escalated = False
-        with self.lock(channel, root_ts), self.store.transaction() as tx:
+        with self.locked(channel, root_ts) as tx:
             thread = tx.thread(channel, root_ts, lock=True)
             if thread is None:
                 return []
@@ -253,6 +250,14 @@ class TriageService:
             for stripe in stripes:
                 stack.enter_context(self._locks[stripe])
             yield
+
+    @contextmanager
+    def locked(self, channel: str, *keys: str) -> Iterator[Tx]:
+        """A transaction that holds the thread's (or message's) locks: this process's, and
+        on PostgreSQL the database's, so that replicas take turns on a thread as well."""
+        with self.lock(channel, *keys), self.store.transaction() as tx:
+            tx.hold(channel, *keys)
+            yield tx
 
     def refresh(
         self,
