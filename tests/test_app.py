@@ -185,6 +185,8 @@ def test_the_scheduled_digest_is_posted_in_the_digest_channel(running: tuple[App
         f"<https://slack.test/C0SUPPORT/{root}|urgent> “@\u2060oncall help” 2h 00m old, "
         "*unclaimed*, ⏰ no answer yet" in digest
     )
+    app.run_scheduled("digest")  # again the same day (another replica, a caught-up run)
+    assert len(chat.posts) == 2
 
 
 def test_an_unknown_job_is_logged_not_raised(
@@ -293,9 +295,43 @@ def test_a_calendar_feed_says_who_is_on_call_and_is_read_by_its_job(
         app.clock = lambda: NOW + timedelta(minutes=5)
         app.run_scheduled("oncall-feed")
         assert app.rotation(NOW + timedelta(minutes=5)).primary == BOB
+        server.body = feed("Carol Okafor", "On call: bob@example.com")  # read every time
+        app.clock = lambda: NOW + timedelta(minutes=10)
+        app.run_scheduled("oncall-feed")
+        assert app.rotation(NOW + timedelta(minutes=10)).primary == CAROL
         assert any(
             said.startswith(f"📟 Handoff: <@{BOB}> is on call now") for _, _, said in chat.posts
         )
     finally:
         app.close()
         server.stop()
+
+
+def test_on_postgresql_one_app_holds_the_lease_and_the_other_waits(
+    database_url: str, store: Store
+) -> None:
+    """Two composition roots on one PostgreSQL database: the first holds the lease and runs
+    the scheduler; the second runs none and its jobs are fenced; when the first closes (it
+    lets the lease go), the second takes it at its next tick."""
+    if store.is_sqlite:
+        pytest.skip("SQLite is one process: no lease")
+    first = App(settings(database_url, free_port()), platform(Chat()), clock=lambda: NOW).start()
+    second_chat = Chat()
+    second = App(settings(database_url, free_port()), platform(second_chat), clock=lambda: NOW)
+    try:
+        second.start()
+        assert first.scheduler.leading
+        assert first.may_run()
+        assert not second.scheduler.leading
+        assert not second.may_run()
+        assert first.lease is not None
+        assert second.lease is not None
+        assert not second.lease.tick(NOW)
+        first.close()
+        assert second.lease.tick(NOW)
+        assert second.scheduler.leading
+        assert second.may_run()
+        assert second.lease.generation == 2
+    finally:
+        first.close()
+        second.close()

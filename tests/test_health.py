@@ -52,6 +52,11 @@ def slack_like(connected: Callable[[], bool] | None) -> Platform:
     return Platform(**{**made.__dict__, "connected": connected})
 
 
+def role(app: App) -> str:
+    """One process: ``single`` on SQLite; on PostgreSQL it holds the lease (``leader``)."""
+    return "single" if app.store.is_sqlite else "leader"
+
+
 def test_healthz_is_live(start: Start) -> None:
     app = start(slack_like(lambda: False))  # live, even when not ready
     assert get(app, "/healthz") == (200, "application/json", b'{"status": "live"}\n')
@@ -64,7 +69,7 @@ def test_readyz_follows_the_chat_connection(start: Start) -> None:
     assert (status, kind) == (200, "application/json")
     assert json.loads(body) == {
         "ready": True,
-        "role": "single",
+        "role": role(app),
         "chat": "connected",
         "database": "ok",
     }
@@ -73,7 +78,7 @@ def test_readyz_follows_the_chat_connection(start: Start) -> None:
     assert status == 503
     assert json.loads(body) == {
         "ready": False,
-        "role": "single",
+        "role": role(app),
         "chat": "disconnected",
         "database": "ok",
         "reasons": ["the chat platform is not connected"],
@@ -108,7 +113,7 @@ def test_readyz_is_503_while_the_database_does_not_answer(
         assert status == 503
         assert answer["database"] == "unreachable"
         assert answer["reasons"] == ["the database does not answer (OperationalError)"]
-        assert answer["role"] == "single"
+        assert answer["role"] == role(app)
         assert get(app, "/healthz")[0] == 200  # still live
         assert b"watchstander_lease_holder" in get(app, "/metrics")[2]  # and still scraped
     finally:
@@ -125,7 +130,7 @@ def test_metrics_are_prometheus_text_from_the_apps_own_registry(start: Start) ->
     assert kind.startswith("text/plain; version=")
     families = {f.name: f for f in text_string_to_metric_families(body.decode())}
     holder = families["watchstander_lease_holder"]
-    assert [(s.labels, s.value) for s in holder.samples] == [({"role": "single"}, 1.0)]
+    assert [(s.labels, s.value) for s in holder.samples] == [({"role": role(app)}, 1.0)]
     open_urgent = families["watchstander_open_urgent_threads"]
     assert {s.labels["level"]: s.value for s in open_urgent.samples} == {
         "urgent": 0.0,

@@ -11,7 +11,10 @@ reverse order. Plugins get the services from here and never from each other.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,8 +26,10 @@ from watchstander.adapters.calendar_feed import CalendarFeed
 from watchstander.adapters.code_host import CodeHost
 from watchstander.adapters.metrics import CONTENT_TYPE, ApiCounts, PrometheusMetrics
 from watchstander.adapters.pager import Pager, Schedule
+from watchstander.app_jobs import ScheduledWork
 from watchstander.domain.levels import Level
 from watchstander.inbound import health, webhooks
+from watchstander.lease import Lease, hold_file
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
@@ -47,7 +52,6 @@ from watchstander.services.rotation_import import RotationImport
 from watchstander.services.suggestions import Suggestions
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
-from watchstander.stopping import Abandoned
 from watchstander.store import Store, StoreError
 from watchstander.web import WebServer
 
@@ -86,7 +90,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class App:
+class App(ScheduledWork):
     def __init__(
         self, settings: Settings, platform: Platform, *, clock: Callable[[], datetime] = utc_now
     ) -> None:
@@ -117,6 +121,19 @@ class App:
         # the scheduler (its job store is the bot's own database)
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
         self.scheduler.when_job_late(self.metrics.job_lag, utc_now)  # APScheduler's real time
+        # PostgreSQL: any number of processes; the lease's holder runs the scheduled work
+        self.lease = (
+            None
+            if self.store.is_sqlite
+            else Lease(
+                self.store,
+                f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                settings.lease_length,
+                gained=self.gained,
+                lost=lambda _now: self.scheduler.follow(),
+                kept=self.kept,
+            )
+        )
         # the outside services, each only when its secret is set
         secrets = settings.secrets
         key = secrets.get("PAGERDUTY_ROUTING_KEY")
@@ -264,7 +281,9 @@ class App:
     def role(self) -> str:
         """This replica's part in the scheduled work: ``single`` (the only process: SQLite,
         or one process on PostgreSQL); with a lease, ``leader`` (runs it) or ``standby``."""
-        return "single"
+        if self.lease is None:
+            return "single"
+        return "leader" if self.scheduler.leading else "standby"
 
     def database_fault(self) -> str | None:
         """None when the database answers a trivial query; else why not, in a word."""
@@ -291,10 +310,13 @@ class App:
 
     def start(self) -> App:
         s, now = self.settings, self.clock()
+        hold_file(s.database_url)  # SQLite: this process alone (SecondProcess otherwise)
         self.store.migrate()
         jobs.install(self)
         self._stack.callback(jobs.install, None)
-        self.scheduler.start()
+        lease = self.lease
+        if lease is not None:
+            self._stack.callback(lambda: lease.release(self.clock()))
         self._stack.callback(self.scheduler.shutdown)
         at = self.scheduler.set_cron("review", s.review_schedule, s.tz)
         log.info("Weekly review on %s, next at %s", s.review_schedule, at)
@@ -305,9 +327,17 @@ class App:
         if isinstance(self.rotation.external, FeedOnCall):
             self.scheduler.set_every("oncall-feed", FEED_EVERY)
         self.rotation.changed.append(self.rotation_changed)
-        self.scheduler.settle(self.triage.earliest_due())
+        if lease is None:
+            self.lead(now)
+        else:
+            lease.tick(now)
+            keeper = threading.Thread(
+                target=lease.run, args=(self.clock, self.stopping), name="lease", daemon=True
+            )
+            keeper.start()
+            self._stack.callback(keeper.join, 5.0)
+            log.info("Lease on scheduled work: %s", "held" if lease.generation else "another's")
         self.rotation_changed(now, sync_group=True)
-        threading.Thread(target=self.resume, args=(now,), name="resume", daemon=True).start()
         if self.web is not None:
             self.web.start()
             log.info("Web server at %s (calendar feed: %s)", self.web.address, self.calendar_url())
@@ -337,35 +367,6 @@ class App:
         self.stopping.set()
         self._stack.close()
         log.info("Closed: the web server, the scheduler and the database")
-
-    # --- what the scheduler runs (jobs.Host) ----------------------------------------------------
-
-    def due_timers(self) -> None:
-        self.scheduler.take_due(lambda: self.triage.run_due(self.clock()), self.triage.earliest_due)
-
-    def handoff_due(self) -> None:
-        self.rotation_changed(self.clock())
-
-    def run_scheduled(self, job: str) -> None:
-        work = {
-            "review": self.reports.scheduled_review,
-            "digest": self.reports.scheduled_digest,
-            "github-poll": self.reports.poll_closed,
-            "oncall-feed": self.feed_due,
-        }.get(job)
-        if work is None:
-            log.warning("no work for the scheduled job %s (from an older version?)", job)
-            return
-        try:
-            work(self.clock())
-        except Abandoned as why:  # stopping: recorded, finished at the next start
-            log.info("Stopping: the %s job left %s to the next start", job, why)
-
-    def feed_due(self, now: datetime) -> None:
-        """Read the calendar feed again; who is on call may have changed."""
-        feed = self.rotation.external
-        if isinstance(feed, FeedOnCall) and feed.refresh(now):
-            self.rotation_changed(now)
 
     # --- wiring between services ----------------------------------------------------------------
 

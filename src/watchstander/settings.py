@@ -112,6 +112,7 @@ class Settings:
     review_tags: Mapping[str, Tag] = field(default_factory=lambda: BY_REACTION)
     topic_stopwords: frozenset[str] = STOPWORDS  # with TOPIC_STOPWORDS (other languages)
     github_poll_interval: timedelta = timedelta(minutes=15)
+    lease_length: timedelta = timedelta(seconds=15)  # PostgreSQL: the scheduler's lease
     github_repo: str = ""
     postmortem_dir: str = "data/postmortems"
     templates_dir: str = "data/templates"
@@ -208,6 +209,7 @@ class Settings:
             review_tags=checked(lambda: _tags(get("REVIEW_REACTIONS", "")), lambda: BY_REACTION),
             topic_stopwords=stopwords(_list(get("TOPIC_STOPWORDS", ""))),
             github_poll_interval=duration("GITHUB_POLL_INTERVAL", "15m"),
+            lease_length=duration("WATCHSTANDER_LEASE", "15s"),
             github_repo=get("GITHUB_REPO", ""),
             postmortem_dir=get("POSTMORTEM_DIR", "data/postmortems"),
             templates_dir=get("WATCHSTANDER_TEMPLATES", "data/templates"),

@@ -270,3 +270,21 @@ def test_a_dropped_connection_is_reconnected_and_unacked_events_sent_again(
         assert server.wait_for(lambda s: {unacked, queued} <= set(s.acks))
     finally:
         client.close()
+
+
+def test_each_envelope_goes_to_one_of_the_apps_connections_in_turn(
+    server: LocalSlack, connect: Callable[[], Inbox]
+) -> None:
+    """As Slack: with several connections open, an envelope goes to one of them (not to
+    every one), and each connection gets its share."""
+    first, second = connect(), connect()
+    assert server.wait_for(lambda s: len(s.acks) == 0 and s.connected)
+    for n in range(10):
+        server.post("U0ALICE", "C0SUPPORT", f"question {n}")
+    assert server.wait_for(lambda s: len(s.acks) == 10), server.acks
+    pushed = [e["envelope_id"] for e in server.envelopes]
+    got_first, got_second = first.envelope_ids(), second.envelope_ids()
+    assert sorted(got_first + got_second) == sorted(pushed)  # each once, none to both
+    assert not set(got_first) & set(got_second)
+    assert len(got_first) == len(got_second) == 5
+    assert sorted(server.acks) == sorted(pushed)

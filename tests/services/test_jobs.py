@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,11 +79,18 @@ class Host:
             lambda: self.service.run_due(self.clock[0]), self.service.earliest_due
         )
 
+    leads: bool = True  # holds the lease (see watchstander.lease)
+
+    def may_run(self) -> bool:
+        return self.leads
+
     def handoff_due(self) -> None:
         raise AssertionError("no handoff job in these tests")
 
     def run_scheduled(self, job: str) -> None:
-        raise AssertionError(f"no scheduled job in these tests: {job}")
+        self.ran.append(job)
+
+    ran: list[str] = field(default_factory=list)
 
 
 Running = tuple[TriageService, jobs.Scheduler, Said, list[datetime]]
@@ -167,3 +174,104 @@ def test_a_bad_review_schedule_is_one_line() -> None:
 
     with pytest.raises(SettingsError, match="REVIEW_SCHEDULE: 'sometimes' is not a schedule"):
         Settings.from_env({"REVIEW_SCHEDULE": "sometimes"})
+
+
+def test_a_follower_arms_nothing_and_sets_its_cron_jobs_when_it_leads(store: Store) -> None:
+    """Before it leads (another process holds the lease), a scheduler touches no job; its
+    cron jobs are noted and set when it leads; after `follow` it can lead again."""
+    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
+    service = service_on(store, scheduler, Said())
+    assert scheduler.set_cron("digest", "mon-fri 09:00", UTC) is not None
+    service.handle_message(post(0, "U0CAROL", URGENT), at(0))
+    scheduler.settle(service.earliest_due())
+    scheduler.arm_handoff(at(60))
+    assert not scheduler.leading
+    assert scheduler.armed_at is None
+    with store.engine.connect() as connection:
+        assert not store.engine.dialect.has_table(connection, jobs.JOB_TABLE)
+    scheduler.lead()
+    try:
+        assert scheduler.leading
+        assert scheduler._scheduler.get_job("watchstander:digest") is not None
+        scheduler.settle(service.earliest_due())
+        assert scheduler.armed_at == at(15)
+        scheduler.follow()
+        assert not scheduler._scheduler.running
+        assert scheduler.armed_at is None
+        scheduler.lead()  # a new APScheduler: one shut down cannot start again
+        assert scheduler._scheduler.running
+        assert scheduler.armed_at == at(15)  # the job store kept it
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_job_of_a_process_that_lost_the_lease_does_nothing(store: Store) -> None:
+    """The fence: the job runs (the scheduler did not stop in time) but the host says it may
+    not, and nothing is taken or said."""
+    said, clock = Said(), [at(0)]
+    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
+    service = service_on(store, scheduler, said)
+    host = Host(service, scheduler, clock, leads=False)
+    jobs.install(host)
+    scheduler.start()
+    try:
+        service.handle_message(post(-100, "U0CAROL", URGENT), at(0))
+        ran = threading.Event()
+        scheduler.when_job_done(ran.set)
+        scheduler.settle(datetime.now(UTC) - timedelta(seconds=1))
+        assert ran.wait(15)
+        assert not said.wait_for("claim_reminder", timeout=0)
+        assert service.earliest_due() == at(-85)  # still due, for the lease's holder
+    finally:
+        jobs.install(None)
+        scheduler.shutdown()
+
+
+def test_a_cron_run_that_fell_due_while_none_led_runs_once_when_one_leads(store: Store) -> None:
+    first = jobs.Scheduler(store.engine, writer=store.writer)
+    first.set_cron("digest", "mon-fri 09:00", UTC)
+    first.lead()
+    first._scheduler.pause()  # the holder dies (runs nothing from here on) before it ran:
+    first._scheduler.modify_job(
+        "watchstander:digest", next_run_time=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    host = Host(service_on(store, first, Said()), first, [at(0)])
+    ran = threading.Event()
+    second = jobs.Scheduler(store.engine, writer=store.writer)
+    second.when_job_done(ran.set)
+    jobs.install(host)
+    try:
+        second.set_cron("digest", "mon-fri 09:00", UTC)  # the stored job is kept, still due
+        second.lead()
+        assert ran.wait(15)
+        assert host.ran == ["digest"]
+        job = second._scheduler.get_job("watchstander:digest")
+        assert job.next_run_time > datetime.now(UTC)  # once, then the next day's
+    finally:
+        jobs.install(None)
+        second.shutdown()
+        first.shutdown()
+
+
+def test_a_new_holder_runs_the_cron_jobs_whose_time_just_passed(store: Store) -> None:
+    """The old holder's APScheduler moved the digest on and did not run it (it lost the
+    lease): the new holder runs the jobs whose time came within the window, and no other."""
+    scheduler = jobs.Scheduler(store.engine, writer=store.writer)
+    host = Host(service_on(store, scheduler, Said()), scheduler, [at(0)])
+    ran = threading.Event()
+    scheduler.when_job_done(ran.set)
+    scheduler.set_cron("digest", "mon-fri 09:00", UTC)
+    scheduler.set_cron("review", "mon 10:00", UTC)
+    monday_nine = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert scheduler.catch_up(monday_nine, timedelta(seconds=45)) == []  # not leading
+    jobs.install(host)
+    scheduler.lead()
+    try:
+        after = monday_nine + timedelta(seconds=20)
+        assert scheduler.catch_up(after, timedelta(seconds=45)) == ["digest"]
+        assert ran.wait(15)
+        assert host.ran == ["digest"]
+        assert scheduler.catch_up(after + timedelta(minutes=5), timedelta(seconds=45)) == []
+    finally:
+        jobs.install(None)
+        scheduler.shutdown()

@@ -176,28 +176,27 @@ class ThreadCommands:
     ) -> None:
         assert ctx.thread_ts is not None
         triage = self.triage
-        with in_thread(ctx.channel, ctx.thread_ts):
-            with triage.lock(ctx.channel, ctx.thread_ts), self.store.transaction() as tx:
-                thread = tx.thread(ctx.channel, ctx.thread_ts, lock=True)
-                assert thread is not None
-                row = EventRow(
-                    event_key=f"cmd:{ctx.channel}:{ctx.ts}",
-                    thread_id=thread.id,
-                    channel=ctx.channel,
-                    item_ts=ctx.ts,
-                    kind=kind.value,
-                    ts=ctx.ts,
-                    actor=ctx.user,
-                    at=ts_to_datetime(ctx.ts),
-                    text=text,
-                    target=target,
-                    until=until,
-                )
-                if not tx.add_event(row):
-                    return
-                tx.audit(now, ctx.user, kind.value, thread, target or text)
-                outcome = triage.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
-            triage.after(outcome, now)
+        with in_thread(ctx.channel, ctx.thread_ts), triage.locked(ctx.channel, ctx.thread_ts) as tx:
+            thread = tx.thread(ctx.channel, ctx.thread_ts, lock=True)
+            assert thread is not None
+            row = EventRow(
+                event_key=f"cmd:{ctx.channel}:{ctx.ts}",
+                thread_id=thread.id,
+                channel=ctx.channel,
+                item_ts=ctx.ts,
+                kind=kind.value,
+                ts=ctx.ts,
+                actor=ctx.user,
+                at=ts_to_datetime(ctx.ts),
+                text=text,
+                target=target,
+                until=until,
+            )
+            if not tx.add_event(row):
+                return
+            tx.audit(now, ctx.user, kind.value, thread, target or text)
+            outcome = triage.refresh(tx, thread, [event_of(row, thread.root_ts)], now)
+        triage.after(outcome, now)
 
 
 def parse_user(text: str) -> str:

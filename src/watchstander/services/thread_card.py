@@ -60,6 +60,7 @@ class ThreadCards:
         if effect.template != CARD_TEMPLATE or not ts or effect.thread_ts is None:
             return False
         with self._lock(effect.channel, effect.thread_ts), self.store.transaction() as tx:
+            tx.hold(effect.channel, effect.thread_ts)
             kept = tx.set_card(effect.channel, effect.thread_ts, ts)
             said = tx.said(effect.channel, effect.thread_ts)
         if said is None:
@@ -70,10 +71,16 @@ class ThreadCards:
 
     def refresh(self, channel: str, root_ts: str, now: datetime) -> None:
         """Show the thread's card as it stands now, holding the thread's lock from the read
-        to the platform's answer; nothing when it has none."""
+        to the platform's answer; nothing when it has none. On PostgreSQL the transaction
+        (and the database's lock on the thread) lasts until the platform answered, so that
+        another process's card waits; on SQLite (one process) it ends before."""
         with self._lock(channel, root_ts):
             with self.store.transaction() as tx:
+                tx.hold(channel, root_ts)
                 thread = tx.thread(channel, root_ts)
                 card = self.card(tx, thread, now) if thread is not None else None
+                if card is not None and not self.store.is_sqlite:
+                    self._update(card.effect, card.ts)
+                    return
             if card is not None:
                 self._update(card.effect, card.ts)

@@ -112,7 +112,7 @@ class TriageService:
         level = self._level(msg.text) if msg.level is None else msg.level
         kind = Kind.EDIT if msg.is_edit else Kind.POST if msg.thread_ts is None else Kind.REPLY
         until = parse_commitment(msg.text, at, self.settings.tz) if kind is Kind.REPLY else None
-        with self.lock(msg.channel, msg.root_ts, msg.ts), self.store.transaction() as tx:
+        with self.locked(msg.channel, msg.root_ts, msg.ts) as tx:
             row = EventRow.loaded(
                 event_key=msg.key,
                 thread_id=None,
@@ -186,8 +186,7 @@ class TriageService:
             root_ts = known.root_ts if known else None
         with (
             in_thread(reaction.channel, root_ts or reaction.item_ts),
-            self.lock(reaction.channel, root_ts or reaction.item_ts),
-            self.store.transaction() as tx,
+            self.locked(reaction.channel, root_ts or reaction.item_ts) as tx,
         ):
             thread = tx.thread_of_message(reaction.channel, reaction.item_ts)
             if thread is not None:
@@ -219,11 +218,7 @@ class TriageService:
         taken: list[Effect] = []
         actions: list[tuple[str, str]] = []  # (kind, level) of each action taken
         escalated = False
-        with (
-            in_thread(channel, root_ts),
-            self.lock(channel, root_ts),
-            self.store.transaction() as tx,
-        ):
+        with in_thread(channel, root_ts), self.locked(channel, root_ts) as tx:
             thread = tx.thread(channel, root_ts, lock=True)
             if thread is None:
                 return []
@@ -283,6 +278,14 @@ class TriageService:
             for stripe in stripes:
                 stack.enter_context(self._locks[stripe])
             yield
+
+    @contextmanager
+    def locked(self, channel: str, *keys: str) -> Iterator[Tx]:
+        """A transaction that holds the thread's (or message's) locks: this process's, and
+        on PostgreSQL the database's, so that replicas take turns on a thread as well."""
+        with self.lock(channel, *keys), self.store.transaction() as tx:
+            tx.hold(channel, *keys)
+            yield tx
 
     def refresh(
         self,

@@ -47,7 +47,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.RLock()
-        # Messages that reactions are waiting for (kept in memory: Errbot is one process).
+        # Messages that reactions are waiting for (kept in memory on SQLite: one process).
         self._orphans: set[tuple[str, str]] | None = None
 
     def migrate(self, revision: str = "head") -> None:

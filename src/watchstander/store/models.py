@@ -326,3 +326,16 @@ class PendingQuestionRow(Base):
     user: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     posted_ts: Mapped[str | None] = mapped_column(String(32))  # set once it is posted
+
+
+class LeaseRow(Base):
+    """Who runs the scheduled work when several processes share the database: the holder
+    until ``expires_at``; ``generation`` grows each time the lease changes hands (a fence)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    generation: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)

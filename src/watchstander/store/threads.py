@@ -32,6 +32,15 @@ _THREAD_OF_MESSAGE = select(MessageRow.thread_id).where(
 _EVENTS_OF_THREAD = select(EventRow).where(EventRow.thread_id == bindparam("thread_id"))
 _ACTIONS_OF_THREAD = select(ActionRow).where(ActionRow.thread_id == bindparam("thread_id"))
 _EVENTS = cast(Table, EventRow.__table__)
+_ORPHAN = (
+    select(_EVENTS.c.id)
+    .where(
+        _EVENTS.c.thread_id.is_(None),
+        _EVENTS.c.channel == bindparam("channel"),
+        _EVENTS.c.item_ts == bindparam("ts"),
+    )
+    .limit(1)
+)
 _ADOPT_ORPHANS = (
     update(_EVENTS)
     .where(
@@ -93,7 +102,12 @@ class ThreadsTx(TxBase):
         return None if row_id is None else ThreadRow.loaded(id=row_id, **values)
 
     def awaited(self, channel: str, ts: str) -> bool:
-        """Whether reactions that came first wait for the message ``ts``."""
+        """Whether reactions that came first wait for the message ``ts``. On PostgreSQL the
+        database says (another process may have recorded them); on SQLite, one process,
+        the set kept in memory does."""
+        if self._lock_rows:
+            found = self.connection.execute(_ORPHAN, {"channel": channel, "ts": ts}).first()
+            return found is not None
         return (channel, ts) in self._orphans
 
     def thread_by_id(self, thread_id: int) -> ThreadRow | None:
@@ -223,7 +237,7 @@ class ThreadsTx(TxBase):
 
     def adopt_orphans(self, thread: ThreadRow, ts: str) -> int:
         """Attach reactions that arrived before their message ``ts`` to its thread."""
-        if (thread.channel, ts) not in self._orphans:
+        if not self._lock_rows and (thread.channel, ts) not in self._orphans:
             return 0  # nothing waits for this message: no statement
         self._orphans.discard((thread.channel, ts))
         params = {"in_channel": thread.channel, "in_ts": ts, "owner": thread.id}

@@ -51,6 +51,7 @@ class SocketMode(Core):
         self._wakeup: asyncio.Event | None = None
         self._sender: asyncio.Task[None] | None = None
         self._holding: Held | None = None  # see `held`
+        self._turn = -1  # the connection the last envelope went to
 
     # -------------------------------------------------------------- observing the bot
 
@@ -299,7 +300,9 @@ class SocketMode(Core):
                 with self._cond:
                     if not self._pending or not self._sockets:
                         break
-                    ws, envelope = self._sockets[-1], self._pending.popleft()
+                    # as Slack: each envelope to one of the app's connections, in turn
+                    self._turn = (self._turn + 1) % len(self._sockets)
+                    ws, envelope = self._sockets[self._turn], self._pending.popleft()
                     self._inflight[envelope["envelope_id"]] = (ws, envelope)
                 try:
                     await ws.send_json(envelope)

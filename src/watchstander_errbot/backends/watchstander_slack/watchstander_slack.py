@@ -40,6 +40,8 @@ from watchstander.adapters.slack_web import (
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack import action_from_slack, command_from_slack, home_from_slack
 from watchstander.inbound.slack_views import form_event
+from watchstander.lease import SecondProcess, hold_file
+from watchstander.settings import Settings
 from watchstander.stopping import StopSignals
 from watchstander_errbot import runtime
 from watchstander_errbot.slack_forms import SlackForms
@@ -73,6 +75,11 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         if not self.app_token:
             log.fatal("SLACK_APP_TOKEN is not set: Watchstander connects in Socket Mode only.")
             sys.exit(1)
+        try:  # SQLite is for one process: a second on the same file stops here
+            hold_file(Settings.read()[0].database_url)
+        except SecondProcess as exc:
+            log.fatal("%s.", exc)
+            sys.exit(3)
 
     def connect_callback(self) -> None:
         super().connect_callback()
