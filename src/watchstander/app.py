@@ -29,7 +29,7 @@ from watchstander.adapters.pager import Pager, Schedule
 from watchstander.app_jobs import ScheduledWork
 from watchstander.domain.levels import Level
 from watchstander.inbound import health, webhooks
-from watchstander.lease import Lease, hold_file
+from watchstander.lease import Lease, hold_file, holds_file, let_go_file
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
@@ -310,7 +310,10 @@ class App(ScheduledWork):
 
     def start(self) -> App:
         s, now = self.settings, self.clock()
+        held = holds_file(s.database_url)  # by the process (the backend), before this App
         hold_file(s.database_url)  # SQLite: this process alone (SecondProcess otherwise)
+        if not held:  # this App took it: it lets it go when it closes
+            self._stack.callback(let_go_file, s.database_url)
         self.store.migrate()
         jobs.install(self)
         self._stack.callback(jobs.install, None)

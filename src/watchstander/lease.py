@@ -174,6 +174,12 @@ def hold_file(url: str) -> Path | None:
     return lock
 
 
+def holds_file(url: str) -> bool:
+    """Whether this process holds ``hold_file``'s lock for ``url`` already."""
+    path = sqlite_path(url)
+    return path is not None and path.with_name(path.name + ".lock") in _held_files
+
+
 def let_go_file(url: str) -> None:
     """Release ``hold_file``'s lock (tests; a process's exit releases it by itself)."""
     path = sqlite_path(url)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import slackv3
 from slack_sdk import WebClient
+from slack_sdk.web.base_client import BaseClient
 
 from watchstander.adapters import slack_app
 from watchstander.services import forms
@@ -16,7 +17,8 @@ from watchstander.services import forms
 ROOT = Path(__file__).resolve().parents[2]
 OWN_CODE = [ROOT / "src" / "watchstander", ROOT / "src" / "watchstander_errbot"]
 CALL = re.compile(r"\.([a-z]+_[A-Za-z0-9_]+)\(")
-WEB_METHODS = {name for name in dir(WebClient) if not name.startswith("_")}
+# the Web API's methods, not the client's own machinery (``api_call``, ...)
+WEB_METHODS = {n for n in dir(WebClient) if not n.startswith("_")} - set(dir(BaseClient))
 
 
 def called(folders: list[Path]) -> set[str]:
