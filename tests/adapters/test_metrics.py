@@ -5,8 +5,7 @@ answer giving no open-thread figure rather than a wrong one."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,25 +24,16 @@ def value(metrics: PrometheusMetrics, name: str, **labels: str) -> float:
     return 0.0 if found is None else found
 
 
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Until ``condition``; fails loudly after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.01)
-
-
 def test_the_schedulers_lag_is_a_jobs_start_minus_its_time(store: Store) -> None:
     metrics = PrometheusMetrics()
     scheduler = Scheduler(store.engine, UTC, store.writer)
     scheduler.when_job_late(metrics.job_lag, lambda: datetime.now(UTC))
-    ran: list[int] = []
-    scheduler.when_job_done(lambda: ran.append(1))
+    ran = threading.Event()
+    scheduler.when_job_done(ran.set)
     scheduler.start()
     try:
         scheduler.arm(datetime.now(UTC) - timedelta(seconds=40))  # missed by 40 s: runs now
-        wait_for(lambda: bool(ran), 10, "the timer job ran")
+        assert ran.wait(10), "the timer job did not run within 10 s"
     finally:
         scheduler.shutdown()
     name = "watchstander_scheduler_lag_seconds"

@@ -6,19 +6,15 @@ have sent gets one clear line and changes nothing."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from page_helpers import call, served, state
 from slack_sdk import WebClient
 
 from watchstander.adapters.slack_blocks import blocks
 from watchstander.services.controls import CHECKIN, CLAIM, THREAD_CONTROLS
-from watchstander_sandbox.github_server import LocalGitHub
-from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack
 from watchstander_sandbox.web_ui import SandboxPage
 
@@ -27,30 +23,8 @@ SUPPORT, CAROL, DAVE = "C0SUPPORT", "U0CAROL", "U0DAVE"
 
 @pytest.fixture
 def page(slack: LocalSlack) -> Iterator[SandboxPage]:
-    pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
-    served = SandboxPage(slack, pagerduty, github, port=0).start()
-    yield served
-    served.stop()
-    pagerduty.stop()
-    github.stop()
-
-
-def call(page: SandboxPage, path: str, body: Any) -> tuple[int, dict[str, Any]]:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(
-        page.url + path, data, {"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
-def state(page: SandboxPage) -> dict[str, Any]:
-    with urllib.request.urlopen(page.url + "api/state", timeout=10) as resp:
-        answer: dict[str, Any] = json.load(resp)
-    return answer
+    with served(slack) as shown:
+        yield shown
 
 
 def announce(slack: LocalSlack, web: WebClient) -> tuple[str, str]:

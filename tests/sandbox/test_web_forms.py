@@ -8,18 +8,16 @@ a request the page should not have sent gets one clear line and reaches nothing.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from form_app import SAY_MORE, FormApp, values_of
+from page_helpers import call as call_page
+from page_helpers import served, state
 from slack_sdk import WebClient
 
 from watchstander.services.forms import ASK, ASK_ABOUT, SUPPORT_COMMAND
-from watchstander_sandbox.github_server import LocalGitHub
-from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack
 from watchstander_sandbox.web_forms import app_features
 from watchstander_sandbox.web_ui import SandboxPage
@@ -29,12 +27,8 @@ SUPPORT, CAROL, DAVE = "C0SUPPORT", "U0CAROL", "U0DAVE"
 
 @pytest.fixture
 def page(slack: LocalSlack) -> Iterator[SandboxPage]:
-    pagerduty, github = LocalPagerDuty().start(), LocalGitHub().start()
-    served = SandboxPage(slack, pagerduty, github, port=0).start()
-    yield served
-    served.stop()
-    pagerduty.stop()
-    github.stop()
+    with served(slack) as shown:
+        yield shown
 
 
 @pytest.fixture
@@ -44,23 +38,7 @@ def app(slack: LocalSlack) -> Iterator[FormApp]:
 
 
 def call(page: SandboxPage, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        page.url + "api/" + path,
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
-def state(page: SandboxPage) -> dict[str, Any]:
-    with urllib.request.urlopen(page.url + "api/state", timeout=10) as resp:
-        found: dict[str, Any] = json.load(resp)
-    return found
+    return call_page(page, "api/" + path, body)
 
 
 def sent(slack: LocalSlack, envelope_id: str) -> dict[str, Any]:
