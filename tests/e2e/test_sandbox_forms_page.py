@@ -63,7 +63,9 @@ def test_the_modal_draws_types_keeps_errors_by_field_and_submits(
     shown.until("the suggestion", lambda: "Like it:" in shown.find(".modal")[0].text)
     summary.send_keys(" is slow")  # the same element: the text typed before stays
     assert shown.find("#f-ws_summary")[0].get_attribute("value") == "the CSV export is slow"
-    shown.until("the update", lambda: "Like it: the CSV export is slow" in modal.text)
+    shown.until(  # found again: the page may have drawn the modal anew meanwhile
+        "the update", lambda: "Like it: the CSV export is slow" in shown.find(".modal")[0].text
+    )
     assert driver.execute_script("return window.pwned === undefined")
     driver.save_screenshot(str(tmp_path / "modal.png"))
 
@@ -98,6 +100,8 @@ def test_the_modal_draws_types_keeps_errors_by_field_and_submits(
     shown.find('[data-testid="modal-cancel"]')[0].click()
     shown.until("closed", lambda: not shown.find(".modal")[0].is_displayed())
     assert [p["user"]["id"] for p in app.sent("shortcut")] == [CAROL, DAVE]
+    # the page closes the modal at once; Slack tells the app a moment later
+    shown.until("the app told of the closing", lambda: app.sent("view_closed"))
     (closed,) = app.sent("view_closed")
     assert closed["user"]["id"] == DAVE
     assert slack.views(DAVE) == []
