@@ -83,7 +83,11 @@ def test_each_entry_point_sends_what_slack_would_as_the_person_the_page_acts_as(
         CAROL,
     )
     assert slack.wait_for(lambda s: len(app.sent("slash_commands")) == 1, 30)
-    view = opened(slack, CAROL)  # the command's view took the shortcut's place
+    shortcuts = view["id"]  # the command's view takes the shortcut's place, once the app opens it
+    assert slack.wait_for(
+        lambda s: [v["id"] for v in s.views(CAROL)][-1:] not in ([], [shortcuts]), 30
+    )
+    view = opened(slack, CAROL)
 
     typing = {"user": CAROL, "view_id": view["id"], "action_id": "ws_summary", "text": "export"}
     _, answer = call(page, "view/type", typing)
