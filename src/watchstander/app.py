@@ -122,12 +122,13 @@ class App(ScheduledWork):
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
         self.scheduler.when_job_late(self.metrics.job_lag, utc_now)  # APScheduler's real time
         # PostgreSQL: any number of processes; the lease's holder runs the scheduled work
+        self.replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = (
             None
             if self.store.is_sqlite
             else Lease(
                 self.store,
-                f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                self.replica,
                 settings.lease_length,
                 gained=self.gained,
                 lost=lambda _now: self.scheduler.follow(),
@@ -166,6 +167,7 @@ class App(ScheduledWork):
             stopping=self.stopping,
             update=self.say.update,
             metrics=self.metrics,
+            replica=self.replica,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
@@ -356,10 +358,11 @@ class App(ScheduledWork):
 
     def resume(self, now: datetime) -> None:
         """What the last process began and did not finish (it stopped, or died): the pages
-        PagerDuty did not answer, the help forms not yet posted, then the review's issues
-        GitHub did not."""
+        PagerDuty did not answer, what it decided to say in threads and did not, the help
+        forms not yet posted, then the review's issues GitHub did not."""
         try:
             self.triage.resume_pages(now)
+            self.triage.settle_owed(now, everything=not self.lease, seen=self.say.said_already)
             self.help.resume(now)
             self.review.resume(now)
         except Exception:  # a fault: logged, and the bot runs on

@@ -16,6 +16,7 @@ from watchstander.stopping import Abandoned
 if TYPE_CHECKING:
     from watchstander import jobs
     from watchstander.lease import Lease
+    from watchstander.render import ChatSpeaker
     from watchstander.services.reports import Reports
     from watchstander.services.rotation import RotationService
     from watchstander.services.triage import TriageService
@@ -38,6 +39,7 @@ class ScheduledWork:
     reports: Reports
     rotation: RotationService
     store: Store
+    say: ChatSpeaker
 
     def resume(self, now: datetime) -> None:
         raise NotImplementedError
@@ -65,9 +67,22 @@ class ScheduledWork:
 
     def kept(self, now: datetime) -> None:
         """The lease was renewed: other processes may have set earlier due times or changed
-        the rotation since the last renewal; arm for them."""
+        the rotation since the last renewal; arm for them. What a process that died left
+        unsaid is said (in a thread of its own: the renewals go on meanwhile)."""
         self.scheduler.settle(self.triage.earliest_due())
         self.rotation_changed(now)
+        settling: threading.Lock = self.__dict__.setdefault("_settling", threading.Lock())
+        if settling.acquire(blocking=False):  # one at a time
+            args = (now, settling)
+            threading.Thread(target=self._settle, args=args, name="owed", daemon=True).start()
+
+    def _settle(self, now: datetime, settling: threading.Lock) -> None:
+        try:
+            self.triage.settle_owed(now, seen=self.say.said_already)
+        except Exception:  # a fault: logged; the next renewal tries again
+            log.exception("saying what a stopped process left unsaid failed")
+        finally:
+            settling.release()
 
     def may_run(self) -> bool:
         """The fence each job passes: SQLite's one process always; on PostgreSQL the holder

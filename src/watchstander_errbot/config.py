@@ -30,7 +30,7 @@ if (env("WATCHSTANDER_LOG_FORMAT") or "").strip().lower() == "json":
     BOT_LOG_FORMATTER = JsonFormatter(secrets_from_env(os.environ))
     BOT_LOG_FILE = ""
 AUTOINSTALL_DEPS = False
-BOT_ASYNC = True
+BOT_ASYNC = False  # commands run in the Socket Mode worker that got them: acked once done
 BOT_ASYNC_POOLSIZE = 10
 
 BOT_IDENTITY = {

@@ -4,6 +4,8 @@ pictures into a thread by the channel's id, and every refusal one line with no t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from slack_sdk import WebClient
 
@@ -181,3 +183,20 @@ def test_a_long_message_keeps_its_controls_and_its_whole_text() -> None:
     assert [e["action_id"] for e in actions["elements"]] == [c.action_id for c in THREAD_CONTROLS]
     assert blocks("short", THREAD_CONTROLS) is not None
     assert blocks(text, ()) is None
+
+
+def test_the_bot_finds_in_a_thread_what_it_said_there_since_a_moment(slack: LocalSlack) -> None:
+    root = slack.post(POSTER, SUPPORT, "help")
+    said = chat(slack)
+    text = "first part\n" + "x" * (PART + 10)  # in parts: the first is looked for
+    ts = said.post(SUPPORT, root, text)
+    assert ts is not None
+    before = datetime.fromtimestamp(float(root), UTC)
+    assert said.bot_said(SUPPORT, root, text, before)
+    assert not said.bot_said(SUPPORT, root, "other words", before)
+    after = datetime.fromtimestamp(float(ts) + 5, UTC)
+    assert not said.bot_said(SUPPORT, root, text, after)  # said before that moment
+    slack.post(POSTER, SUPPORT, "a person's words", thread_ts=root)
+    assert not said.bot_said(SUPPORT, root, "a person's words", before)
+    with pytest.raises(ChatError, match="channel_not_found"):
+        said.bot_said("C0NOWHERE", root, text, before)

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -149,6 +150,21 @@ class SlackChat:
             raise ChatError(f"Slack did not take the message ({answer.get('error')})")
         ts = answer.get("ts")
         return str(ts) if ts else None
+
+    def bot_said(self, channel: str, thread_ts: str, text: str, since: datetime) -> bool:
+        """``conversations.replies`` since ``since``: a message of the bot with ``text``."""
+        first = parts(text)[0]
+        oldest = f"{since.timestamp() - 1:.6f}"
+        try:
+            answer = self._client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=oldest, limit=1000, inclusive=True
+            )
+        except SLACK_FAILURES as exc:
+            raise ChatError(f"Slack did not show the thread ({slack_error(exc)})") from None
+        return any(
+            m.get("bot_id") and m.get("text") == first and str(m.get("ts", "")) >= oldest
+            for m in answer.get("messages") or ()
+        )
 
     def direct(self, person: str, text: str) -> str | None:
         channel = self._ims.get(person)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from watchstander.render.renderer import Renderer
-from watchstander.services.effects import ChatError, ChatPort, Effect
+from watchstander.services.effects import ChatError, ChatPort, Effect, ThreadReader
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,21 @@ class ChatSpeaker:
             where = effect.person or f"{effect.channel}/{effect.thread_ts or '-'}"
             log.warning("could not say %s in %s: %s", effect.template, where, error)
             return None
+
+    def said_already(self, effect: Effect, since: datetime) -> bool:
+        """Whether ``effect`` (a message in a thread) was posted since ``since``, as the
+        platform shows the thread; False when it cannot tell (a message to one person, a
+        platform that cannot read its threads back, or no answer): said again, then."""
+        if not isinstance(self.chat, ThreadReader) or effect.thread_ts is None:
+            return False
+        if effect.person is not None or effect.alone is not None:
+            return False
+        text = self.renderer.render(effect.template, effect.data)
+        try:
+            return self.chat.bot_said(effect.channel, effect.thread_ts, text, since)
+        except ChatError as error:
+            log.warning("could not read %s/%s back: %s", effect.channel, effect.thread_ts, error)
+            return False
 
     def update(self, effect: Effect, ts: str) -> None:
         """Show ``effect`` in place of the bot's message ``ts``; a refusal is one log line."""

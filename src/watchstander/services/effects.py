@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from watchstander.services.controls import Control
@@ -94,6 +94,17 @@ class CommandContext:
 
 class ChatError(Exception):
     """The chat platform did not take a message or a file; one line, no secret."""
+
+
+@runtime_checkable
+class ThreadReader(Protocol):
+    """A chat platform that can read a thread back (the messages owed after a process died
+    are looked for there first: a message posted just before it died is not posted again)."""
+
+    def bot_said(self, channel: str, thread_ts: str, text: str, since: datetime) -> bool:
+        """Whether the bot posted ``text`` (its first part) in the thread since ``since``;
+        raises :class:`ChatError` when the platform does not say."""
+        ...
 
 
 class ChatPort(Protocol):

@@ -18,12 +18,13 @@ from datetime import datetime
 from watchstander.domain.durations import parse_commitment
 from watchstander.domain.levels import Level, parse_level
 from watchstander.domain.said import Said, changes, said_after
-from watchstander.domain.thread import Event, Kind, ThreadState, due, replay
+from watchstander.domain.thread import Event, Kind, ThreadState, replay
 from watchstander.logs import in_thread
 from watchstander.services.effects import CardPort, Effect, NoTimers, PagerPort, Speaker, Timers
 from watchstander.services.inbound import InboundMessage, InboundReaction, ts_to_datetime
 from watchstander.services.metrics import NO_METRICS, Metrics
 from watchstander.services.oncall import OnCall
+from watchstander.services.owed import Owed
 from watchstander.services.paging import PageOp, Paging
 from watchstander.services.thread_card import ThreadCards
 from watchstander.services.thread_state import (
@@ -34,9 +35,10 @@ from watchstander.services.thread_state import (
     store_state,
 )
 from watchstander.services.thread_words import ThreadWords
+from watchstander.services.triage_timers import TimedActions
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
-from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
+from watchstander.store import EventRow, Store, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +49,11 @@ class Outcome:
     timer: tuple[str, str, datetime | None] | None
     pages: list[PageOp] = field(default_factory=list)
     card: tuple[str, str] | None = None  # (channel, root ts) of a thread whose card changed
+    owed: list[int] = field(default_factory=list)  # the effects' rows, kept until said
     took: list[tuple[str, str, float]] = field(default_factory=list)  # (step, level, seconds)
 
 
-class TriageService:
+class TriageService(TimedActions):
     def __init__(
         self,
         store: Store,
@@ -66,8 +69,10 @@ class TriageService:
         stopping: threading.Event | None = None,
         update: CardPort | None = None,
         metrics: Metrics = NO_METRICS,
+        replica: str = "this process",
     ) -> None:
         self.store = store
+        self.owed = Owed(store, replica)
         self.metrics = metrics
         self.settings = settings
         self.policy = settings.policy
@@ -211,60 +216,6 @@ class TriageService:
         self.after(outcome, now)
         return True
 
-    # --- timers ---------------------------------------------------------------------------------
-
-    def on_timer(self, channel: str, root_ts: str, now: datetime) -> list[Effect]:
-        """Take every timed action of the thread that has come due (each once)."""
-        taken: list[Effect] = []
-        actions: list[tuple[str, str]] = []  # (kind, level) of each action taken
-        escalated = False
-        with in_thread(channel, root_ts), self.locked(channel, root_ts) as tx:
-            thread = tx.thread(channel, root_ts, lock=True)
-            if thread is None:
-                return []
-            for _ in range(8):
-                state = load_state(tx, thread, self.policy)
-                action = due(state, self.policy, now)
-                if action is None:
-                    break
-                if tx.record_action(thread, action.kind.value, action.at, now):
-                    actions.append((action.kind.value, state.level.label))
-                    if action.kind is not Kind.QUIET_CLOSE:  # closed without a word
-                        taken.append(self.words.action(thread, state, action, now))
-                    escalated = escalated or (
-                        action.kind is Kind.ESCALATION and state.level is Level.EMERGENCY
-                    )
-                    tx.audit(now, None, action.kind.value, thread, f"due {action.at.isoformat()}")
-            outcome = self.refresh(tx, thread, [], now, reschedule=True)
-            if escalated and self.paging is not None:
-                op = self.paging.escalation(tx, thread)
-                outcome.pages += [op] if op is not None else []
-        outcome.effects[:0] = taken
-        for kind, level in actions:
-            self.metrics.timed_action(kind, level)
-        with in_thread(channel, root_ts):
-            self.after(outcome, now)
-        return taken
-
-    def run_due(self, now: datetime, batch: int = 200) -> int:
-        """Take the timed actions of every thread that has one due by ``now``."""
-        done = 0
-        while True:
-            with self.store.transaction() as tx:
-                due_now = tx.due_threads(now, batch)
-            for channel, root_ts in due_now:
-                try:
-                    self.on_timer(channel, root_ts, now)
-                except StoreError:
-                    log.exception("timed action of %s/%s failed; it stays due", channel, root_ts)
-            done += len(due_now)
-            if len(due_now) < batch:
-                return done
-
-    def earliest_due(self) -> datetime | None:
-        with self.store.transaction() as tx:
-            return tx.earliest_due()
-
     # --- the shared path: replay, store, say ----------------------------------------------------
 
     @contextmanager
@@ -341,7 +292,8 @@ class TriageService:
         )
         timer = (thread.channel, thread.root_ts, thread.next_due_at) if moved else None
         card = (thread.channel, thread.root_ts) if thread.card_ts else None
-        return Outcome(effects, timer, pages, card if said_after(state) != said else None)
+        shown = card if said_after(state) != said else None
+        return Outcome(effects, timer, pages, shown, self.owed.owe(tx, effects, now))
 
     def after(self, outcome: Outcome, now: datetime) -> None:
         """Page first (for an emergency that is what matters most), then say what was
@@ -357,9 +309,9 @@ class TriageService:
             results, outcome.pages = [], []
         cards = {outcome.card} if outcome.card is not None else set()  # to show again, last
         for effect in outcome.effects:
-            ts = self.say(effect)
-            if self.cards is not None and self.cards.remember(effect, ts):
+            if self._said(effect):
                 cards.add((effect.channel, str(effect.thread_ts)))
+        self.owed.paid(outcome.owed)
         for result in results:
             if result is not None:
                 self.say(result)
@@ -375,6 +327,27 @@ class TriageService:
                 self.cards.refresh(channel, root_ts, now)
         if outcome.timer is not None:
             self.timers.set(*outcome.timer)
+
+    def _said(self, effect: Effect) -> bool:
+        """Say ``effect``: whether its thread's card must be shown again."""
+        ts = self.say(effect)
+        return self.cards is not None and self.cards.remember(effect, ts)
+
+    def settle_owed(
+        self,
+        now: datetime,
+        *,
+        everything: bool = False,
+        seen: Callable[[Effect, datetime], bool] = lambda effect, since: False,
+    ) -> int:
+        """Say what a process that died after deciding it left unsaid (see :class:`Owed`),
+        unless ``seen`` finds it in its thread."""
+
+        def say(effect: Effect) -> None:
+            if self._said(effect) and self.cards is not None and effect.thread_ts:
+                self.cards.refresh(effect.channel, effect.thread_ts, now)
+
+        return self.owed.settle(now, say, everything=everything, seen=seen)
 
     def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
         """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""

@@ -339,3 +339,17 @@ class LeaseRow(Base):
     generation: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OwedRow(Base):
+    """A message the bot decided to say (in the transaction that decided it) and has not yet
+    said: deleted once said, so that a process killed in between leaves it to be said by the
+    next start or the lease's holder. ``effect`` is the message as JSON; ``taken_at``: when
+    a process last took it to say."""
+
+    __tablename__ = "owed"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    effect: Mapped[str] = mapped_column(Text)
+    taken_by: Mapped[str] = mapped_column(String(128))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

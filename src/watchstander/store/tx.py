@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from watchstander.store.answers import AnswersTx
 from watchstander.store.figures import FiguresTx
 from watchstander.store.lease import LeaseTx
+from watchstander.store.owed import OwedTx
 from watchstander.store.paging import PagesTx
 from watchstander.store.review import ReviewTx
 from watchstander.store.rotation import RotationTx
@@ -15,7 +16,7 @@ from watchstander.store.served import ServedTx
 from watchstander.store.threads import ThreadsTx
 
 
-class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx, ServedTx, LeaseTx):
+class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx, ServedTx, LeaseTx, OwedTx):
     """One unit of work: typed reads and writes inside a single transaction."""
 
     def __init__(

@@ -43,12 +43,16 @@ from watchstander.inbound.slack_views import form_event
 from watchstander.lease import SecondProcess, hold_file
 from watchstander.settings import Settings
 from watchstander.stopping import StopSignals
+from watchstander.store import StoreError
 from watchstander_errbot import runtime
 from watchstander_errbot.slack_forms import SlackForms
 
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
+
+
+_handling = threading.local()  # .failed: why the database did not take the event being handled
 
 
 class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
@@ -93,27 +97,57 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
     def _sm_generic_event_handler(
         self, client: BaseSocketModeClient, req: SocketModeRequest
     ) -> None:
-        """Ack at once; hand the event on once, and only after the plugins are active."""
+        """Hand the event on once, after the plugins are active, and ack it once handled: a
+        process killed while handling it never acks it, and Slack sends it again (to another
+        connection, another replica). An event the database could not take is not acked
+        either (Slack's retry brings it back). A redelivery of an event handled here, or
+        being handled, is acked and dropped."""
         if req.type == "interactive" and (req.payload or {}).get("type") == "view_submission":
             self._submission(client, req)
             return
-        self._forget_changed((req.payload or {}).get("event") or {})  # before the ack
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        self._forget_changed((req.payload or {}).get("event") or {})
         event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
         with self._seen_lock:
-            if event_id in self._seen:
-                log.debug("Dropping a redelivered event %s", event_id)
-                return
+            seen = event_id in self._seen
             self._seen[event_id] = None
             while len(self._seen) > SEEN_EVENTS:
                 self._seen.popitem(last=False)
+        if seen:
+            log.debug("Dropping a redelivered event %s", event_id)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
         if not self._plugins_ready.wait(timeout=120):
-            log.error("Plugins were not ready after 120 s; dropping event %s", event_id)
+            log.error("Plugins were not ready after 120 s; event %s left to a retry", event_id)
+            self._unsee(event_id)
             return
-        if req.type in ("interactive", "slash_commands"):
-            self._interaction(req.type, req.payload or {}, req.envelope_id)
+        _handling.failed = None  # set by _dispatch_to_plugins
+        try:
+            if req.type in ("interactive", "slash_commands"):
+                self._interaction(req.type, req.payload or {}, req.envelope_id)
+            else:
+                self._generic_wrapper(req.payload)
+        except Exception:  # a fault of ours: Slack's retry would meet it again
+            log.exception("handling event %s failed", event_id)
+        failed: str | None = _handling.failed
+        if failed is not None:
+            log.warning("Event %s not taken (%s): left to Slack's retry", event_id, failed)
+            self._unsee(event_id)
             return
-        self._generic_wrapper(req.payload)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+    def _unsee(self, event_id: str) -> None:
+        with self._seen_lock:
+            self._seen.pop(event_id, None)
+
+    def _dispatch_to_plugins(self, method: Any, *args: Any, **kwargs: Any) -> None:
+        """Errbot's, and a database that did not answer noted: the event is not acked."""
+        for plugin in self.plugin_manager.get_all_active_plugins():
+            try:
+                getattr(plugin, method)(*args, **kwargs)
+            except StoreError as exc:
+                _handling.failed = str(exc).splitlines()[0][:200] if str(exc) else "StoreError"
+            except Exception:
+                log.exception("%s on %s crashed.", method, plugin.name)
 
     def _interaction(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
         """A form's payload to `_form`; a button pressed, an option chosen or a slash command,
@@ -267,7 +301,13 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
                 # A frame cut by the close is no news (Slack sends again what was not acked):
                 # slack_sdk would log it as an error, with a traceback
                 socket_mode.logger = demoted("slack_sdk.socket_mode.closing")
-                socket_mode.close()  # no new events; waits for those being handled
+                # no new events (the queue's loop ends within a second); those being handled
+                # are finished and acked while the link is up; then it closes. What was not
+                # taken is not acked: Slack sends it again.
+                socket_mode.closed, socket_mode.auto_reconnect_enabled = True, False
+                socket_mode.message_processor.shutdown()
+                socket_mode.message_workers.shutdown(wait=True)
+                socket_mode.close()
                 self.slack_socket_mode = None
                 self.disconnect_callback()
         return False
