@@ -1,20 +1,25 @@
-"""Answers from past threads (issue 14), measured on two labelled sets: earlier resolved threads
+"""Answers from past threads (issue 14), measured on three labelled sets: earlier resolved threads
 (root post, resolving line) each with later questions it answers, and questions no earlier
 thread answers. bench/data/answers.jsonl is the tuning set (the matching's thresholds were set
-on it); bench/data/answers_heldout.jsonl was written afterwards and never tuned on. The earlier
-threads of both go into one fresh store after a year of history (the review bench's threads), so
-every earlier thread competes for every question; every question is asked as of NOW.
+on it); bench/data/answers_heldout.jsonl (held-out 1) was written afterwards, but was looked at
+while tuning since, so it is now a development set: printed, never deciding.
+bench/data/answers_heldout2.jsonl (held-out 2) was written after the matcher's tuning on the
+tuning set and held-out 1, by someone who read neither the matching code nor a bench result,
+and is never tuned on. The earlier threads of all sets go into one fresh store after a year of
+history (the review bench's threads), so every earlier thread competes for every question;
+every question is asked as of NOW.
 
 Prints recall@3 (the answering thread among the suggestions; the verdict's figure) next to it
 counting another thread that gives the same answer (the sets overlap in topics: ``same_as``), and
-the false-suggestion rate (an unrelated question gets any suggestion), for the tuning set, the
-held-out set and both together, and the time per question once, each with a verdict; exits
-non-zero when the held-out set or both together miss a target, or the time does.
+the false-suggestion rate (an unrelated question gets any suggestion), for each set and all of
+them together, and the time per question once, each with a verdict; exits non-zero when
+held-out 2 or all sets together miss a target, or the time does (held-out 1 and the tuning set
+do not decide).
 
     python -m bench.answers [--set tuning] [--weeks 52] [--per-month 25000] [--postgres URL]
 
-``--set tuning`` loads and asks the tuning set alone (no held-out thread in the store, no
-held-out figure printed): what to look at while tuning.
+``--set NAME`` loads and asks that set alone (no other set's thread in the store, no other
+figure printed), and that set decides: ``--set tuning`` is what to look at while tuning.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ from watchstander.store import MessageRow, Store, ThreadRow
 
 DATA = Path(__file__).parent / "data" / "answers.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "answers_heldout.jsonl"
-SETS = {"tuning": DATA, "held-out": HELDOUT}
+HELDOUT2 = Path(__file__).parent / "data" / "answers_heldout2.jsonl"
+SETS = {"tuning": DATA, "held-out": HELDOUT, "held-out-2": HELDOUT2}
+JUDGED = ("held-out-2", "all")  # the sets that decide when all are asked; the others are printed
 RECALL_TARGET = 0.80
 FALSE_TARGET = 0.10
 MEDIAN_MS_TARGET = 20.0  # on SQLite
@@ -245,9 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         *(f"  missed {name}: {m}" for name in names for m in sets[name]["misses"]),
         *(f"  false {name}:  {f}" for name in names for f in sets[name]["false"]),
     ]
+    judged = JUDGED if len(names) > 1 else tuple(names)
     met = {}
     for name in (*names, "all") if len(names) > 1 else names:
-        met[name], said = verdicts(name, sets[name])
+        shown = name if name in judged else f"{name} (printed, does not decide)"
+        met[name], said = verdicts(shown, sets[name])
         lines += said
     lines.append(
         f"verdict time per question {['FAIL', 'PASS'][time_ok]}: median {median:.1f} ms, "
@@ -255,7 +264,6 @@ def main(argv: list[str] | None = None) -> int:
         + (" (target on SQLite only)" if args.postgres else f" (target < {MEDIAN_MS_TARGET} ms)")
     )
     print("\n".join(lines))
-    judged = ("held-out", "all") if len(names) > 1 else names
     return 0 if all(met[name] for name in judged) and time_ok else 1
 
 
