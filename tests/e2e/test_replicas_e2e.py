@@ -82,20 +82,20 @@ def test_two_replicas_answer_once_and_the_survivor_takes_the_lease(
     leader, other = (a, b) if pid_of(leader_id) == a.process.pid else (b, a)
     assert leader.process is not None
     assert pid_of(leader_id) == leader.process.pid
-    # 20 urgent posts, spread over both connections: each answered once
-    first = [slack.post(POSTER, SUPPORT, f"{URGENT} #{n}", at=minutes_ago(40)) for n in range(20)]
-    wait_until(lambda: all(n >= 1 for n in answered(a, first).values()), 60, "20 answers")
+    # 25 urgent posts, spread over both connections: each answered once
+    first = [slack.post(POSTER, SUPPORT, f"{URGENT} #{n}", at=minutes_ago(40)) for n in range(25)]
+    wait_until(lambda: all(n >= 1 for n in answered(a, first).values()), 60, "25 answers")
     # three claimed 35 minutes ago: their check-ins (30 m after the claim) are due now, and
     # the holder sends them even when the other replica took the claim
     claimed = first[:3]
     for root in claimed:
         slack.react(DEV, SUPPORT, root, "eyes", at=minutes_ago(35))
     wait_until(lambda: all(checkins(a, r) == 1 for r in claimed), 30, "3 check-ins")
-    # a burst of 20 more; the holder is killed in the middle of it
+    # a burst of 25 more (50 in all); the holder is killed in the middle of it
     burst: list[str] = []
-    for n in range(20):
+    for n in range(25):
         burst.append(slack.post(POSTER, SUPPORT, f"{URGENT} burst {n}", at=minutes_ago(40)))
-        if n == 9:
+        if n == 12:
             # killed in the middle of the burst, whatever it is doing: an event it took and
             # did not finish is not acked (Slack gives it to the other connection), and what
             # it decided to say and did not is said by the lease's next holder
@@ -104,7 +104,7 @@ def test_two_replicas_answer_once_and_the_survivor_takes_the_lease(
             leader.process.wait(timeout=10)
     wait_until(lambda: all(n >= 1 for n in answered(a, burst).values()), 60, "the burst")
     # three more claimed: their check-ins come from the survivor, once it holds the lease
-    later = burst[10:13]
+    later = burst[13:16]
     for root in later:
         slack.react(DEV, SUPPORT, root, "eyes", at=minutes_ago(35))
     wait_until(lambda: holder(other) not in (None, leader_id), 30, "the lease taken over")
@@ -146,3 +146,37 @@ def test_a_second_process_on_one_sqlite_file_stops_with_one_line(
         assert not first.exited
     finally:
         first.close()
+
+
+def errbot_log_of(bot: Bot) -> str:
+    return (bot.data / "errbot" / "errbot.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_paused_holder_loses_the_lease_and_does_not_act_on_it_when_it_wakes(
+    slack: LocalSlack, two_bots: tuple[Bot, Bot]
+) -> None:
+    a, b = two_bots
+    leader_id = str(wait_until(lambda: holder(a), 10, "a lease holder"))
+    leader, other = (
+        (a, b) if a.process is not None and pid_of(leader_id) == a.process.pid else (b, a)
+    )
+    assert leader.process is not None
+    root = slack.post(POSTER, SUPPORT, f"{URGENT} paused", at=minutes_ago(40))
+    wait_until(lambda: answered(a, [root])[root] >= 1, 30, "the announcement")
+    # claimed 29.8 minutes ago: its check-in falls due about 12 s from now, while the
+    # holder is paused (SIGSTOP: alive, its connections open, its timers armed)
+    slack.react(DEV, SUPPORT, root, "eyes", at=minutes_ago(29.8))
+    wait_until(lambda: answered(a, [root])[root] >= 2, 30, "the claim said")
+    leader.process.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: holder(other) not in (None, leader_id), 30, "the lease taken over")
+        wait_until(lambda: checkins(a, root) >= 1, 60, "the check-in, from the other")
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    # awake: it finds the lease gone before it does anything scheduled
+    wait_until(lambda: "Lost the lease" in errbot_log_of(leader), 30, "the loss noticed")
+    later = slack.post(POSTER, SUPPORT, f"{URGENT} after the pause", at=minutes_ago(40))
+    wait_until(lambda: answered(a, [later])[later] >= 1, 30, "answering again")
+    assert checkins(a, root) == 1, a.texts(root)
+    assert answered(a, [root, later]) == {root: 3, later: 1}
+    assert pid_of(str(holder(other))) == (other.process.pid if other.process else -1)
