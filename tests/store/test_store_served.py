@@ -29,9 +29,16 @@ def test_self_served_counts_once_per_key_by_source_and_week(store: Store) -> Non
         assert not tx.add_self_served("form:V1", NOW, "U1", "form", None, answer.id)
         assert tx.add_self_served("thread:1", NOW, "U2", "thread", thread.id, answer.id)
         assert tx.add_self_served("form:V2", NOW + timedelta(days=8), "U3", "form")
+        # a thread of the week before, answered this week: it counts in its own week
+        old, _ = tx.ensure_thread("C0SUPPORT", "800.000100", NOW - timedelta(days=3))
+        tx.save_thread(old, {"posted_at": NOW - timedelta(days=3)})
+        tx.save_thread(thread, {"posted_at": NOW})
+        assert tx.add_self_served("thread:2", NOW, "U2", "thread", old.id, answer.id)
     with store.transaction() as tx:
         week = tx.self_served_between(NOW - timedelta(days=1), NOW + timedelta(days=6))
         assert week == {"form": 1, "thread": 1}
+        before = tx.self_served_between(NOW - timedelta(days=8), NOW - timedelta(days=1))
+        assert before == {"thread": 1}
         assert tx.self_served_thread(thread.id)
         assert not tx.self_served_thread(answer.id)
 

@@ -59,10 +59,15 @@ class ServedTx(TxBase):
         return self._insert_once(SelfServedRow, values, ["key"])
 
     def self_served_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        """How many questions were self-served in [start, end), by source."""
+        """How many questions asked in [start, end) were self-served, by source: a thread
+        counts in the week it was posted (as the week's threads do, so that the share never
+        passes 100%), a form answered before anything was posted when it was answered."""
+        asked = func.coalesce(ThreadRow.posted_at, SelfServedRow.at)
         query = (
             select(SelfServedRow.source, func.count())
-            .where(SelfServedRow.at >= start, SelfServedRow.at < end)
+            .select_from(SelfServedRow)
+            .outerjoin(ThreadRow, ThreadRow.id == SelfServedRow.thread_id)
+            .where(asked >= start, asked < end)
             .group_by(SelfServedRow.source)
         )
         return {str(source): int(n) for source, n in self.session.execute(query)}
