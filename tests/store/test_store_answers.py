@@ -99,3 +99,24 @@ def test_search_words_keep_no_operator() -> None:
         "x",
         "2",
     ]
+
+
+def test_the_found_threads_and_their_replies_until_resolved_in_one_go(store: Store) -> None:
+    with store.transaction() as tx:
+        done = add(tx, 1, "export drops the last row")
+        still_open = add(tx, 2, "export is blank", resolved=False)
+        tx.add_message(done, "1001.000100", "U0POSTER", "export drops the last row", NOW)
+        after = NOW + timedelta(minutes=3)  # after the resolution (at 2 minutes): not an answer
+        for ts, who, body, at in (
+            ("1001.000300", "U0DEV", "use the v2 exporter", NOW + timedelta(seconds=40)),
+            ("1001.000200", "U0DEV", "looking", NOW + timedelta(seconds=20)),
+            ("1001.000400", "U0DEV", "reopened?", after),
+        ):
+            tx.add_message(done, ts, who, body, at)
+    with store.transaction() as tx:
+        rows = tx.resolved_threads([done.id, still_open.id, 999])
+        replies = tx.replies_until_resolved([done.id, still_open.id])
+        assert list(rows) == [done.id]
+        assert tx.resolved_threads([]) == {}
+        assert tx.replies_until_resolved([]) == {}
+    assert replies == {done.id: [("U0DEV", "looking"), ("U0DEV", "use the v2 exporter")]}

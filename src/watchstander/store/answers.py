@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from watchstander.store.models import MessageRow
+from watchstander.store.models import MessageRow, ThreadRow
 from watchstander.store.search import _NO_ID, SearchTx
 
 _PLAIN_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -117,6 +117,33 @@ class AnswersTx(SearchTx):
                 "GROUP BY thread_search.rowid"
             )
         return {int(i): int(n) for i, n in self.connection.execute(text(sql), params)}
+
+    def resolved_threads(self, ids: Sequence[int]) -> dict[int, ThreadRow]:
+        """The threads ``ids`` that are resolved, by id: one statement."""
+        if not ids:
+            return {}
+        query = select(ThreadRow).where(ThreadRow.id.in_(ids), ThreadRow.resolved_at.is_not(None))
+        return {row.id: row for row in self.session.scalars(query)}
+
+    def replies_until_resolved(self, ids: Sequence[int]) -> dict[int, list[tuple[str | None, str]]]:
+        """(user, text) of each of the threads ``ids``' replies posted up to its resolution,
+        oldest first, by thread id: one statement."""
+        if not ids:
+            return {}
+        query = (
+            select(MessageRow.thread_id, MessageRow.user, MessageRow.text)
+            .join(ThreadRow, ThreadRow.id == MessageRow.thread_id)
+            .where(
+                MessageRow.thread_id.in_(ids),
+                MessageRow.is_root.is_(False),
+                MessageRow.posted_at <= ThreadRow.resolved_at,
+            )
+            .order_by(MessageRow.thread_id, MessageRow.posted_at, MessageRow.id)
+        )
+        found: dict[int, list[tuple[str | None, str]]] = {}
+        for thread_id, user, body in self.session.execute(query):
+            found.setdefault(int(thread_id), []).append((user, body or ""))
+        return found
 
     def replies(self, thread_id: int, before: datetime) -> list[tuple[str | None, str]]:
         """(user, text) of a thread's replies posted before ``before``, oldest first."""
