@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 LINE_WEIGHT = 0.5  # a question's word found only in the resolving line counts for this much
 _SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
@@ -46,8 +47,16 @@ def likeness(question: Sequence[str], root: Sequence[str], line: Sequence[str]) 
     """How alike a question's words are to a thread's root post's and resolving line's (each
     word once): the question's words either holds, and twice those (a word held by the line
     alone counting ``LINE_WEIGHT``) over the words of the question and the root post."""
-    in_root = [w for w in question if any(same_word(w, x) for x in root)]
-    in_line = [w for w in question if w not in in_root and any(same_word(w, x) for x in line)]
+    stems = {w: stem(w) for w in (*question, *root, *line)}
+    root_stems = {stems[w] for w in root}
+    line_stems = {stems[w] for w in line} - root_stems
+
+    def held(word: str, others: set[str]) -> bool:
+        mine = stems[word]
+        return mine in others or any(_alike_stems(mine, other) for other in others)
+
+    in_root = [w for w in question if held(w, root_stems)]
+    in_line = [w for w in question if w not in in_root and held(w, line_stems)]
     words = len(question) + len(root)
     share = 2 * (len(in_root) + LINE_WEIGHT * len(in_line)) / words if words else 0.0
     return Likeness(len(in_root) + len(in_line), share)
@@ -56,9 +65,10 @@ def likeness(question: Sequence[str], root: Sequence[str], line: Sequence[str]) 
 def same_word(a: str, b: str) -> bool:
     """Whether two lower-case words are one written another way: the same stem, one the start
     of the other (long enough), or a slip of a letter (two in long words)."""
-    if a == b:
-        return True
-    a, b = stem(a), stem(b)
+    return a == b or _alike_stems(stem(a), stem(b))
+
+
+def _alike_stems(a: str, b: str) -> bool:
     if a == b:
         return True
     short = min(len(a), len(b))
@@ -69,6 +79,7 @@ def same_word(a: str, b: str) -> bool:
     return edits(a, b, 2) <= (2 if short >= _TWO_TYPOS_FROM else 1)
 
 
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     """A word without its commonest English ending, a final "e" or a doubled last letter (a
     light stemmer: "charges", "charged" and "charge" → "charg")."""

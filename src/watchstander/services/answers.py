@@ -60,7 +60,9 @@ class AnswerService:
         asking = asks(text)
         ranked: list[tuple[float, int, Suggestion]] = []
         with self.store.transaction() as tx:
-            found = tx.similar_resolved(terms, self.limit * CANDIDATES, thread_id, now)
+            found = tx.similar_resolved(
+                terms, self.limit * CANDIDATES, thread_id, now, count_held=False
+            )
             ids = [hit.id for hit in found]
             rows = tx.resolved_threads(ids)
             replies = tx.replies_until_resolved(ids)

@@ -52,10 +52,12 @@ class AnswersTx(SearchTx):
         limit: int = 3,
         before_id: int | None = None,
         resolved_before: datetime | None = None,
+        count_held: bool = True,
     ) -> list[SimilarThread]:
         """The resolved threads (before thread ``before_id``, resolved before
         ``resolved_before``) whose root posts hold any of ``terms``, the most alike first: at
-        most ``limit``, each with how many of the words it holds. Two statements."""
+        most ``limit``, each with how many of the words it holds (0 without ``count_held``,
+        which saves the second statement)."""
         words = search_words(terms)
         if not words or limit <= 0:
             return []
@@ -87,7 +89,8 @@ class AnswersTx(SearchTx):
         found = self.connection.execute(text(sql), params).all()
         if not found:
             return []
-        matched = self._words_held(words, [int(row[0]) for row in found], dialect)
+        ids = [int(row[0]) for row in found]
+        matched = self._words_held(words, ids, dialect) if count_held else {}
         return [
             SimilarThread(int(i), str(c), str(r), float(s), matched.get(int(i), 0))
             for i, c, r, s in found
