@@ -1,7 +1,9 @@
 """Answers from past threads (issue 14), measured on two labelled sets: earlier resolved threads
 (root post, resolving line) each with later questions it answers, and questions no earlier
 thread answers. bench/data/answers.jsonl is the tuning set (the matching's thresholds were set
-on it); bench/data/answers_heldout.jsonl was written afterwards and never tuned on. The earlier
+on it); bench/data/answers_heldout.jsonl was written afterwards, and then served as a development
+set when the matching was reworked (re-ranking, questions that ask): a set written later and
+never looked at is the fair test. The earlier
 threads of both go into one fresh store after a year of history (the review bench's threads), so
 every earlier thread competes for every question; every question is asked as of NOW.
 
