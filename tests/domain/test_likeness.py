@@ -85,6 +85,7 @@ def test_a_post_that_asks(text: str) -> None:
         "<@U0P0012> client sees a double charge, is that a bug?",
         "SCIM not deprovisioning users??",
         "cannot log in",
+        "why does the invoice show the old address",  # the cause of a problem reported
     ],
 )
 def test_a_report_does_not_ask(text: str) -> None:

@@ -20,7 +20,8 @@ _TWO_TYPOS_FROM = 8  # ... and two
 
 # A post that asks: after a mention or a greeting, it begins with an auxiliary verb ("can ...",
 # "is there ...", "does ...") or a question word ("how", "what"), or says someone asks whether.
-_QUESTION_WORDS = "how|what|what's|which|when|where|why|who"
+# Not "why": it asks what caused a problem the post reports.
+_QUESTION_WORDS = "how|what|what's|which|when|where|who"
 _ASKS = re.compile(
     r"^(?:<[^>]*>[\s,:]*)?(?:(?:hi|hey|hello)\b[^,:]*[,:]\s*)?(?:"
     r"(?:the\s+)?(?:customer|client|prospect|user|they|someone)s?\s+"
