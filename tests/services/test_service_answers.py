@@ -102,3 +102,15 @@ def test_the_most_alike_comes_first_whatever_the_databases_rank(store: Store) ->
         thread(tx, 2, "csv export drops the last row", note="b")
     found = service(store).suggest("the csv export drops its last row", NOW)
     assert [s.line for s in found][:1] == ["b"]
+
+
+def test_a_question_that_asks_is_matched_like_a_report_with_a_thread_that_asked(
+    store: Store,
+) -> None:
+    question = "can a customer be billed in euros instead of dollars from their renewal?"
+    with store.transaction() as tx:
+        thread(tx, 1, "Customer billed in euros by mistake", note="reissued in USD")
+    assert service(store).suggest(question, NOW) == []  # a report: most words needed
+    with store.transaction() as tx:
+        thread(tx, 2, "Can we bill in euros?", note="yes, from the next renewal")
+    assert [s.line for s in service(store).suggest(question, NOW)] == ["yes, from the next renewal"]

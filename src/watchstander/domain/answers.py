@@ -32,8 +32,9 @@ def question_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
 
 def alike(found: Likeness, asking: bool) -> bool:
     """Whether a thread this like a question answers it: two of its words at least, and a
-    third of the words of both (most of them when the question asks: a thread that shares
-    only the feature's name with "can the mobile app ...?" does not answer it)."""
+    third of the words of both; most of them when the question asks and the thread's root
+    post did not (``asking``): a report that shares only the feature's name with "can the
+    mobile app ...?" does not answer it, an earlier "can the mobile app ...?" may."""
     return found.matched >= MIN_MATCHED and found.share >= (ASKING_SHARE if asking else MIN_SHARE)
 
 

@@ -75,7 +75,8 @@ class AnswerService:
             )
             root_terms = question_terms(row.root_text or "", self.stop)
             like = likeness(terms, root_terms, question_terms(line, self.stop))
-            if not alike(like, asking):
+            # a question that asks is matched like a report with a thread that asked too
+            if not alike(like, asking and not asks(row.root_text or "")):
                 continue
             link = self.link(hit.channel, hit.root_ts)
             suggestion = Suggestion(
