@@ -4,6 +4,7 @@ that resolved a thread."""
 from __future__ import annotations
 
 from watchstander.domain.answers import LINE_LIMIT, alike, question_terms, resolving_line
+from watchstander.domain.likeness import Likeness
 
 POSTER, DEV, OTHER = "U0POSTER", "U0DEV", "U0OTHER"
 
@@ -14,10 +15,15 @@ def test_a_question_is_searched_by_its_meaningful_words_once() -> None:
 
 
 def test_alike_needs_two_shared_words_and_a_third_of_both_posts() -> None:
-    assert alike(2, 3, 3)
-    assert not alike(1, 1, 1)  # one word in common is never enough
-    assert alike(3, 6, 8)
-    assert not alike(2, 6, 8)  # two of fourteen words: unrelated
+    assert alike(Likeness(2, 0.67), asking=False)
+    assert not alike(Likeness(1, 1.0), asking=False)  # one word in common is never enough
+    assert alike(Likeness(3, 0.43), asking=False)
+    assert not alike(Likeness(2, 0.29), asking=False)  # two of fourteen words: unrelated
+
+
+def test_a_question_that_asks_needs_most_of_its_words_matched() -> None:
+    assert not alike(Likeness(2, 0.5), asking=True)  # "can the mobile app ...": the name alone
+    assert alike(Likeness(3, 0.6), asking=True)
 
 
 def test_the_resolve_note_is_the_answer() -> None:

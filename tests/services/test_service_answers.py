@@ -71,3 +71,46 @@ def test_the_question_itself_and_later_resolutions_are_not_suggested(store: Stor
     early = NOW - timedelta(days=30)  # before it was resolved
     assert answers.suggest("webhook deliveries retried twice", early) == []
     assert len(answers.suggest("webhook deliveries retried twice", NOW)) == 1
+
+
+def test_a_typo_and_the_resolving_lines_words_still_find_the_thread(store: Store) -> None:
+    with store.transaction() as tx:
+        thread(
+            tx,
+            1,
+            "Webhooks stopped arriving for a customer",
+            note="their endpoint failed for 3 days so we disabled it; re-enable it in Settings",
+        )
+    answers = service(store)
+    found = answers.suggest("webhoks stopped comming in, their endpoint is back up", NOW)
+    assert [s.root_ts for s in found] == ["1001.000100"]
+    assert found[0].matched == 3  # "webhoks" and "stopped" in the root post, "endpoint" in the line
+
+
+def test_a_question_that_asks_needs_more_than_the_features_name(store: Store) -> None:
+    with store.transaction() as tx:
+        thread(tx, 1, "Mobile app stuck on syncing", note="reset local data")
+    answers = service(store)
+    assert answers.suggest("is there a dark mode in the mobile app?", NOW) == []
+    assert answers.suggest("mobile app dark mode broken", NOW) != []  # a report: alike enough
+    assert answers.suggest("why is the mobile app stuck syncing?", NOW) != []
+
+
+def test_the_most_alike_comes_first_whatever_the_databases_rank(store: Store) -> None:
+    with store.transaction() as tx:
+        thread(tx, 1, "csv export is slow, slow, slow for big accounts with csv", note="a")
+        thread(tx, 2, "csv export drops the last row", note="b")
+    found = service(store).suggest("the csv export drops its last row", NOW)
+    assert [s.line for s in found][:1] == ["b"]
+
+
+def test_a_question_that_asks_is_matched_like_a_report_with_a_thread_that_asked(
+    store: Store,
+) -> None:
+    question = "can a customer be billed in euros instead of dollars from their renewal?"
+    with store.transaction() as tx:
+        thread(tx, 1, "Customer billed in euros by mistake", note="reissued in USD")
+    assert service(store).suggest(question, NOW) == []  # a report: most words needed
+    with store.transaction() as tx:
+        thread(tx, 2, "Can we bill in euros?", note="yes, from the next renewal")
+    assert [s.line for s in service(store).suggest(question, NOW)] == ["yes, from the next renewal"]

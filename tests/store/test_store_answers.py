@@ -99,3 +99,45 @@ def test_search_words_keep_no_operator() -> None:
         "x",
         "2",
     ]
+
+
+def test_the_found_threads_and_their_replies_until_resolved_in_one_go(store: Store) -> None:
+    with store.transaction() as tx:
+        done = add(tx, 1, "export drops the last row")
+        still_open = add(tx, 2, "export is blank", resolved=False)
+        tx.add_message(done, "1001.000100", "U0POSTER", "export drops the last row", NOW)
+        after = NOW + timedelta(minutes=3)  # after the resolution (at 2 minutes): not an answer
+        for ts, who, body, at in (
+            ("1001.000300", "U0DEV", "use the v2 exporter", NOW + timedelta(seconds=40)),
+            ("1001.000200", "U0DEV", "looking", NOW + timedelta(seconds=20)),
+            ("1001.000400", "U0DEV", "reopened?", after),
+        ):
+            tx.add_message(done, ts, who, body, at)
+    with store.transaction() as tx:
+        rows = tx.resolved_threads([done.id, still_open.id, 999])
+        replies = tx.replies_until_resolved([done.id, still_open.id])
+        assert list(rows) == [done.id]
+        assert tx.resolved_threads([]) == {}
+        assert tx.replies_until_resolved([]) == {}
+    assert replies == {done.id: [("U0DEV", "looking"), ("U0DEV", "use the v2 exporter")]}
+
+
+def common_similar(store: Store, *terms: str) -> list[str]:
+    with store.transaction() as tx:
+        found = tx.similar_resolved(list(terms), limit=3, common=1)
+    return [hit.root_ts for hit in found]
+
+
+def test_a_common_word_finds_threads_only_with_another_word_of_the_question(store: Store) -> None:
+    with store.transaction() as tx:
+        add(tx, 1, "the export times out")
+        add(tx, 2, "the export is blank")
+        add(tx, 3, "csv export drops the last row")
+        add(tx, 4, "the csv import is slow")
+        add(tx, 5, "pdf invoice has the wrong vat")
+    # past one post, "export" (3 posts) and "csv" (2) are common; "vat" (1) is rare
+    assert common_similar(store, "export", "csv", "vat") == ["1005.000100", "1003.000100"]
+    assert common_similar(store, "export", "csv") == ["1003.000100"]  # both: only together
+    assert set(common_similar(store, "export")) <= {"1001.000100", "1002.000100", "1003.000100"}
+    assert len(common_similar(store, "export")) == 3  # a common word alone still finds threads
+    assert common_similar(store, "export", "vat") == ["1005.000100"]  # the rare word leads

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from watchstander.domain.likeness import Likeness
 from watchstander.domain.review import STOPWORDS, keywords
 
 SUGGESTIONS = 3
@@ -17,8 +18,9 @@ _FILLER = (
     "show shows showed shown showing",
 )
 FILLER = frozenset(" ".join(_FILLER).split())
-MIN_MATCHED = 2  # words of the question an earlier thread's root post must hold, at least
-MIN_SHARE = 0.34  # ... and this share of the question's words
+MIN_MATCHED = 2  # words of the question an earlier thread must hold, at least
+MIN_SHARE = 0.34  # ... and this share of the words of both (Likeness.share)
+ASKING_SHARE = 0.6  # ... of a question that asks (whether, how, what): most of what it asks
 LINE_LIMIT = 300  # characters of a resolving line shown
 
 
@@ -28,11 +30,12 @@ def question_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
     return [w for w in dict.fromkeys(keywords(text, stop)) if w not in FILLER]
 
 
-def alike(matched: int, terms: int, root_terms: int) -> bool:
-    """Whether a thread whose root post (of ``root_terms`` meaningful words) holds ``matched``
-    of a question's ``terms`` words answers it: the words the two share, as a share of the
-    words of both (Dice's coefficient)."""
-    return matched >= MIN_MATCHED and 2 * matched >= MIN_SHARE * (terms + root_terms)
+def alike(found: Likeness, asking: bool) -> bool:
+    """Whether a thread this like a question answers it: two of its words at least, and a
+    third of the words of both; most of them when the question asks and the thread's root
+    post did not (``asking``): a report that shares only the feature's name with "can the
+    mobile app ...?" does not answer it, an earlier "can the mobile app ...?" may."""
+    return found.matched >= MIN_MATCHED and found.share >= (ASKING_SHARE if asking else MIN_SHARE)
 
 
 def resolving_line(

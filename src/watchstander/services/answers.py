@@ -14,10 +14,11 @@ from watchstander.domain.answers import (
     question_terms,
     resolving_line,
 )
+from watchstander.domain.likeness import asks, likeness
 from watchstander.domain.review import STOPWORDS
 from watchstander.store import Store
 
-CANDIDATES = 3  # the best-ranked threads looked at per suggestion given
+CANDIDATES = 5  # the database's best-ranked threads looked at per suggestion given
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Suggestion:
     link: str
     line: str  # the line that resolved it ("" when none was said)
     score: float  # the database's rank (not comparable across databases)
-    matched: int  # words of the question its root post holds
+    matched: int  # words of the question its root post or resolving line holds
     thread_id: int = 0  # the earlier thread's id
 
 
@@ -56,22 +57,30 @@ class AnswerService:
         terms = question_terms(text, self.stop)
         if not terms:
             return []
-        out: list[Suggestion] = []
+        asking = asks(text)
+        ranked: list[tuple[float, int, Suggestion]] = []
         with self.store.transaction() as tx:
-            found = tx.similar_resolved(terms, self.limit * CANDIDATES, thread_id, now)
-            for hit in found:
-                row = tx.thread_by_id(hit.id)
-                if row is None or row.resolved_at is None:
-                    continue
-                root_terms = len(question_terms(row.root_text or "", self.stop))
-                if not alike(hit.matched, len(terms), root_terms):
-                    continue
-                replies = tx.replies(hit.id, row.resolved_at)
-                line = resolving_line(row.resolve_note, replies, row.assignee, row.poster)
-                link = self.link(hit.channel, hit.root_ts)
-                out.append(
-                    Suggestion(hit.channel, hit.root_ts, link, line, hit.score, hit.matched, hit.id)
-                )
-                if len(out) == self.limit:
-                    break
-        return out
+            found = tx.similar_resolved(
+                terms, self.limit * CANDIDATES, thread_id, now, count_held=False
+            )
+            ids = [hit.id for hit in found]
+            rows = tx.resolved_threads(ids)
+            replies = tx.replies_until_resolved(ids)
+        for rank, hit in enumerate(found):
+            row = rows.get(hit.id)
+            if row is None:
+                continue
+            line = resolving_line(
+                row.resolve_note, replies.get(hit.id, []), row.assignee, row.poster
+            )
+            root_terms = question_terms(row.root_text or "", self.stop)
+            like = likeness(terms, root_terms, question_terms(line, self.stop))
+            # a question that asks is matched like a report with a thread that asked too
+            if not alike(like, asking and not asks(row.root_text or "")):
+                continue
+            link = self.link(hit.channel, hit.root_ts)
+            suggestion = Suggestion(
+                hit.channel, hit.root_ts, link, line, hit.score, like.matched, hit.id
+            )
+            ranked.append((-like.share, rank, suggestion))
+        return [suggestion for _, _, suggestion in sorted(ranked)[: self.limit]]
