@@ -36,7 +36,7 @@ from watchstander.services.thread_state import (
 from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
-from watchstander.store import EventRow, Store, StoreError, ThreadRow, Tx
+from watchstander.store import ONE_PROCESS, EventRow, Store, StoreError, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,9 @@ class TriageService:
         stopping: threading.Event | None = None,
         update: CardPort | None = None,
         metrics: Metrics = NO_METRICS,
+        taker: str = ONE_PROCESS,  # this process, as the pages it takes name it
     ) -> None:
-        self.store = store
-        self.metrics = metrics
-        self.settings = settings
+        self.store, self.metrics, self.settings = store, metrics, settings
         self.policy = settings.policy
         self.channel_id = channel_id
         self.say = emit
@@ -87,6 +86,7 @@ class TriageService:
                 link=link,
                 stopping=stopping,
                 metrics=metrics,
+                taker=taker,
             )
             if pager is not None
             else None
