@@ -13,6 +13,7 @@ from watchstander.adapters.code_host import CodeHost
 from watchstander.domain.review import tag_table
 from watchstander.render import Renderer, SlackVoice
 from watchstander.render.views import views
+from watchstander.services.figures import FiguresService
 from watchstander.services.review import ReviewResult, ReviewService
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
@@ -167,6 +168,22 @@ def test_a_review_right_after_a_restart_takes_over_at_once_and_asks_github_first
     with store.transaction() as tx:
         assert tx.in_flight() == {"issue": 0, "page": 0}
         assert {row.status for row in tx.issues_for([1, 2, 3])} == {"made"}
+
+
+def test_the_next_digest_says_what_was_taken_over_and_the_one_after_does_not(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    killed_while_making(store, gh, host, FIRST)
+    digests = FiguresService(store, Settings.from_env({}), link=lambda c, t: t)
+    before = digests.digest(at(61))
+    assert (before.taken_over, before.in_flight) == ({}, {"issue": 3, "page": 0})
+    assert review(store, host, SECOND).resume(at(62)) == 3
+    after = digests.digest(at(63))
+    assert (after.taken_over, after.in_flight) == ({"issue": 3}, {"issue": 0, "page": 0})
+    text = Renderer(SlackVoice(), views(Settings.from_env({}))).render("digest", {"digest": after})
+    assert "since the last digest: 3 GitHub issues." in text
+    again = digests.digest(at(64))
+    assert (again.taken_over, again.in_flight) == ({}, {"issue": 0, "page": 0})
 
 
 def test_a_review_leaves_to_a_live_process_what_it_makes_and_says_so(
