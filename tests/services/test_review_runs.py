@@ -198,9 +198,9 @@ def test_a_review_leaves_to_a_live_process_what_it_makes_and_says_so(
     busy = review(store, host, SECOND).run(at(61), since=at(-1))
     assert (busy.made, busy.resumed, len(busy.busy)) == ([], 0, 3)
     assert gh.requests == []
-    lines = [line for line in rendered(busy).splitlines() if "another process" in line]
+    lines = [line for line in rendered(busy).splitlines() if "being made right now" in line]
     assert len(lines) == 3
-    assert lines[0].endswith("right now (host:3:&lt;!channel&gt;): left to it")
+    assert lines[0].endswith("right now, by host:3:&lt;!channel&gt;: left to it")
     assert review(store, host, SECOND).resume(at(61)) == 0
     assert review(store, host, SECOND).resume(at(62)) == 3  # expired: gone
     assert len(gh.issues) == 3

@@ -49,7 +49,7 @@ def digest_view(digest: Digest, settings: Settings) -> dict[str, Any]:
     }
 
 
-WORK = {"issue": "GitHub issue", "page": "page", "digest": "digest", "review": "review"}
+WORK = {"issue": "GitHub issue", "page": "page", "question": "help form", "digest": "digest"}
 
 
 def in_flight_line(digest: Digest) -> str:
