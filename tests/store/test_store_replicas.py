@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from watchstander.store import IssueRow, Store
 
@@ -114,3 +114,28 @@ def test_the_digest_counts_work_taken_over_since_the_last_digest(store: Store) -
         assert tx.last_audit("digest", later(1)) is None
         assert tx.taken_over_since(later(1), later(5)) == {"page": 1, "issue": 2}
         assert tx.taken_over_since(None, later(5)) == {"page": 1, "issue": 3}
+
+
+def test_an_issue_left_making_before_the_upgrade_is_taken_over_after_it(
+    database_url: str,
+) -> None:
+    """Rows taken by a version that did not record takers: gone, taken over at the first
+    start of this one (the ten-minute wait of that version is not kept)."""
+    old = Store(database_url)
+    try:
+        old.migrate("0013")
+        with old.transaction() as tx:
+            thread, _ = tx.ensure_thread("C0SUPPORT", "1000.000100", NOW)
+            tx.connection.execute(
+                text(
+                    "INSERT INTO issues (thread_id, kind, status, url, state, updated_at) "
+                    "VALUES (:id, 'bug', 'making', '', 'open', :at)"
+                ),
+                {"id": thread.id, "at": NOW.replace(tzinfo=None)},
+            )
+        old.migrate()
+        with old.transaction() as tx:
+            assert [r.taken_by for r in tx.unfinished_issues(A, NOW)] == [None]
+            assert tx.claim_issue(thread.id, "bug", NOW, A) == ("resumed", None)
+    finally:
+        old.dispose()
