@@ -4,6 +4,8 @@ for a holder that wakes after losing it; and SQLite's one-process lock, across p
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import NOW
 
-from watchstander.lease import Lease, SecondProcess, hold_file, let_go_file, sqlite_path
+from watchstander.lease import (
+    Lease,
+    SecondProcess,
+    gone_here,
+    hold_file,
+    let_go_file,
+    sqlite_path,
+)
 from watchstander.store import Store
 
 LENGTH = timedelta(seconds=15)
@@ -154,3 +163,36 @@ def test_sqlite_is_one_process_per_file(tmp_path: Path) -> None:
     assert hold_file("sqlite://") is None
     assert hold_file("postgresql+psycopg2://root@127.0.0.1/x") is None
     assert sqlite_path("sqlite:///:memory:") is None
+
+
+def test_every_process_renews_its_heartbeat_holder_or_not_and_a_stop_forgets_it(
+    store: Store,
+) -> None:
+    seen = Seen()
+    a, b = seen.lease(store, "host-a:1:x"), seen.lease(store, "host-b:2:y")
+    assert a.tick(s(0))
+    assert not b.tick(s(10))  # a standby: alive all the same
+    with store.transaction() as tx:
+        assert tx.live_replicas(s(14)) == ["host-a:1:x", "host-b:2:y"]
+        assert tx.live_replicas(s(16)) == ["host-b:2:y"]  # a stopped renewing at 0
+    b.release(s(11))  # b stops: gone at once, though it never held the lease
+    with store.transaction() as tx:
+        assert tx.live_replicas(s(11)) == ["host-a:1:x"]
+
+
+def test_a_process_of_this_host_that_is_not_running_is_gone_whatever_its_heartbeat() -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    gone_pid = int(dead.stdout)  # ended: its pid runs nothing now (or something else's)
+    here = socket.gethostname()
+    mine = os.getpid()
+    holders = [f"{here}:{gone_pid}:a", f"{here}:{mine}:b", f"{here}:1:c", f"far:{gone_pid}:d"]
+    found = gone_here(holders)
+    assert f"{here}:{mine}:b" not in found  # this process (another App in it)
+    assert f"{here}:1:c" not in found  # running (init)
+    assert f"far:{gone_pid}:d" not in found  # another host: its heartbeat says
+    assert found in ([f"{here}:{gone_pid}:a"], [])  # [] only if the pid was given again

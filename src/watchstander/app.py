@@ -11,10 +11,7 @@ reverse order. Plugins get the services from here and never from each other.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,7 +26,7 @@ from watchstander.adapters.pager import Pager, Schedule
 from watchstander.app_jobs import ScheduledWork
 from watchstander.domain.levels import Level
 from watchstander.inbound import health, webhooks
-from watchstander.lease import Lease, hold_file, holds_file, let_go_file
+from watchstander.lease import Lease, hold_file, holder_id, holds_file, let_go_file
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
 from watchstander.services.actions import ThreadActions
@@ -98,6 +95,7 @@ class App(ScheduledWork):
         # Set when the process begins to stop: work waiting on GitHub or PagerDuty lets go
         # (what it began is recorded, and finished by the next start's `resume`)
         self.stopping = threading.Event()
+        self.taker, self._resuming = holder_id(), threading.Lock()  # see app_jobs.resume
         self._stack = ExitStack()
         try:
             self._build(settings, platform)
@@ -122,13 +120,12 @@ class App(ScheduledWork):
         self.scheduler = jobs.Scheduler(self.store.engine, settings.tz, self.store.writer)
         self.scheduler.when_job_late(self.metrics.job_lag, utc_now)  # APScheduler's real time
         # PostgreSQL: any number of processes; the lease's holder runs the scheduled work
-        self.replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = (
             None
             if self.store.is_sqlite
             else Lease(
                 self.store,
-                self.replica,
+                self.taker,
                 settings.lease_length,
                 gained=self.gained,
                 lost=lambda _now: self.scheduler.follow(),
@@ -167,7 +164,7 @@ class App(ScheduledWork):
             stopping=self.stopping,
             update=self.say.update,
             metrics=self.metrics,
-            replica=self.replica,
+            taker=self.taker,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
@@ -192,6 +189,7 @@ class App(ScheduledWork):
             say=self.say,
             triage=self.triage,
             group_handles=platform.group_handles,
+            taker=self.taker,
         )
         group = settings.oncall_usergroup_id
         self.handoffs = HandoffService(
@@ -215,6 +213,7 @@ class App(ScheduledWork):
             names=self.names,
             stop=settings.topic_stopwords,
             stopping=self.stopping,
+            taker=self.taker,
         )
         self.figures = FiguresService(
             self.store, settings, link=platform.link, on_call=self.rotation
@@ -334,8 +333,9 @@ class App(ScheduledWork):
         self.rotation.changed.append(self.rotation_changed)
         if lease is None:
             self.lead(now)
-        else:
-            lease.tick(now)
+        else:  # alive, leading or not; either way what processes gone left is taken over
+            if not lease.tick(now):
+                self.take_over(now)
             keeper = threading.Thread(
                 target=lease.run, args=(self.clock, self.stopping), name="lease", daemon=True
             )
@@ -355,18 +355,6 @@ class App(ScheduledWork):
             self.scheduler.armed_at,
         )
         return self
-
-    def resume(self, now: datetime) -> None:
-        """What the last process began and did not finish (it stopped, or died): the pages
-        PagerDuty did not answer, what it decided to say in threads and did not, the help
-        forms not yet posted, then the review's issues GitHub did not."""
-        try:
-            self.triage.resume_pages(now)
-            self.triage.settle_owed(now, everything=not self.lease, seen=self.say.said_already)
-            self.help.resume(now)
-            self.review.resume(now)
-        except Exception:  # a fault: logged, and the bot runs on
-            log.exception("resuming what the last run began failed")
 
     def close(self) -> None:
         """Stop everything, in the reverse order of building it."""

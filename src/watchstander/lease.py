@@ -19,7 +19,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,7 +68,8 @@ class Lease:
         with self._lock:
             was = self.generation
             try:
-                with self.store.transaction() as tx:
+                with self.store.transaction() as tx:  # alive (held or not), and the lease
+                    tx.beat(self.holder, now, now + self.length)
                     generation = tx.take_lease(self.name, self.holder, now, now + self.length)
             except StoreError as exc:  # kept until its expiry, then given up
                 log.warning("the lease could not be renewed: %s", str(exc).splitlines()[0])
@@ -110,14 +113,15 @@ class Lease:
         )
 
     def release(self, now: datetime) -> None:
-        """Stopping: let the lease go at once, so that another need not wait for its expiry."""
+        """Stopping: let the lease go at once, so that another need not wait for its expiry,
+        and say this process is gone, so that another takes over at once what it left."""
         with self._lock:
             held, self.generation, self.expires_at = self.generation, None, None
-        if held is None:
-            return
         try:
             with self.store.transaction() as tx:
-                tx.release_lease(self.name, self.holder, now)
+                tx.forget_replicas([self.holder])
+                if held is not None:
+                    tx.release_lease(self.name, self.holder, now)
         except StoreError as exc:
             log.warning("the lease could not be released: %s", str(exc).splitlines()[0])
 
@@ -128,6 +132,29 @@ class Lease:
                 self.tick(clock())
             except Exception:  # a fault: logged, and the next tick tries again
                 log.exception("the lease's tick failed")
+
+
+def holder_id() -> str:
+    """This process's name in the lease and on the work it takes: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def gone_here(holders: list[str], here: str | None = None) -> list[str]:
+    """Of these holders (``host:pid:...``), those of this host whose process is not running:
+    gone, whatever their heartbeat says (a process killed and started again at once)."""
+    here, gone = here or socket.gethostname(), []
+    for holder in holders:
+        host, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if host != here or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            gone.append(holder)
+        except PermissionError:  # running, as another user
+            continue
+    return gone
 
 
 class SecondProcess(Exception):

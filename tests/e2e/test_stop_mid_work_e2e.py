@@ -86,7 +86,52 @@ def test_sigterm_mid_review_stops_at_once_and_the_next_start_makes_each_issue_on
             assert sum(root.replace(".", "") in body for body in bodies) == 1, bodies
         assert len(gh.issues) == 3
         log = errbot_log(bot.data)
-        assert "Resumed the review stopped half-way: 3 made, 0 failed" in log, bot.log_tail()
+        assert "Took over a review stopped half-way: 3 made, 0 failed" in log, bot.log_tail()
+        assert "Traceback" not in log
+    finally:
+        gh.stop()
+
+
+def test_sigkill_mid_review_and_a_review_at_once_after_the_restart_skip_nothing(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    """Issue 15's case: the bot killed while GitHub makes an issue; the restarted bot takes
+    the rows over at once (the dead process's heartbeat is not waited out) and a `!review`
+    posted right after the restart finishes them or says who is making them; each issue is
+    made once."""
+    gh = LocalGitHub().start()
+    try:
+        env = {"GITHUB_TOKEN": gh.token, "GITHUB_REPO": gh.repo, "GITHUB_API_URL": gh.url}
+        bot = make_bot(**env)
+        roots = [slack.post(POSTER, SUPPORT, f"report {n} is blank") for n in range(3)]
+        for root in roots:
+            slack.react(DEV, SUPPORT, root, "bug")
+        wait_until(lambda: len(tagged(bot)) == 3, 30, "the bot recorded the three 🐛")
+        gh.fail_next(GitHubFailure(502, accept=True, delay=SLOW, method="POST"))
+        slack.post(DEV, SUPPORT, "!review")
+        assert gh.wait_for(lambda g: len(g.issues) == 1, 30), bot.log_tail()
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGKILL)  # no stop: the rows stay taken by the dead
+        bot.process.wait(10)
+        bot.process = None
+        assert sorted(status for _, status in issue_rows(bot)) == ["making"] * 3
+
+        bot.start(**env)
+        answers = len(bot.top_level())
+        slack.post(DEV, SUPPORT, "!review")
+        assert slack.wait_for(lambda s: len(bot.top_level()) > answers, 30), bot.log_tail()
+        wait_until(
+            lambda: [s for _, s in issue_rows(bot)] == ["made"] * 3,
+            30,
+            f"the three issues made\n{bot.log_tail()}",
+        )
+        review = str(bot.top_level()[answers].params.get("text", ""))
+        assert "Weekly review" in review, review
+        bodies = [str(issue["body"]) for issue in gh.issues]
+        for root in roots:  # each thread's issue exactly once: none twice, none missing
+            assert sum(root.replace(".", "") in body for body in bodies) == 1, bodies
+        log = errbot_log(bot.data)
+        assert "Took over a review stopped half-way" in log or "Taken over" in review, review
         assert "Traceback" not in log
     finally:
         gh.stop()

@@ -54,3 +54,22 @@ def test_the_digest_names_each_thread_by_its_first_words_quoted() -> None:
     text = RENDERER.render("digest", {"digest": digest})
     assert f"<{link}|urgent> “export &lt;!here&gt; is…” 3h 00m old" in text
     assert f"<{link}|question> “Where is it?” 2d 0h old" in text
+
+
+def test_the_digest_says_in_one_line_what_was_taken_over_and_what_is_in_flight() -> None:
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    link = "https://acme.slack.com/archives/C0SUPPORT/p1"
+    urgent = OpenThread(link, "urgent", now - timedelta(hours=3), None, True, "export")
+    taken = {"issue": 2, "page": 1, "<!here>": 1}
+    busy = Digest(now, None, None, None, (urgent,), 1, 1, 1, (), 0, 0, taken, {"issue": 1})
+    lines = RENDERER.render("digest", {"digest": busy}).splitlines()
+    assert lines[-1] == (
+        "♻️ Work taken over from a stopped process since the last digest: 1 &lt;!here&gt;, "
+        "2 GitHub issues, 1 page; in flight now: 1 GitHub issue."
+    )
+    assert "" not in lines  # no empty line before it
+    quiet = Digest(now, None, None, None, (), 0, 0, 0, (), 0, 0, {}, {"issue": 0, "page": 1})
+    lines = RENDERER.render("digest", {"digest": quiet}).splitlines()
+    assert lines[1:] == ["♻️ Work in flight now: 1 page."]
+    calm = Digest(now, None, None, None, (), 0, 0, 0, (), 0, 0, {}, {"issue": 0, "page": 0})
+    assert "♻️" not in RENDERER.render("digest", {"digest": calm})

@@ -11,7 +11,7 @@ from triage_helpers import CHANNEL, ONCALL, SECONDARY, T0, Timers, at, post, rep
 from watchstander.services.controls import THREAD_CONTROLS, Button
 from watchstander.services.effects import Effect
 from watchstander.services.oncall import OnCall
-from watchstander.services.owed import STALE, dumps, loads
+from watchstander.services.owed import dumps, loads
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
@@ -49,7 +49,7 @@ def replica(store: Store, chat: Chat, name: str) -> TriageService:
         oncall=lambda now: OnCall(ONCALL, SECONDARY),
         timers=Timers(),
         group_handles=lambda: {"S0ONCALL": "oncall"},
-        replica=name,
+        taker=name,
         update=lambda effect, ts: None,
     )
 
@@ -79,30 +79,32 @@ def test_killed_before_the_announcement_it_is_said_once_at_the_next_start(store:
     assert not restarted.handle_message(post(0, POSTER, URGENT), at(0.1))
     assert chat.said == []
     # the next start says what was decided, once, and it becomes the thread's card
-    assert restarted.settle_owed(at(0.2), everything=True) == 1
+    assert restarted.settle_owed(at(0.2)) == 1
     assert [(e.template, e.thread_ts, e.controls) for e in chat.said] == [
         ("announce", ts(0), THREAD_CONTROLS)
     ]
-    assert restarted.settle_owed(at(0.3), everything=True) == 0
+    assert restarted.settle_owed(at(0.3)) == 0
     with store.transaction() as tx:
         thread = tx.thread(CHANNEL, ts(0))
     assert thread is not None
     assert thread.card_ts == ts(1001)
 
 
-def test_a_replica_takes_up_only_what_a_dead_one_left_long_enough_ago(store: Store) -> None:
+def test_a_replica_takes_up_only_what_a_process_gone_left(store: Store) -> None:
     first = replica(store, Chat(), "a")
     first.handle_message(post(0, POSTER, URGENT), at(0))
+    with store.transaction() as tx:  # "a" is alive until 2:15 (its heartbeat)
+        tx.beat("a", at(2), at(2) + timedelta(seconds=15))
     dying = Chat(die_at=0)
-    with pytest.raises(Killed):  # the claim decided, then the process died
+    with pytest.raises(Killed):  # the claim decided, then the process froze or died
         replica(store, dying, "a").handle_message(reply(2, 0, DEV, "looking"), at(2))
     chat = Chat()
     other = replica(store, chat, "b")
-    # within STALE the one that took it may still be posting it: left alone
-    assert other.settle_owed(at(2) + STALE - timedelta(seconds=1)) == 0
+    # while its heartbeat lasts it may still be posting it: left alone
+    assert other.settle_owed(at(2) + timedelta(seconds=14)) == 0
     # the process that took it does not take its own rows back
-    assert replica(store, Chat(), "a").settle_owed(at(2) + 2 * STALE) == 0
-    assert other.settle_owed(at(2) + STALE + timedelta(seconds=1)) == 1
+    assert replica(store, Chat(), "a").settle_owed(at(3)) == 0
+    assert other.settle_owed(at(2) + timedelta(seconds=16)) == 1
     assert [(e.template, e.data["assignee"]) for e in chat.said] == [("claimed", DEV)]
     assert other.settle_owed(at(10)) == 0
 
@@ -114,7 +116,7 @@ def test_said_messages_are_not_said_again(store: Store) -> None:
     service.handle_message(reply(2, 0, DEV, "on it, need 30 minutes"), at(2))
     assert [e.template for e in chat.said] == ["announce", "claimed"]
     later = Chat()
-    assert replica(store, later, "b").settle_owed(T0 + timedelta(days=1), everything=True) == 0
+    assert replica(store, later, "b").settle_owed(T0 + timedelta(days=1)) == 0
     assert later.said == []
 
 
@@ -129,7 +131,7 @@ def test_a_check_in_decided_and_not_posted_is_posted_once(store: Store) -> None:
     chat = Chat()
     other = replica(store, chat, "b")
     assert other.run_due(due + timedelta(seconds=1)) == 0  # the action was taken: not again
-    assert other.settle_owed(due + STALE + timedelta(seconds=1)) >= 1
+    assert other.settle_owed(due + timedelta(seconds=1)) >= 1
     assert "checkin" in [e.template for e in chat.said]
     assert len(chat.said) == len({(e.template, e.thread_ts) for e in chat.said})
 
@@ -154,8 +156,8 @@ def test_what_was_posted_before_the_process_died_is_not_posted_again(store: Stor
         return effect in posting.said
 
     chat = Chat()
-    assert replica(store, chat, "b").settle_owed(at(1), everything=True, seen=seen) == 0
+    assert replica(store, chat, "b").settle_owed(at(1), seen=seen) == 0
     assert chat.said == []
     assert looked == [("announce", at(0))]  # looked for since it was decided
-    assert replica(store, chat, "b").settle_owed(at(2), everything=True, seen=seen) == 0
+    assert replica(store, chat, "b").settle_owed(at(2), seen=seen) == 0
     assert len(looked) == 1  # and forgotten

@@ -22,6 +22,7 @@ EMERGENCY = "<!subteam^S0DEVS|@devs> the app is down for everyone"
 URGENT = "<!subteam^S0ONCALL|@oncall> numbers look off"
 POSTER, DEV = "U0CAROL", "U0DAVE"
 DEDUP = f"watchstander/{CHANNEL}/{ts(0)}"
+FIRST, SECOND = "host:1:first", "host:2:second"  # two processes (or a process and its restart)
 
 
 def service(
@@ -30,7 +31,9 @@ def service(
     said: list[Effect],
     stopping: threading.Event | None = None,
     timeout: float = 1.0,
+    taker: str = FIRST,
 ) -> TriageService:
+    """Triage with paging, in a process named ``taker``."""
     pager = pager_for(pd, timeout=timeout) if pd is not None else None
     return TriageService(
         store,
@@ -42,6 +45,7 @@ def service(
         pager=pager,
         link=lambda channel, root: f"https://sandbox.slack.com/archives/{channel}/p{root}",
         stopping=stopping,
+        taker=taker,
     )
 
 
@@ -100,7 +104,8 @@ def test_a_restart_mid_retry_sends_the_same_alert_again(store: Store, pd: LocalP
     triage.handle_message(post(0, POSTER, EMERGENCY), at(0))
     with store.transaction() as tx:
         tx.set_page_status(DEDUP, "pending", "", at(0))  # as a crash would leave it
-    again = service(store, pd, [])
+    assert service(store, pd, []).resume_pages(at(5)) == 0  # its own: left to it
+    again = service(store, pd, [], taker=SECOND)
     assert again.resume_pages(at(5)) == 1
     assert set(pd.actions(DEDUP)) == {"trigger"}  # one dedup key: still one alert
     assert len(pd.incidents) == 1
@@ -128,10 +133,49 @@ def test_a_stop_lets_go_of_a_slow_page_and_the_next_start_sends_it(
         page = tx.page(thread) if thread is not None else None
         assert page is not None
         assert page.status == "pending"
-    assert service(store, pd, said).resume_pages(at(5)) == 1  # the next start
+    assert service(store, pd, said, taker=SECOND).resume_pages(at(5)) == 1  # the next start
     assert [e.template for e in said] == ["announce", "paged"]
     assert pd.actions(DEDUP) == ["trigger"]
-    assert service(store, pd, said).resume_pages(at(6)) == 0
+    assert service(store, pd, said, taker=SECOND).resume_pages(at(6)) == 0
+
+
+def test_a_page_a_live_process_is_sending_is_left_to_it_and_taken_once_it_is_gone(
+    store: Store, pd: LocalPagerDuty
+) -> None:
+    """Another replica, alive (its heartbeat renewed), has a trigger in flight: a start of
+    this one leaves it; once that replica's heartbeat expires, two processes taking over at
+    once send it once, and the digest's count says so."""
+    with store.transaction() as tx:
+        tx.beat(FIRST, at(0), at(3))
+    pd.fail_next(Failure(202, delay=2.0))  # slow: the first process "dies" before the answer
+    service(store, pd, [], timeout=0.2).handle_message(post(0, POSTER, EMERGENCY), at(0))
+    with store.transaction() as tx:
+        tx.set_page_status(DEDUP, "pending", "", at(0))  # as the death would leave it
+    assert service(store, pd, [], taker=SECOND).resume_pages(at(2)) == 0  # alive: its own
+    said: list[Effect] = []
+    takers = [service(store, pd, said, taker=f"host:{n}:other") for n in (4, 5)]
+    with store.transaction() as tx:  # both alive: neither takes it from the other
+        for n in (4, 5):
+            tx.beat(f"host:{n}:other", at(0), at(60))
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def take(triage: TriageService) -> None:
+        barrier.wait()
+        counts.append(triage.resume_pages(at(3)))
+
+    workers = [threading.Thread(target=take, args=(t,)) for t in takers]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "a take-over hung"
+    assert sorted(counts) == [0, 1]
+    assert [e.template for e in said] == ["paged"]
+    assert len(pd.incidents) == 1
+    with store.transaction() as tx:
+        assert tx.taken_over_since(None, at(3)) == {"page": 1}
+        assert tx.in_flight() == {"issue": 0, "page": 0}
 
 
 def test_escalation_of_an_emergency_triggers_again_with_the_same_key(

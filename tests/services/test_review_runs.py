@@ -6,11 +6,16 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from sqlalchemy import update
 from triage_helpers import at, harness, post, react
 
 from watchstander.adapters.code_host import CodeHost
 from watchstander.domain.review import tag_table
-from watchstander.services.review import ReviewService
+from watchstander.render import Renderer, SlackVoice
+from watchstander.render.views import views
+from watchstander.services.figures import FiguresService
+from watchstander.services.review import ReviewResult, ReviewService
+from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
 from watchstander.store import IssueRow, Store
 from watchstander_sandbox.github_server import Failure, LocalGitHub
@@ -29,8 +34,27 @@ def week(store: Store) -> None:
     triage.handle_reaction(react(23, 0, "U0ERIN", "necktie"), at(23))
 
 
-def review(store: Store, host: CodeHost | None) -> ReviewService:
-    return ReviewService(store, code_host=host, link=lambda c, t: f"https://slack/{c}/{t}")
+FIRST, SECOND = "host:1:first", "host:2:second"  # two processes (or a process and its restart)
+
+
+def review(store: Store, host: CodeHost | None, taker: str = FIRST) -> ReviewService:
+    return ReviewService(
+        store, code_host=host, link=lambda c, t: f"https://slack/{c}/{t}", taker=taker
+    )
+
+
+def killed_while_making(store: Store, gh: LocalGitHub, host: CodeHost, taker: str) -> None:
+    """A review of ``taker`` killed after GitHub made the week's issues and before it recorded
+    them: the rows "making", taken by ``taker``."""
+    week(store)
+    assert len(review(store, host).run(at(60), since=at(-1)).made) == 3
+    with store.transaction() as tx:
+        tx.session.execute(update(IssueRow).values(status="making", number=None, taken_by=taker))
+    gh.requests.clear()
+
+
+def rendered(result: ReviewResult) -> str:
+    return Renderer(SlackVoice(), views(Settings.from_env({}))).render("review", {"result": result})
 
 
 def test_dry_run_lists_and_changes_nothing(store: Store, gh: LocalGitHub, host: CodeHost) -> None:
@@ -94,7 +118,9 @@ def test_a_review_stopped_half_way_is_finished_at_the_next_start(
 ) -> None:
     week(store)
     stopping = threading.Event()
-    stopped = ReviewService(store, code_host=host, link=lambda c, t: t, stopping=stopping)
+    stopped = ReviewService(
+        store, code_host=host, link=lambda c, t: t, stopping=stopping, taker=FIRST
+    )
     gh.fail_next(Failure(502, accept=True, delay=5, method="POST"))  # made, answered late
     outcome: list[BaseException] = []
 
@@ -114,15 +140,70 @@ def test_a_review_stopped_half_way_is_finished_at_the_next_start(
     assert len(gh.issues) == 1
     with store.transaction() as tx:  # every draft was taken before the first was made
         assert tx.count(IssueRow) == 3
-        assert len(tx.unfinished_issues(at(61))) == 3
-    assert review(store, host).resume(at(60)) == 0  # rows of this start's own reviews: kept
-    assert review(store, host).resume(at(70)) == 3  # the next start
+        assert len(tx.unfinished_issues(SECOND, at(61))) == 3
+        assert tx.unfinished_issues(FIRST, at(61)) == []  # a process's own: left to it
+    assert review(store, host).resume(at(60)) == 0  # rows of this process's own reviews: kept
+    assert review(store, host, SECOND).resume(at(61)) == 3  # the next start: at once
     assert len(gh.issues) == 3  # the one GitHub made was found by its marker, not made again
     markers = sorted(str(i["body"]).rsplit("<!--", 1)[1] for i in gh.issues)
     assert len(set(markers)) == 3
     with store.transaction() as tx:
-        assert tx.unfinished_issues(at(71)) == []
-    assert review(store, host).resume(at(80)) == 0
+        assert tx.unfinished_issues(SECOND, at(71)) == []
+        assert tx.taken_over_since(None, at(71)) == {"issue": 3}  # for the digest
+    assert review(store, host, SECOND).resume(at(80)) == 0
+
+
+def test_a_review_right_after_a_restart_takes_over_at_once_and_asks_github_first(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    """The issue's case: killed while GitHub made the issues; a `!review` right after the
+    restart (the same minute) takes the rows over, finds each issue by its marker, and
+    says so; nothing is skipped, nothing made twice."""
+    killed_while_making(store, gh, host, FIRST)
+    again = review(store, host, SECOND).run(at(61), since=at(-1))
+    assert (len(again.made), again.resumed, again.busy, again.failed) == (3, 3, [], [])
+    assert len(gh.issues) == 3
+    assert "POST" not in [method for method, _ in gh.requests]  # found, not made
+    assert "Taken over from a process that stopped half-way: 3 issues" in rendered(again)
+    with store.transaction() as tx:
+        assert tx.in_flight() == {"issue": 0, "page": 0}
+        assert {row.status for row in tx.issues_for([1, 2, 3])} == {"made"}
+
+
+def test_the_next_digest_says_what_was_taken_over_and_the_one_after_does_not(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    killed_while_making(store, gh, host, FIRST)
+    digests = FiguresService(store, Settings.from_env({}), link=lambda c, t: t)
+    before = digests.digest(at(61))
+    assert (before.taken_over, before.in_flight) == ({}, {"issue": 3, "page": 0})
+    assert review(store, host, SECOND).resume(at(62)) == 3
+    after = digests.digest(at(63))
+    assert (after.taken_over, after.in_flight) == ({"issue": 3}, {"issue": 0, "page": 0})
+    text = Renderer(SlackVoice(), views(Settings.from_env({}))).render("digest", {"digest": after})
+    assert "since the last digest: 3 GitHub issues." in text
+    again = digests.digest(at(64))
+    assert (again.taken_over, again.in_flight) == ({}, {"issue": 0, "page": 0})
+
+
+def test_a_review_leaves_to_a_live_process_what_it_makes_and_says_so(
+    store: Store, gh: LocalGitHub, host: CodeHost
+) -> None:
+    """Another process alive (its heartbeat renewed) is making the issues: a review of this
+    one leaves them to it, asks GitHub nothing and says so, a line each; once that process
+    is gone (its heartbeat expired) they are taken over."""
+    killed_while_making(store, gh, host, "host:3:<!channel>")
+    with store.transaction() as tx:
+        tx.beat("host:3:<!channel>", at(0), at(62))
+    busy = review(store, host, SECOND).run(at(61), since=at(-1))
+    assert (busy.made, busy.resumed, len(busy.busy)) == ([], 0, 3)
+    assert gh.requests == []
+    lines = [line for line in rendered(busy).splitlines() if "being made right now" in line]
+    assert len(lines) == 3
+    assert lines[0].endswith("right now, by host:3:&lt;!channel&gt;: left to it")
+    assert review(store, host, SECOND).resume(at(61)) == 0
+    assert review(store, host, SECOND).resume(at(62)) == 3  # expired: gone
+    assert len(gh.issues) == 3
 
 
 def test_two_reviews_at_once_make_one_issue_each(

@@ -225,6 +225,10 @@ class Digest:
     unanswered: tuple[OpenThread, ...]  # general questions past their target (the first few)
     unanswered_count: int
     self_served: int = 0  # questions self-served in the last seven days
+    # work a gone process left half-done, taken over since the last digest, by what it was
+    # (issue, page, digest, review); and issues and pages in flight now
+    taken_over: Mapping[str, int] = field(default_factory=dict)
+    in_flight: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def quiet(self) -> bool:

@@ -45,7 +45,28 @@ def digest_view(digest: Digest, settings: Settings) -> dict[str, Any]:
             else ""
         ),
         "timezone": settings.timezone,
+        "in_flight": in_flight_line(digest),
     }
+
+
+WORK = {"issue": "GitHub issue", "page": "page", "question": "help form", "digest": "digest"}
+
+
+def in_flight_line(digest: Digest) -> str:
+    """What stopped processes left half-done and others finished since the last digest, and
+    what is in flight now: one line, or nothing when there was none."""
+
+    def counted(counts: Mapping[str, int]) -> str:
+        return ", ".join(
+            f"{n} {WORK.get(what, what)}{'' if n == 1 else 's'}"
+            for what, n in sorted(counts.items())
+            if n
+        )
+
+    taken, flying = counted(digest.taken_over), counted(digest.in_flight)
+    parts = [f"taken over from a stopped process since the last digest: {taken}"] if taken else []
+    parts += [f"in flight now: {flying}"] if flying else []
+    return ("♻️ Work " + "; ".join(parts) + ".") if parts else ""
 
 
 def stats_view(figures: WeeklyFigures, settings: Settings) -> dict[str, Any]:
@@ -90,6 +111,8 @@ def review_view(result: ReviewResult) -> dict[str, Any]:
         ],
         "made": [{"kind": d.kind, "title": d.title, "url": url} for d, _, url in result.made],
         "failed": [{"kind": d.kind, "title": d.title, "reason": why} for d, why in result.failed],
+        "busy": [{"kind": d.kind, "title": d.title, "holder": who} for d, who in result.busy],
+        "resumed": result.resumed,
         "open": [t.link for t in result.plan.open_threads],
         "topics": [
             {

@@ -57,7 +57,7 @@ class FiguresService:
         """Who is on call, the open urgent and emergency threads (however old), and the general
         questions of the last two weeks that nobody answered within GENERAL_RESPONSE_TARGET
         (a question nobody answered in a fortnight is for the weekly figures, not for every
-        morning)."""
+        morning), and the work taken over from stopped processes since the last digest."""
         late_before = now - self.settings.response_target
         with self.store.transaction() as tx:
             loud, loud_count, unclaimed = tx.open_threads(loud=True, limit=SHOWN)
@@ -69,6 +69,9 @@ class FiguresService:
                 limit=SHOWN,
             )
             served = sum(tx.self_served_between(now - SERVED_DAYS, now).values())
+            taken_over = tx.taken_over_since(tx.last_audit("digest", now), now)
+            in_flight = tx.in_flight()
+            tx.audit(now, None, "digest", None, "")  # the next digest counts from here
         current = self.on_call(now) if self.on_call is not None else None
         return Digest(
             now=now,
@@ -82,6 +85,8 @@ class FiguresService:
             unanswered=tuple(self._open(row, now) for row in quiet),
             unanswered_count=quiet_count,
             self_served=served,
+            taken_over=taken_over,
+            in_flight=in_flight,
         )
 
     def weekly(self, week: Week, now: datetime) -> WeeklyFigures:

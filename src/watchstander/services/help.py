@@ -52,7 +52,7 @@ from watchstander.services.forms import (
 )
 from watchstander.services.inbound import InboundMessage
 from watchstander.settings import Settings
-from watchstander.store import Store
+from watchstander.store import ONE_PROCESS, Store
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ class HelpService:
         say: Poster,
         triage: Triage,
         group_handles: Callable[[], Mapping[str, str]] | None = None,
+        taker: str = ONE_PROCESS,
     ) -> None:
         self.store = store
+        self.taker = taker  # this process, as the forms it takes name it
         self.settings = settings
         self.answers = answers
         self.channel_id = channel_id
@@ -158,20 +160,29 @@ class HelpService:
         key = f"form-post:{event.view_id}"
         body = json.dumps({"values": dict(event.values), "metadata": event.metadata})
         with self.store.transaction() as tx:
-            first = tx.once(key, now) and tx.add_pending_question(key, now, event.user, body)
+            first = tx.once(key, now) and tx.add_pending_question(
+                key, now, event.user, body, self.taker
+            )
         if not first:
             log.info("the help form %s was sent again; posted once already", event.view_id)
             return FormAnswer()
         return FormAnswer(then=lambda: self.post_pending(key, now))
 
     def resume(self, now: datetime) -> int:
-        """Post the questions of forms taken that a stopped or killed process did not (each
-        once: a question posted before the stop is only recorded)."""
+        """Post the questions of forms taken that a process gone (stopped, or killed) did not,
+        each taken over first (each once: a question posted before the stop is only
+        recorded); a form a live process is posting is left to it. How many were taken."""
         with self.store.transaction() as tx:
-            keys = tx.pending_questions()
-        for key in keys:
+            left = tx.pending_questions(self.taker, now)
+        taken = 0
+        for key, holder in left:
+            with self.store.transaction() as tx:
+                if not tx.take_over_question(key, holder, self.taker):
+                    continue
+                tx.audit(now, None, "took_over:question", None, holder or "")
+            taken += 1
             self.post_pending(key, now)
-        return len(keys)
+        return taken
 
     # --- the question -----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from watchstander.services.controls import Button, Control, Menu
@@ -22,9 +22,6 @@ from watchstander.services.effects import Effect
 from watchstander.store import Store, StoreError, Tx
 
 log = logging.getLogger(__name__)
-
-# A message taken to be said this long ago and still owed: the process that took it died
-STALE = timedelta(seconds=30)
 
 
 def dumps(effect: Effect, at: datetime) -> str:
@@ -82,8 +79,8 @@ class Owed:
     """Keeps what a transaction decided to say until it is said.
 
     ``owe`` (in the deciding transaction) and ``paid`` (after saying) are the deciding
-    process's; ``settle`` says what a dead process left: every row at start when the bot is
-    the only process (SQLite), and rows taken more than `STALE` ago otherwise.
+    process's; ``settle`` says what processes gone left (on SQLite, one process: every other
+    taker is gone; on PostgreSQL, one whose heartbeat stopped).
     """
 
     def __init__(self, store: Store, holder: str) -> None:
@@ -109,17 +106,15 @@ class Owed:
         now: datetime,
         say: Callable[[Effect], None],
         *,
-        everything: bool = False,
         seen: Callable[[Effect, datetime], bool] = lambda effect, since: False,
     ) -> int:
         """Say what a process that died left owed (each taken first, so that two processes
         never both say it), oldest first, unless ``seen`` finds it said since it was
         decided; how many were said."""
-        before = now + timedelta(seconds=1) if everything else now - STALE
         done = 0
         while True:
             with self.store.transaction() as tx:
-                rows = tx.take_owed(before, self.holder, now)
+                rows = tx.take_owed(self.holder, now)
             for row_id, text in rows:
                 try:
                     effect, at = loads(text)

@@ -5,7 +5,9 @@ twice, also across a restart in the middle of the retries); the PagerDuty event 
 that transaction commits, and how it went is recorded and said in the thread. A claim
 acknowledges the alert, a resolve resolves it, and PagerDuty's own acknowledge or resolve
 (its webhook) is said in the thread once. A stop does not wait for PagerDuty: a trigger left
-unanswered stays pending, and is sent again (same dedup key) at the next start.
+unanswered stays pending, and is sent again (same dedup key) at the next start; one a process
+left when it died is sent by the next start, or by the lease's holder, as soon as that process
+is known gone (store.replicas).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from watchstander.services.metrics import NO_METRICS, Metrics
 from watchstander.services.oncall import OnCall
 from watchstander.services.thread_state import load_state
 from watchstander.stopping import Abandoned, unless_stopping
-from watchstander.store import Store, ThreadRow, Tx
+from watchstander.store import ONE_PROCESS, Store, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,10 @@ class Paging:
         link: Callable[[str, str], str] | None = None,
         stopping: threading.Event | None = None,
         metrics: Metrics = NO_METRICS,
+        taker: str = ONE_PROCESS,
     ) -> None:
         self.store = store
+        self.taker = taker  # this process, as the rows it takes name it
         self.metrics = metrics
         self.stopping = stopping or threading.Event()  # set: the process is stopping
         self.pager = pager
@@ -87,7 +91,7 @@ class Paging:
         ops = []
         emergency = any(c.kind == "announce" and c.level is Level.EMERGENCY for c in found)
         key = dedup_key(thread.channel, thread.root_ts)
-        if emergency and tx.add_page_once(thread, key, now):
+        if emergency and tx.add_page_once(thread, key, now, self.taker):
             ops.append(self.op("trigger", thread, state))
         page = tx.page(thread) if not ops else None
         if page is not None and page.status != "resolved":
@@ -169,17 +173,23 @@ class Paging:
         return True
 
     def resume(self, now: datetime, sent: Callable[[str, datetime], None] | None = None) -> int:
-        """Send again the triggers a restart interrupted (the dedup key keeps it one alert);
-        ``sent(dedup_key, now)`` after each."""
+        """Send again the triggers that a process gone (stopped, or dead) left unanswered,
+        each taken over first (another process taking over at the same time takes the
+        others); the dedup key keeps it one alert. ``sent(dedup_key, now)`` after each; how
+        many were taken over."""
         with self.store.transaction() as tx:
-            pending = [p.dedup_key for p in tx.pending_pages()]
-        for key in pending:
+            pending = [(p.dedup_key, p.taken_by) for p in tx.pending_pages(self.taker, now)]
+        taken = 0
+        for key, holder in pending:
             _, channel, root_ts = key.split("/", 2)
             with self.store.transaction() as tx:
                 thread = tx.thread(channel, root_ts)
-                if thread is None:
+                if thread is None or not tx.take_over_page(key, holder, self.taker):
                     continue
+                tx.audit(now, None, "took_over:page", thread, holder or "")
                 op = self.op("trigger", thread, load_state(tx, thread, self.policy))
+            taken += 1
+            log.info("Sending the page of %s that %s left unanswered", root_ts, holder)
             try:
                 result = self.send(op, now)
             except Abandoned:  # stopping again: still pending, for the start after
@@ -189,4 +199,4 @@ class Paging:
                 self.say(result)
             if sent is not None:
                 sent(key, now)
-        return len(pending)
+        return taken

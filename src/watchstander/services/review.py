@@ -4,8 +4,10 @@ One issue per thread and kind, ever: a row is taken in the store before GitHub i
 reviews at once make one), the issue body carries a marker the code host looks for before it
 makes anything (a crash half-way, or a lost answer, makes no second one), and a failure is
 reported and tried again by the next review. All of a review's rows are taken before the
-first issue is made: a review stopped half-way (a stop does not wait for GitHub) leaves rows
-"making", and the next start makes those issues (`ReviewService.resume`), looking first.
+first issue is made, each naming the process that took it: a review stopped or killed half-way
+(a stop does not wait for GitHub) leaves rows "making", and as soon as that process is known
+gone the next start, the lease's holder or the next review makes those issues, looking first
+(`ReviewService.resume`). A row a live process is making is left to it, and the review says so.
 """
 
 from __future__ import annotations
@@ -37,12 +39,11 @@ from watchstander.domain.review import (
     week_terms,
 )
 from watchstander.stopping import Abandoned, unless_stopping
-from watchstander.store import EventRow, IssueRow, Store, ThreadRow
+from watchstander.store import ONE_PROCESS, EventRow, IssueRow, Store, ThreadRow
 
 log = logging.getLogger(__name__)
 
 WEEK = timedelta(days=7)
-STALE = timedelta(minutes=10)  # a "making" row older than this was left by a crash
 
 
 class CodeHostPort(Protocol):
@@ -78,8 +79,13 @@ class ReviewResult:
     plan: Plan
     made: list[tuple[IssueDraft, int, str]] = field(default_factory=list)
     failed: list[tuple[IssueDraft, str]] = field(default_factory=list)
-    skipped: int = 0  # being made by another review right now
+    busy: list[tuple[IssueDraft, str]] = field(default_factory=list)  # a live process makes it
+    resumed: int = 0  # of ``made`` and ``failed``: taken over from a process gone
     topics: list[Topic] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.busy)
 
 
 DRAFT_LIMIT = 50_000  # of a post-mortem draft in its GitHub issue
@@ -97,8 +103,10 @@ class ReviewService:
         names: Callable[[str], str] = lambda person: person,
         stop: frozenset[str] = STOPWORDS,
         stopping: threading.Event | None = None,
+        taker: str = ONE_PROCESS,
     ) -> None:
         self.stopping = stopping or threading.Event()  # set: the process is stopping
+        self.taker = taker  # this process, as the rows it takes name it
         self.names = names  # people by name in the issues, not by id
         self.store = store
         self.tags = tags  # reaction name -> tag (REVIEW_REACTIONS)
@@ -123,13 +131,13 @@ class ReviewService:
         return result
 
     def resume(self, now: datetime) -> int:
-        """At start: make the issues a review took (rows "making" from before ``now``) but
-        did not finish, the process having stopped; the marker is looked for first, so one
-        GitHub made before the stop is found, not made again. How many were taken."""
+        """Make the issues a review took ("making") and did not finish, its process gone
+        (stopped, or dead) at ``now``; the marker is looked for first, so one GitHub made
+        before the stop is found, not made again. How many were taken over."""
         if self.code_host is None:
             return 0
         with self.store.transaction() as tx:
-            left = {(row.thread_id, row.kind) for row in tx.unfinished_issues(now)}
+            left = {(r.thread_id, r.kind) for r in tx.unfinished_issues(self.taker, now)}
             ids = sorted({thread_id for thread_id, _ in left})
             threads, reactions = tx.tag_reactions(list(self.tags), ids)
             made_rows = tx.issues_for(ids)
@@ -138,15 +146,15 @@ class ReviewService:
         the_plan = self._plan(threads, reactions, made_rows)
         result = ReviewResult(now - WEEK, False, the_plan)
         try:
-            self._make_all(result, threads, now, lambda key: key in left, resuming=True)
+            self._make_all(result, threads, now, lambda key: key in left)
         except Abandoned:
             log.info("Stopping: the review's issues are made at the next start")
         log.info(
-            "Resumed the review stopped half-way: %d made, %d failed",
+            "Took over a review stopped half-way: %d made, %d failed",
             len(result.made),
             len(result.failed),
         )
-        return len(left)
+        return result.resumed
 
     def _plan(
         self, threads: Sequence[ThreadRow], reactions: Sequence[EventRow], rows: Sequence[IssueRow]
@@ -181,12 +189,10 @@ class ReviewService:
         threads: Sequence[ThreadRow],
         now: datetime,
         wanted: Callable[[tuple[int, str]], bool],
-        *,
-        resuming: bool = False,
     ) -> None:
         """Take every draft's row first (in one transaction: a stop half-way leaves them all
-        recorded), then make the issues one by one. Resuming, a row "making" since before
-        ``now`` is taken again (a review of this process takes its rows at or after it)."""
+        recorded), then make the issues one by one. A row a gone process took is taken over
+        (and the audit says so, for the digest); one a live process makes is left to it."""
         if self.code_host is None:
             for draft in result.plan.drafts:
                 why = "GitHub is off: GITHUB_TOKEN or GITHUB_REPO is not set"
@@ -195,14 +201,17 @@ class ReviewService:
         rows = {f"{t.channel}/{t.root_ts}": t for t in threads}
         drafts = [d for d in result.plan.drafts if wanted((rows[d.thread.key].id, d.kind))]
         taken = []
-        stale = now if resuming else now - STALE
         with self.store.transaction() as tx:
             for draft in drafts:
-                how = tx.claim_issue(rows[draft.thread.key].id, draft.kind, now, stale)
-                if how is None:
-                    result.skipped += 1
-                else:
+                row = rows[draft.thread.key]
+                how, holder = tx.claim_issue(row.id, draft.kind, now, self.taker)
+                if how == "busy":
+                    result.busy.append((draft, holder or "another process"))
+                elif how != "made":
                     taken.append((draft, how))
+                if how == "resumed":
+                    result.resumed += 1
+                    tx.audit(now, None, "took_over:issue", row, holder or "")
         for draft, how in taken:
             row = rows[draft.thread.key]
             self._make(draft, row.id, row.posted_at or row.created_at, now, result, how)
@@ -262,7 +271,7 @@ class ReviewService:
                     draft.labels,
                     draft.marker,
                     posted - timedelta(minutes=1),
-                    look_first=taken == "again",  # a first try cannot have made anything yet
+                    look_first=taken != "new",  # a first try cannot have made anything yet
                 ),
                 self.stopping,
                 "a GitHub issue",

@@ -38,7 +38,7 @@ from watchstander.services.thread_words import ThreadWords
 from watchstander.services.triage_timers import TimedActions
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
-from watchstander.store import EventRow, Store, ThreadRow, Tx
+from watchstander.store import ONE_PROCESS, EventRow, Store, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,10 @@ class TriageService(TimedActions):
         stopping: threading.Event | None = None,
         update: CardPort | None = None,
         metrics: Metrics = NO_METRICS,
-        replica: str = "this process",
+        taker: str = ONE_PROCESS,  # this process, as the pages and messages it takes name it
     ) -> None:
-        self.store = store
-        self.owed = Owed(store, replica)
-        self.metrics = metrics
-        self.settings = settings
+        self.store, self.metrics, self.settings = store, metrics, settings
+        self.owed = Owed(store, taker)
         self.policy = settings.policy
         self.channel_id = channel_id
         self.say = emit
@@ -92,6 +90,7 @@ class TriageService(TimedActions):
                 link=link,
                 stopping=stopping,
                 metrics=metrics,
+                taker=taker,
             )
             if pager is not None
             else None
@@ -337,7 +336,6 @@ class TriageService(TimedActions):
         self,
         now: datetime,
         *,
-        everything: bool = False,
         seen: Callable[[Effect, datetime], bool] = lambda effect, since: False,
     ) -> int:
         """Say what a process that died after deciding it left unsaid (see :class:`Owed`),
@@ -347,7 +345,7 @@ class TriageService(TimedActions):
             if self._said(effect) and self.cards is not None and effect.thread_ts:
                 self.cards.refresh(effect.channel, effect.thread_ts, now)
 
-        return self.owed.settle(now, say, everything=everything, seen=seen)
+        return self.owed.settle(now, say, seen=seen)
 
     def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
         """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""

@@ -26,10 +26,12 @@ from watchstander.store.models import (
     ThreadRow,
     UTCDateTime,
 )
+from watchstander.store.replicas import ONE_PROCESS
 from watchstander.store.tx import Tx
 
 __all__ = [
     "MIGRATIONS",
+    "ONE_PROCESS",
     "ActionRow",
     "AuditRow",
     "Base",

@@ -243,6 +243,7 @@ class PageRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_by: Mapped[str | None] = mapped_column(String(128))  # the process sending it (pending)
 
 
 class HandoffRow(Base):
@@ -275,6 +276,7 @@ class IssueRow(Base):
     url: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="open")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_by: Mapped[str | None] = mapped_column(String(128))  # the process making it (making)
 
 
 class AuditRow(Base):
@@ -312,6 +314,10 @@ class OnceRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A scheduled job of the day ("scheduled:digest:<day>"): the process running it, and when
+    # it was done (None while it runs, or when its process died before the end)
+    taken_by: Mapped[str | None] = mapped_column(String(128))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PendingQuestionRow(Base):
@@ -326,6 +332,7 @@ class PendingQuestionRow(Base):
     user: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     posted_ts: Mapped[str | None] = mapped_column(String(32))  # set once it is posted
+    taken_by: Mapped[str | None] = mapped_column(String(128))  # the process posting it
 
 
 class LeaseRow(Base):
@@ -339,6 +346,18 @@ class LeaseRow(Base):
     generation: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReplicaRow(Base):
+    """A live process on the database: every process renews its row on each tick of the
+    lease (holder or not) until ``expires_at``. Work taken by a process whose row is gone or
+    expired is taken over at once (see store.replicas)."""
+
+    __tablename__ = "replicas"
+
+    holder: Mapped[str] = mapped_column(String(128), primary_key=True)  # as the lease names it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class OwedRow(Base):

@@ -1,5 +1,6 @@
 """Messages decided and not yet said (the ``owed`` table): written in the transaction that
-decided them, deleted once said, taken up after a process died in between."""
+decided them, deleted once said, taken over when the process that took them is gone (see
+:mod:`watchstander.store.replicas`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Table, delete, insert, select, update
 
 from watchstander.store.base import TxBase
 from watchstander.store.models import OwedRow
+from watchstander.store.replicas import gone
 
 _OWED = cast(Table, OwedRow.__table__)
 
@@ -33,23 +35,26 @@ class OwedTx(TxBase):
         if ids:
             self.connection.execute(delete(_OWED).where(_OWED.c.id.in_(list(ids))))
 
-    def take_owed(
-        self, before: datetime, holder: str, now: datetime, limit: int = 100
-    ) -> list[tuple[int, str]]:
-        """The messages another process took before ``before`` and did not say, oldest
-        first, now taken by ``holder``: (id, JSON). A row taken again meanwhile is left."""
+    def owed_left(self, taker: str, now: datetime) -> bool:
+        """Whether a process gone at ``now`` left messages unsaid."""
+        query = select(_OWED.c.id).where(gone(_OWED.c.taken_by, taker, now)).limit(1)
+        return self.connection.execute(query).first() is not None
+
+    def take_owed(self, taker: str, now: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """The messages that processes gone at ``now`` took and did not say, oldest first,
+        now taken by ``taker``: (id, JSON). A row another took over first is left to it."""
         rows = self.connection.execute(
-            select(_OWED.c.id, _OWED.c.effect, _OWED.c.taken_at)
-            .where(_OWED.c.taken_at < before, _OWED.c.taken_by != holder[:128])
+            select(_OWED.c.id, _OWED.c.effect, _OWED.c.taken_by)
+            .where(gone(_OWED.c.taken_by, taker, now))
             .order_by(_OWED.c.id)
             .limit(limit)
         ).all()
         taken: list[tuple[int, str]] = []
-        for row_id, effect, taken_at in rows:
+        for row_id, effect, holder in rows:
             result = self.connection.execute(
                 update(_OWED)
-                .where(_OWED.c.id == row_id, _OWED.c.taken_at == taken_at)
-                .values(taken_by=holder[:128], taken_at=now)
+                .where(_OWED.c.id == row_id, _OWED.c.taken_by == holder)
+                .values(taken_by=taker[:128], taken_at=now)
             )
             if int(getattr(result, "rowcount", 0) or 0) == 1:
                 taken.append((int(row_id), str(effect)))

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import literal_column, select, update
 
-from watchstander.store.base import TxBase
 from watchstander.store.models import EventRow, IssueRow, ThreadRow
+from watchstander.store.replicas import ReplicasTx, gone
 
 
-class ReviewTx(TxBase):
+class ReviewTx(ReplicasTx):
     """A transaction's part of the review: tagged threads and issues."""
 
     def tagged_threads(
@@ -57,10 +57,13 @@ class ReviewTx(TxBase):
             select(IssueRow).where(IssueRow.thread_id.in_(list(thread_ids)))
         ).all()
 
-    def claim_issue(self, thread_id: int, kind: str, now: datetime, stale: datetime) -> str | None:
-        """Take the making of an issue: "new" the first time; "again" after a failure or a
-        review that died half-way (GitHub may hold the issue: look for its marker first);
-        None when another review has it, or it is made."""
+    def claim_issue(
+        self, thread_id: int, kind: str, now: datetime, taker: str
+    ) -> tuple[str, str | None]:
+        """Take the making of an issue for ``taker`` (this process), and how: ("new", None)
+        the first time; ("again", None) after a failure; ("resumed", who) from a process
+        ``who`` that died or stopped half-way (GitHub may hold the issue: look for its marker
+        first); ("busy", who) while a live process ``who`` makes it; ("made", None)."""
         values = {
             "thread_id": thread_id,
             "kind": kind,
@@ -68,25 +71,32 @@ class ReviewTx(TxBase):
             "url": "",
             "state": "open",
             "updated_at": now,
+            "taken_by": taker,
         }
         if self._insert_once(IssueRow, values, ["thread_id", "kind"]):
-            return "new"
-        result = self.session.execute(
+            return "new", None
+        key = (IssueRow.thread_id == thread_id, IssueRow.kind == kind)
+        found = self.connection.execute(
+            select(IssueRow.status, IssueRow.taken_by).where(*key)
+        ).first()
+        if found is None or found[0] == "made":
+            return "made", None
+        status, holder = str(found[0]), found[1]
+        if status == "making" and not self.is_gone(holder, taker, now):
+            return "busy", holder
+        result = self.connection.execute(
             update(IssueRow)
-            .where(
-                IssueRow.thread_id == thread_id,
-                IssueRow.kind == kind,
-                (IssueRow.status == "failed")
-                | ((IssueRow.status == "making") & (IssueRow.updated_at < stale)),
-            )
-            .values(status="making", updated_at=now)
+            .where(*key, IssueRow.status == status, IssueRow.taken_by.is_not_distinct_from(holder))
+            .values(status="making", taken_by=taker, updated_at=now)
         )
-        return "again" if int(getattr(result, "rowcount", 0) or 0) == 1 else None
+        if int(getattr(result, "rowcount", 0) or 0) != 1:  # another took it in between
+            return "busy", None
+        return ("again", None) if status == "failed" else ("resumed", holder)
 
-    def unfinished_issues(self, before: datetime) -> Sequence[IssueRow]:
-        """Issues a review took ("making") before ``before`` and did not finish."""
+    def unfinished_issues(self, taker: str, now: datetime) -> Sequence[IssueRow]:
+        """Issues taken ("making") by a process gone at ``now`` (not ``taker``), unfinished."""
         return self.session.scalars(
-            select(IssueRow).where(IssueRow.status == "making", IssueRow.updated_at < before)
+            select(IssueRow).where(IssueRow.status == "making", gone(IssueRow.taken_by, taker, now))
         ).all()
 
     def issue_made(self, thread_id: int, kind: str, number: int, url: str, now: datetime) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from watchstander.store.base import TxBase
 from watchstander.store.models import OnceRow, PendingQuestionRow, SelfServedRow, ThreadRow
+from watchstander.store.replicas import gone
 
 
 class ServedTx(TxBase):
@@ -99,18 +100,33 @@ class ServedTx(TxBase):
         ]
 
     # help forms taken, until their question is posted and its thread recorded
-    def add_pending_question(self, key: str, at: datetime, user: str, body: str) -> bool:
-        """Keep a form taken under ``key``: False (nothing written) when it was kept before."""
-        values = {"key": key[:255], "at": at, "user": user[:32], "body": body}
+    def add_pending_question(
+        self, key: str, at: datetime, user: str, body: str, taker: str | None = None
+    ) -> bool:
+        """Keep a form taken under ``key`` by ``taker`` (the process posting it): False
+        (nothing written) when it was kept before."""
+        values = {"key": key[:255], "at": at, "user": user[:32], "body": body, "taken_by": taker}
         return self._insert_once(PendingQuestionRow, values, ["key"])
 
     def pending_question(self, key: str) -> PendingQuestionRow | None:
         return self.session.get(PendingQuestionRow, key[:255])
 
-    def pending_questions(self) -> list[str]:
-        """The keys of the forms not yet done, oldest first."""
-        query = select(PendingQuestionRow.key).order_by(PendingQuestionRow.at)
-        return list(self.session.scalars(query))
+    def pending_questions(self, taker: str, now: datetime) -> list[tuple[str, str | None]]:
+        """The forms not yet done whose process is gone at ``now`` (not ``taker``), oldest
+        first: (key, the process that took it)."""
+        c = PendingQuestionRow
+        query = select(c.key, c.taken_by).where(gone(c.taken_by, taker, now)).order_by(c.at)
+        return [(str(key), holder) for key, holder in self.connection.execute(query)]
+
+    def take_over_question(self, key: str, holder: str | None, taker: str) -> bool:
+        """Take the form ``key`` from ``holder`` (gone): False when another took it first."""
+        c = PendingQuestionRow
+        statement = (
+            update(c)
+            .where(c.key == key, c.taken_by.is_not_distinct_from(holder))
+            .values(taken_by=taker)
+        )
+        return int(getattr(self.connection.execute(statement), "rowcount", 0) or 0) == 1
 
     def question_posted(self, key: str, ts: str) -> None:
         self.session.execute(

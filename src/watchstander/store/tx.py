@@ -10,13 +10,25 @@ from watchstander.store.figures import FiguresTx
 from watchstander.store.lease import LeaseTx
 from watchstander.store.owed import OwedTx
 from watchstander.store.paging import PagesTx
+from watchstander.store.replicas import ReplicasTx
 from watchstander.store.review import ReviewTx
 from watchstander.store.rotation import RotationTx
 from watchstander.store.served import ServedTx
 from watchstander.store.threads import ThreadsTx
 
 
-class Tx(ThreadsTx, PagesTx, ReviewTx, AnswersTx, FiguresTx, RotationTx, ServedTx, LeaseTx, OwedTx):
+class Tx(
+    ThreadsTx,
+    PagesTx,
+    ReviewTx,
+    AnswersTx,
+    FiguresTx,
+    RotationTx,
+    ServedTx,
+    LeaseTx,
+    ReplicasTx,
+    OwedTx,
+):
     """One unit of work: typed reads and writes inside a single transaction."""
 
     def __init__(

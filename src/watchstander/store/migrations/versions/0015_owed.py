@@ -1,7 +1,7 @@
 """messages decided and not yet said, kept until they are (issue 15)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import watchstander.store
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
