@@ -4,14 +4,13 @@ answered, once. Runs on PostgreSQL, where the bot shares the database with other
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy
-from database_helpers import empty_database
 from e2e_helpers import POSTER, SUPPORT, Bot, wait_until
+from test_replicas_e2e import pg_url
 from test_triage_e2e import URGENT
 
 from watchstander_sandbox.slack import LocalSlack
@@ -19,13 +18,7 @@ from watchstander_sandbox.slack import LocalSlack
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
-    if not url:
-        pytest.skip("PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL to run this")
-    empty_database(url)
-    return url
+__all__ = ["pg_url"]  # the fixture, from the replicas' tests
 
 
 @pytest.fixture

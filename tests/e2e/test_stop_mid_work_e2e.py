@@ -55,6 +55,19 @@ def stop_now(bot: Bot) -> None:
     bot.process = None
 
 
+def review_in_flight(slack: LocalSlack, bot: Bot, gh: LocalGitHub) -> list[str]:
+    """Three threads tagged 🐛 and a `!review` whose first issue GitHub has made but not yet
+    answered (it answers after SLOW seconds): their roots."""
+    roots = [slack.post(POSTER, SUPPORT, f"report {n} is blank") for n in range(3)]
+    for root in roots:
+        slack.react(DEV, SUPPORT, root, "bug")
+    wait_until(lambda: len(tagged(bot)) == 3, 30, "the bot recorded the three 🐛")
+    gh.fail_next(GitHubFailure(502, accept=True, delay=SLOW, method="POST"))
+    slack.post(DEV, SUPPORT, "!review")
+    assert gh.wait_for(lambda g: len(g.issues) == 1, 30), bot.log_tail()
+    return roots
+
+
 def test_sigterm_mid_review_stops_at_once_and_the_next_start_makes_each_issue_once(
     slack: LocalSlack, make_bot: Callable[..., Bot]
 ) -> None:
@@ -62,14 +75,7 @@ def test_sigterm_mid_review_stops_at_once_and_the_next_start_makes_each_issue_on
     try:
         env = {"GITHUB_TOKEN": gh.token, "GITHUB_REPO": gh.repo, "GITHUB_API_URL": gh.url}
         bot = make_bot(**env)
-        roots = [slack.post(POSTER, SUPPORT, f"report {n} is blank") for n in range(3)]
-        for root in roots:
-            slack.react(DEV, SUPPORT, root, "bug")
-        wait_until(lambda: len(tagged(bot)) == 3, 30, "the bot recorded the three 🐛")
-        # GitHub makes the first issue at once but answers only after SLOW seconds
-        gh.fail_next(GitHubFailure(502, accept=True, delay=SLOW, method="POST"))
-        slack.post(DEV, SUPPORT, "!review")
-        assert gh.wait_for(lambda g: len(g.issues) == 1, 30), bot.log_tail()
+        roots = review_in_flight(slack, bot, gh)
         stop_now(bot)  # mid-way: one issue made (its answer not come), two not yet asked
         assert sorted(status for _, status in issue_rows(bot)) == ["making"] * 3
         assert len(gh.issues) == 1
@@ -103,13 +109,7 @@ def test_sigkill_mid_review_and_a_review_at_once_after_the_restart_skip_nothing(
     try:
         env = {"GITHUB_TOKEN": gh.token, "GITHUB_REPO": gh.repo, "GITHUB_API_URL": gh.url}
         bot = make_bot(**env)
-        roots = [slack.post(POSTER, SUPPORT, f"report {n} is blank") for n in range(3)]
-        for root in roots:
-            slack.react(DEV, SUPPORT, root, "bug")
-        wait_until(lambda: len(tagged(bot)) == 3, 30, "the bot recorded the three 🐛")
-        gh.fail_next(GitHubFailure(502, accept=True, delay=SLOW, method="POST"))
-        slack.post(DEV, SUPPORT, "!review")
-        assert gh.wait_for(lambda g: len(g.issues) == 1, 30), bot.log_tail()
+        roots = review_in_flight(slack, bot, gh)
         assert bot.process is not None
         bot.process.send_signal(signal.SIGKILL)  # no stop: the rows stay taken by the dead
         bot.process.wait(10)
