@@ -8,6 +8,8 @@ from e2e_helpers import wait_until
 from test_app import NOW, Chat, platform, settings
 
 from watchstander.app import App
+from watchstander.services.effects import Effect
+from watchstander.services.owed import dumps
 from watchstander.store import Store
 from watchstander_sandbox.bot_process import free_port
 
@@ -67,3 +69,37 @@ def test_on_postgresql_the_leases_next_holder_takes_over_the_digest_of_the_last(
     finally:
         first.close()
         second.close()
+
+
+class ReadingChat(Chat):
+    """A chat that can read its threads back (a ThreadReader), as Slack's can."""
+
+    def bot_said(self, channel: str, thread_ts: str, text: str, since: object) -> bool:
+        return any(p == (channel, thread_ts, text) for p in self.posts)
+
+
+def test_what_a_process_gone_decided_to_say_is_said_at_the_next_start_once(
+    database_url: str, store: Store
+) -> None:
+    said = Effect("checkin", "C0SUPPORT", "1764000000.000100", {"assignee": "U0DEV"})
+    posted = Effect("claimed", "C0SUPPORT", "1764000000.000200", {"assignee": "U0DEV"})
+    with store.transaction() as tx:  # decided, then the process died (before or after posting)
+        tx.owe([dumps(said, NOW), dumps(posted, NOW)], GONE, NOW)
+    chat = ReadingChat()
+    app = App(settings(database_url, free_port()), platform(chat), clock=lambda: NOW)
+    chat.posts.append(("C0SUPPORT", posted.thread_ts, app.renderer.render("claimed", posted.data)))
+    try:
+        app.start()
+
+        def owed() -> bool:
+            with store.transaction() as tx:
+                return tx.owed_left("nobody", NOW)
+
+        wait_until(lambda: not owed(), 10, "the messages owed: said, or found said")
+        threads = [thread for _, thread, _ in chat.posts]
+        assert threads.count(said.thread_ts) == 1  # said once
+        assert threads.count(posted.thread_ts) == 1  # found in its thread: not again
+        app.resume(NOW)
+        assert len(chat.posts) == 2
+    finally:
+        app.close()
