@@ -199,3 +199,42 @@ def test_an_event_sent_twice(mattermost: LocalMattermost, sockets: list[Socket])
     assert [_post_of(e)["id"] for e in posted] == [twice, twice, once]
     assert [e["seq"] for e in posted] == [1, 2, 3]
     assert len(mattermost.messages("support")) == 2  # stored once
+
+
+def test_a_socket_that_never_authenticates_is_closed(
+    mattermost: LocalMattermost, sockets: list[Socket]
+) -> None:
+    mattermost.auth_seconds = 0.2
+    sock = connect(mattermost, challenge=False)
+    sockets.append(sock)
+    sock.wait(lambda s: s.closed, "the unauthenticated socket closed")
+    assert sock.frames == []
+
+
+def test_a_challenge_ignores_connection_id(
+    mattermost: LocalMattermost, sockets: list[Socket]
+) -> None:
+    first = connect(mattermost)
+    sockets.append(first)
+    conn = _hello(first)["data"]["connection_id"]
+    mattermost.drop_websocket()
+    first.wait(lambda s: s.closed, "the dropped socket seen closed")
+    assert mattermost.wait_for(lambda s: not s.connected, WAIT)
+    again = connect(mattermost, connection_id=conn, sequence_number=1)
+    sockets.append(again)
+    assert _hello(again)["data"]["connection_id"] != conn  # as Mattermost: a fresh one
+
+
+def test_a_direct_message_mentions_the_bot(
+    mattermost: LocalMattermost, api: Api, sockets: list[Socket]
+) -> None:
+    sock = connect(mattermost)
+    sockets.append(sock)
+    _hello(sock)
+    bot, carol = mattermost.world.bot.id, mattermost.user_id("carol")
+    dm = api.ok("POST", "/channels/direct", 201, json=[bot, carol])
+    sent = mattermost.post("carol", dm["id"], "!oncall")
+    event = sock.wait_events(1, "posted")[0]
+    assert _post_of(event)["id"] == sent
+    assert (event["data"]["channel_type"], event["data"]["team_id"]) == ("D", "")
+    assert json.loads(event["data"]["mentions"]) == [bot]

@@ -229,7 +229,8 @@ class History(Link):
 
     def _mentions(self, message: str, chan: Channel, sender: str) -> list[str]:
         """Who a post mentions, as the ``mentions`` of ``posted``: channel members named,
-        everyone for ``@channel``, ``@all`` and ``@here``, a custom group's members."""
+        everyone for ``@channel``, ``@all`` and ``@here``, a custom group's members, the other
+        one in a direct message; never the poster."""
         found: list[str] = []
         for match in _MENTION.finditer(message):
             name = match.group(1).lower()
@@ -239,6 +240,8 @@ class History(Link):
                     break
                 name = name[:-1]
             found += [p for p in people if p not in found and p != sender]
+        if chan.type == "D":  # as Mattermost: a direct message mentions the other one
+            found += [p for p in chan.members if p not in found and p != sender]
         return found
 
     def _mentioned(self, name: str, chan: Channel) -> list[str]:

@@ -7,7 +7,7 @@ them.
   ``{"seq": 1, "action": "authentication_challenge", "data": {"token": ...}}``: then
   ``hello`` comes, then ``{"status": "OK", "seq_reply": 1}``. A wrong token in the challenge
   closes the socket with no answer; a challenge on an authenticated socket gets no answer; a
-  socket not authenticated within `AUTH_SECONDS` is closed.
+  socket not authenticated within ``auth_seconds`` (`AUTH_SECONDS`) is closed.
 - **Events.** ``{"event": ..., "data": {...}, "broadcast": {...}, "seq": N}``; ``seq`` counts
   the frames of one connection id, from 0 (its ``hello``). An event for a channel goes to
   every connection of its members (the bot's own posts too).
@@ -72,6 +72,7 @@ class Link(Core):
         self.delivered: list[tuple[str, JSON]] = []  # (connection id, frame) as written
         self._twice: list[tuple[str | None, int]] = []  # (event name or any, how many more)
         self._stopping = False
+        self.auth_seconds = AUTH_SECONDS  # how long a socket may stay unauthenticated
 
     # -------------------------------------------------------------- observing the bot
 
@@ -205,7 +206,7 @@ class Link(Core):
                 await ws.close()
                 return ws
         writer = None if conn is None else asyncio.get_running_loop().create_task(self._write(conn))
-        deadline = time.monotonic() + AUTH_SECONDS
+        deadline = time.monotonic() + self.auth_seconds
         try:
             while True:
                 wait = None if conn is not None else max(0.0, deadline - time.monotonic())
