@@ -54,6 +54,7 @@ class History(Link):
     def __init__(self) -> None:
         super().__init__()
         self._posts: dict[str, JSON] = {}  # post id -> stored post, in creation order
+        self._replies: dict[str, list[str]] = {}  # root post id -> its replies' ids
         self._reactions: dict[str, list[JSON]] = {}  # post id -> its reactions
         self._files: dict[str, StoredFile] = {}
 
@@ -157,7 +158,8 @@ class History(Link):
         """A stored post as the API shows it (thread count, files and reactions)."""
         out = copy.deepcopy(post)
         root = post["root_id"] or post["id"]
-        replies = [p for p in self._posts.values() if p["root_id"] == root and not p["delete_at"]]
+        replies = [self._posts[r] for r in self._replies.get(root, [])]
+        replies = [p for p in replies if not p["delete_at"]]
         out["reply_count"] = len(replies)
         out["last_reply_at"] = max((p["create_at"] for p in replies), default=0)
         metadata: JSON = {}
@@ -212,6 +214,8 @@ class History(Link):
             for f in files:
                 self._files[f].post_id = post["id"]
         self._posts[post["id"]] = post
+        if root_id:
+            self._replies.setdefault(root_id, []).append(post["id"])
         chan.last_post_at = ms
         shown = self._post_api(post)
         data: JSON = {

@@ -86,7 +86,7 @@ class PostsApi(History):
     def _api_thread(self, user: User, match: dict[str, str], query: Any, body: Any) -> Reply:
         post = self._readable_post(user, _id(match, "post_id"))
         root = post["root_id"] or post["id"]
-        thread = [p for p in self._posts.values() if root in (p["id"], p["root_id"])]
+        thread = [self._posts[i] for i in [root, *self._replies.get(root, [])]]
         return 200, self._post_list([p for p in thread if not p["delete_at"]])
 
     def _api_channel_posts(self, user: User, match: dict[str, str], query: Any, body: Any) -> Reply:
