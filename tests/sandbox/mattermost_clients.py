@@ -132,14 +132,14 @@ def mattermost() -> Iterator[LocalMattermost]:
 
 
 @pytest.fixture
-def api(mattermost: LocalMattermost) -> Iterator[Api]:
+def mm_api(mattermost: LocalMattermost) -> Iterator[Api]:
     client = Api(mattermost, mattermost.bot_token)
     yield client
     client.session.close()
 
 
 @pytest.fixture
-def sockets() -> Iterator[list[Socket]]:
+def mm_sockets() -> Iterator[list[Socket]]:
     """Sockets a test opened, closed after it."""
     opened: list[Socket] = []
     yield opened

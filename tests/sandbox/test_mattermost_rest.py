@@ -30,26 +30,26 @@ def test_a_missing_wrong_or_deactivated_token_is_401(
     assert [c.status for c in mattermost.calls_to("GET /api/v4/users/me")] == [401]
 
 
-def test_unknown_route_and_bad_json(api: Api) -> None:
-    missing = api.get("/pins")
+def test_unknown_route_and_bad_json(mm_api: Api) -> None:
+    missing = mm_api.get("/pins")
     assert (missing.status_code, missing.json()["id"]) == (404, "api.context.404.app_error")
-    bad = api.post("/posts", data="{not json", headers={"Content-Type": "application/json"})
+    bad = mm_api.post("/posts", data="{not json", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
 
 
 # --------------------------------------------------------------------------- users
 
 
-def test_users_by_me_id_ids_username_and_email(api: Api, mattermost: LocalMattermost) -> None:
-    me = api.ok("GET", "/users/me")
+def test_users_by_me_id_ids_username_and_email(mm_api: Api, mattermost: LocalMattermost) -> None:
+    me = mm_api.ok("GET", "/users/me")
     assert (me["username"], me["is_bot"], me["delete_at"]) == ("watchstander", True, 0)
     alice = mattermost.user_id("alice")
-    assert api.ok("GET", f"/users/{alice}")["email"] == "alice@example.com"
-    assert api.ok("GET", "/users/username/carol")["first_name"] == "Carol"
-    assert api.ok("GET", "/users/email/dave@example.com")["username"] == "dave"
-    frank = api.ok("GET", "/users/username/frank")
+    assert mm_api.ok("GET", f"/users/{alice}")["email"] == "alice@example.com"
+    assert mm_api.ok("GET", "/users/username/carol")["first_name"] == "Carol"
+    assert mm_api.ok("GET", "/users/email/dave@example.com")["username"] == "dave"
+    frank = mm_api.ok("GET", "/users/username/frank")
     assert frank["delete_at"] > 0  # deactivated, still found
-    found = api.ok("POST", "/users/ids", json=[alice, frank["id"], "x" * 26])
+    found = mm_api.ok("POST", "/users/ids", json=[alice, frank["id"], "x" * 26])
     assert [u["username"] for u in found] == ["alice", "frank"]
 
 
@@ -62,81 +62,81 @@ def test_users_by_me_id_ids_username_and_email(api: Api, mattermost: LocalMatter
         ("/users/email/nobody@example.com", 404),
     ],
 )
-def test_user_lookup_errors(api: Api, path: str, status: int) -> None:
-    resp = api.get(path)
+def test_user_lookup_errors(mm_api: Api, path: str, status: int) -> None:
+    resp = mm_api.get(path)
     assert resp.status_code == status
     assert resp.json()["status_code"] == status
 
 
-def test_users_by_ids_wants_a_list_of_ids(api: Api) -> None:
-    assert api.post("/users/ids", json=[]).status_code == 400
-    assert api.post("/users/ids", json={"ids": ["x"]}).status_code == 400
+def test_users_by_ids_wants_a_list_of_ids(mm_api: Api) -> None:
+    assert mm_api.post("/users/ids", json=[]).status_code == 400
+    assert mm_api.post("/users/ids", json={"ids": ["x"]}).status_code == 400
 
 
 # ------------------------------------------------------------------ teams, channels
 
 
-def test_team_and_channels_by_name_and_id(api: Api, mattermost: LocalMattermost) -> None:
-    team = api.ok("GET", "/teams/name/watchstander")
+def test_team_and_channels_by_name_and_id(mm_api: Api, mattermost: LocalMattermost) -> None:
+    team = mm_api.ok("GET", "/teams/name/watchstander")
     assert team["id"] == mattermost.world.team.id
-    support = api.ok("GET", f"/teams/{team['id']}/channels/name/support")
+    support = mm_api.ok("GET", f"/teams/{team['id']}/channels/name/support")
     assert (support["type"], support["team_id"], support["header"]) == (
         "O",
         team["id"],
         "Ask us anything",
     )
-    assert api.ok("GET", f"/channels/{support['id']}")["name"] == "support"
-    assert api.get("/teams/name/elsewhere").status_code == 404
-    missing = api.get(f"/teams/{team['id']}/channels/name/nowhere")
+    assert mm_api.ok("GET", f"/channels/{support['id']}")["name"] == "support"
+    assert mm_api.get("/teams/name/elsewhere").status_code == 404
+    missing = mm_api.get(f"/teams/{team['id']}/channels/name/nowhere")
     assert (missing.status_code, missing.json()["id"]) == (
         404,
         "app.channel.get_by_name.missing.app_error",
     )
-    assert api.get("/channels/" + "x" * 26).status_code == 404
+    assert mm_api.get("/channels/" + "x" * 26).status_code == 404
 
 
-def test_direct_channel_between_two_users(api: Api, mattermost: LocalMattermost) -> None:
+def test_direct_channel_between_two_users(mm_api: Api, mattermost: LocalMattermost) -> None:
     bot, carol = mattermost.world.bot.id, mattermost.user_id("carol")
-    dm = api.ok("POST", "/channels/direct", 201, json=[bot, carol])
+    dm = mm_api.ok("POST", "/channels/direct", 201, json=[bot, carol])
     assert (dm["type"], dm["team_id"], dm["name"]) == ("D", "", "__".join(sorted([bot, carol])))
-    assert api.ok("POST", "/channels/direct", 201, json=[carol, bot])["id"] == dm["id"]
+    assert mm_api.ok("POST", "/channels/direct", 201, json=[carol, bot])["id"] == dm["id"]
     others = [mattermost.user_id("alice"), carol]
-    assert api.post("/channels/direct", json=others).status_code == 403
-    assert api.post("/channels/direct", json=[bot]).status_code == 400
-    assert api.post("/channels/direct", json=[bot, "x" * 26]).status_code == 400
+    assert mm_api.post("/channels/direct", json=others).status_code == 403
+    assert mm_api.post("/channels/direct", json=[bot]).status_code == 400
+    assert mm_api.post("/channels/direct", json=[bot, "x" * 26]).status_code == 400
 
 
 # --------------------------------------------------------------------------- posts
 
 
-def test_create_get_thread_and_channel_posts(api: Api, mattermost: LocalMattermost) -> None:
+def test_create_get_thread_and_channel_posts(mm_api: Api, mattermost: LocalMattermost) -> None:
     support = mattermost.channel_id("support")
     root = mattermost.post("alice", "support", "the report is wrong")
-    reply = api.ok(
+    reply = mm_api.ok(
         "POST", "/posts", 201, json={"channel_id": support, "message": "looking", "root_id": root}
     )
     assert (reply["root_id"], reply["user_id"]) == (root, mattermost.world.bot.id)
     later = mattermost.post("bob", "support", "me too", root)
-    got = api.ok("GET", f"/posts/{root}")
+    got = mm_api.ok("GET", f"/posts/{root}")
     assert (got["message"], got["reply_count"]) == ("the report is wrong", 2)
-    thread = api.ok("GET", f"/posts/{later}/thread")
+    thread = mm_api.ok("GET", f"/posts/{later}/thread")
     assert thread["order"] == [later, reply["id"], root]  # newest first
     assert set(thread["posts"]) == {root, reply["id"], later}
-    listing = api.ok("GET", f"/channels/{support}/posts", params={"per_page": 2})
+    listing = mm_api.ok("GET", f"/channels/{support}/posts", params={"per_page": 2})
     assert listing["order"] == [later, reply["id"]]
     assert root in listing["posts"]  # the thread's root comes along
     assert listing["prev_post_id"] == root
-    page = api.ok("GET", f"/channels/{support}/posts", params={"per_page": 2, "page": 1})
+    page = mm_api.ok("GET", f"/channels/{support}/posts", params={"per_page": 2, "page": 1})
     assert page["order"] == [root]
-    since = api.ok("GET", f"/channels/{support}/posts", params={"since": reply["create_at"]})
+    since = mm_api.ok("GET", f"/channels/{support}/posts", params={"since": reply["create_at"]})
     assert since["order"] == [later]
     assert [m["id"] for m in mattermost.messages("support", root)] == [reply["id"], later]
 
 
-def test_post_errors(api: Api, mattermost: LocalMattermost) -> None:
+def test_post_errors(mm_api: Api, mattermost: LocalMattermost) -> None:
     support = mattermost.channel_id("support")
-    assert api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "x" * 16_383})
-    too_long = api.post("/posts", json={"channel_id": support, "message": "x" * (16_383 + 1)})
+    assert mm_api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "x" * 16_383})
+    too_long = mm_api.post("/posts", json={"channel_id": support, "message": "x" * (16_383 + 1)})
     assert (too_long.status_code, too_long.json()["id"]) == (
         400,
         "model.post.is_valid.msg.app_error",
@@ -145,68 +145,70 @@ def test_post_errors(api: Api, mattermost: LocalMattermost) -> None:
     root = mattermost.post("alice", "support", "root")
     reply = mattermost.post("bob", "support", "reply", root)
     for bad_root in ("x" * 26, reply):
-        resp = api.post("/posts", json={"channel_id": support, "message": "m", "root_id": bad_root})
+        resp = mm_api.post(
+            "/posts", json={"channel_id": support, "message": "m", "root_id": bad_root}
+        )
         assert resp.json()["id"] == "api.post.create_post.root_id.app_error"
     digest = mattermost.channel_id("support-digest")
-    wrong = api.post("/posts", json={"channel_id": digest, "message": "m", "root_id": root})
+    wrong = mm_api.post("/posts", json={"channel_id": digest, "message": "m", "root_id": root})
     assert wrong.json()["id"] == "api.post.create_post.channel_root_id.app_error"
     off_topic = mattermost.channel_id("off-topic")  # the bot is not a member
-    assert api.post("/posts", json={"channel_id": off_topic, "message": "m"}).status_code == 403
-    assert api.post("/posts", json={"message": "m"}).status_code == 400
-    assert api.get("/posts/" + "x" * 26).status_code == 404
-    assert api.get("/posts/nope").status_code == 400
+    assert mm_api.post("/posts", json={"channel_id": off_topic, "message": "m"}).status_code == 403
+    assert mm_api.post("/posts", json={"message": "m"}).status_code == 400
+    assert mm_api.get("/posts/" + "x" * 26).status_code == 404
+    assert mm_api.get("/posts/nope").status_code == 400
 
 
-def test_patch_edits_own_posts_only(api: Api, mattermost: LocalMattermost) -> None:
+def test_patch_edits_own_posts_only(mm_api: Api, mattermost: LocalMattermost) -> None:
     support = mattermost.channel_id("support")
-    mine = api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "draft"})
-    edited = api.ok("PUT", f"/posts/{mine['id']}/patch", json={"message": "final"})
+    mine = mm_api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "draft"})
+    edited = mm_api.ok("PUT", f"/posts/{mine['id']}/patch", json={"message": "final"})
     assert (edited["message"], edited["edit_at"] > 0) == ("final", True)
     assert mattermost.post_by_id(mine["id"])["message"] == "final"
     theirs = mattermost.post("alice", "support", "hers")
-    assert api.put(f"/posts/{theirs}/patch", json={"message": "mine now"}).status_code == 403
-    too_long = api.put(f"/posts/{mine['id']}/patch", json={"message": "x" * 16_384})
+    assert mm_api.put(f"/posts/{theirs}/patch", json={"message": "mine now"}).status_code == 403
+    too_long = mm_api.put(f"/posts/{mine['id']}/patch", json={"message": "x" * 16_384})
     assert too_long.status_code == 400
-    assert api.put("/posts/" + "x" * 26 + "/patch", json={"message": "m"}).status_code == 404
+    assert mm_api.put("/posts/" + "x" * 26 + "/patch", json={"message": "m"}).status_code == 404
 
 
 # ----------------------------------------------------------------------- reactions
 
 
-def test_reactions_add_list_remove(api: Api, mattermost: LocalMattermost) -> None:
+def test_reactions_add_list_remove(mm_api: Api, mattermost: LocalMattermost) -> None:
     bot = mattermost.world.bot.id
     post = mattermost.post("alice", "support", "help")
     body = {"user_id": bot, "post_id": post, "emoji_name": "eyes"}
-    added = api.ok("POST", "/reactions", 201, json=body)
+    added = mm_api.ok("POST", "/reactions", 201, json=body)
     assert (added["emoji_name"], added["user_id"], added["post_id"]) == ("eyes", bot, post)
-    api.ok("POST", "/reactions", 201, json=body)  # the same again: still one
+    mm_api.ok("POST", "/reactions", 201, json=body)  # the same again: still one
     mattermost.react("bob", post, "white_check_mark")
-    listed = api.ok("GET", f"/posts/{post}/reactions")
+    listed = mm_api.ok("GET", f"/posts/{post}/reactions")
     assert sorted(r["emoji_name"] for r in listed) == ["eyes", "white_check_mark"]
-    assert api.ok("GET", f"/posts/{post}")["metadata"]["reactions"]
-    removed = api.ok("DELETE", f"/users/{bot}/posts/{post}/reactions/eyes")
+    assert mm_api.ok("GET", f"/posts/{post}")["metadata"]["reactions"]
+    removed = mm_api.ok("DELETE", f"/users/{bot}/posts/{post}/reactions/eyes")
     assert removed == {"status": "OK"}
     assert [r["emoji_name"] for r in mattermost.reactions(post)] == ["white_check_mark"]
 
 
-def test_reaction_errors(api: Api, mattermost: LocalMattermost) -> None:
+def test_reaction_errors(mm_api: Api, mattermost: LocalMattermost) -> None:
     bot, bob = mattermost.world.bot.id, mattermost.user_id("bob")
     post = mattermost.post("alice", "support", "help")
-    as_bob = api.post("/reactions", json={"user_id": bob, "post_id": post, "emoji_name": "eyes"})
+    as_bob = mm_api.post("/reactions", json={"user_id": bob, "post_id": post, "emoji_name": "eyes"})
     assert as_bob.status_code == 403
-    bad = api.post("/reactions", json={"user_id": bot, "post_id": post, "emoji_name": "no way"})
+    bad = mm_api.post("/reactions", json={"user_id": bot, "post_id": post, "emoji_name": "no way"})
     assert bad.status_code == 400
     unknown = {"user_id": bot, "post_id": "x" * 26, "emoji_name": "eyes"}
-    assert api.post("/reactions", json=unknown).status_code == 404
-    assert api.delete(f"/users/{bob}/posts/{post}/reactions/eyes").status_code == 403
+    assert mm_api.post("/reactions", json=unknown).status_code == 404
+    assert mm_api.delete(f"/users/{bob}/posts/{post}/reactions/eyes").status_code == 403
 
 
 # --------------------------------------------------------------------------- files
 
 
-def test_upload_a_file_and_post_it(api: Api, mattermost: LocalMattermost) -> None:
+def test_upload_a_file_and_post_it(mm_api: Api, mattermost: LocalMattermost) -> None:
     support = mattermost.channel_id("support")
-    uploaded = api.ok(
+    uploaded = mm_api.ok(
         "POST",
         "/files",
         201,
@@ -215,7 +217,7 @@ def test_upload_a_file_and_post_it(api: Api, mattermost: LocalMattermost) -> Non
     )
     info = uploaded["file_infos"][0]
     assert (info["name"], info["size"], info["mime_type"]) == ("week.png", 12, "image/png")
-    post = api.ok(
+    post = mm_api.ok(
         "POST",
         "/posts",
         201,
@@ -223,81 +225,81 @@ def test_upload_a_file_and_post_it(api: Api, mattermost: LocalMattermost) -> Non
     )
     assert post["file_ids"] == [info["id"]]
     assert post["metadata"]["files"][0]["post_id"] == post["id"]
-    assert api.get(f"/files/{info['id']}").content == b"\x89PNG picture"
-    assert api.ok("GET", f"/files/{info['id']}/info")["post_id"] == post["id"]
-    no_channel = api.post("/files", files={"files": ("a.txt", b"a", "text/plain")})
+    assert mm_api.get(f"/files/{info['id']}").content == b"\x89PNG picture"
+    assert mm_api.ok("GET", f"/files/{info['id']}/info")["post_id"] == post["id"]
+    no_channel = mm_api.post("/files", files={"files": ("a.txt", b"a", "text/plain")})
     assert no_channel.status_code == 400
-    assert api.get("/files/" + "x" * 26).status_code == 404
+    assert mm_api.get("/files/" + "x" * 26).status_code == 404
 
 
 # -------------------------------------------------------------------------- groups
 
 
-def test_custom_groups_where_the_server_has_them(api: Api, mattermost: LocalMattermost) -> None:
-    groups = api.ok("GET", "/groups", params={"q": "on", "include_member_count": "true"})
+def test_custom_groups_where_the_server_has_them(mm_api: Api, mattermost: LocalMattermost) -> None:
+    groups = mm_api.ok("GET", "/groups", params={"q": "on", "include_member_count": "true"})
     assert [(g["name"], g["member_count"], g["source"]) for g in groups] == [
         ("oncall", 1, "custom")
     ]
     oncall = groups[0]["id"]
-    members = api.ok("GET", f"/groups/{oncall}/members")
+    members = mm_api.ok("GET", f"/groups/{oncall}/members")
     assert [m["username"] for m in members["members"]] == ["alice"]
     bob = mattermost.user_id("bob")
-    assert api.ok("POST", f"/groups/{oncall}/members", json={"user_ids": [bob]})[0]["user_id"]
-    assert api.ok("GET", f"/groups/{oncall}/members")["total_member_count"] == 2
-    api.ok("DELETE", f"/groups/{oncall}/members", json={"user_ids": [bob]})
+    assert mm_api.ok("POST", f"/groups/{oncall}/members", json={"user_ids": [bob]})[0]["user_id"]
+    assert mm_api.ok("GET", f"/groups/{oncall}/members")["total_member_count"] == 2
+    mm_api.ok("DELETE", f"/groups/{oncall}/members", json={"user_ids": [bob]})
     assert mattermost.world.group("oncall").members == [mattermost.user_id("alice")]  # type: ignore[union-attr]
-    assert [g["name"] for g in api.ok("GET", f"/users/{bob}/groups")] == ["devs"]
-    assert api.get("/groups/" + "x" * 26).status_code == 404
-    assert api.post(f"/groups/{oncall}/members", json={"user_ids": []}).status_code == 400
+    assert [g["name"] for g in mm_api.ok("GET", f"/users/{bob}/groups")] == ["devs"]
+    assert mm_api.get("/groups/" + "x" * 26).status_code == 404
+    assert mm_api.post(f"/groups/{oncall}/members", json={"user_ids": []}).status_code == 400
 
 
 def test_no_custom_groups_on_an_unlicensed_or_configured_off_server(
-    api: Api, mattermost: LocalMattermost
+    mm_api: Api, mattermost: LocalMattermost
 ) -> None:
     oncall = mattermost.world.group("oncall").id  # type: ignore[union-attr]
     mattermost.set_custom_groups("unlicensed")
     for path in ("/groups", f"/groups/{oncall}/members", f"/users/{oncall}/groups"):
-        resp = api.get(path)
+        resp = mm_api.get(path)
         assert (resp.status_code, resp.json()["id"]) == (501, "api.license_error")
     mattermost.set_custom_groups("disabled")
-    custom = api.get("/groups", params={"group_source": "custom"})
+    custom = mm_api.get("/groups", params={"group_source": "custom"})
     assert (custom.status_code, custom.json()["id"]) == (
         400,
         "api.custom_groups.feature_disabled",
     )
-    assert api.ok("GET", "/groups") == []
+    assert mm_api.ok("GET", "/groups") == []
 
 
 # -------------------------------------------------------------------------- faults
 
 
-def test_fail_next_answers_once_then_heals(api: Api, mattermost: LocalMattermost) -> None:
+def test_fail_next_answers_once_then_heals(mm_api: Api, mattermost: LocalMattermost) -> None:
     support = mattermost.channel_id("support")
     mattermost.fail_next("/api/v4/posts", 500, method="POST")
-    failed = api.post("/posts", json={"channel_id": support, "message": "first"})
+    failed = mm_api.post("/posts", json={"channel_id": support, "message": "first"})
     assert (failed.status_code, failed.json()["status_code"]) == (500, 500)
     assert mattermost.messages("support") == []
-    api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "again"})
+    mm_api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "again"})
     mattermost.fail_next("/api/v4/posts/{post_id}", 503, body="maintenance", times=2)
     post = mattermost.messages("support")[0]["id"]
-    assert [api.get(f"/posts/{post}").status_code for _ in range(3)] == [503, 503, 200]
+    assert [mm_api.get(f"/posts/{post}").status_code for _ in range(3)] == [503, 503, 200]
     assert [c.status for c in mattermost.calls_to("POST /api/v4/posts")] == [500, 201]
     assert len(mattermost.failed) == 3
 
 
 def test_rate_limit_answers_429_with_mattermost_headers(
-    api: Api, mattermost: LocalMattermost
+    mm_api: Api, mattermost: LocalMattermost
 ) -> None:
     mattermost.rate_limit(0.5, burst=2)
-    first = api.get("/users/me")
+    first = mm_api.get("/users/me")
     assert first.status_code == 200
     assert first.headers["X-Ratelimit-Limit"] == "3"
-    assert api.get("/users/me").status_code == 200
-    limited = api.get("/users/me")
+    assert mm_api.get("/users/me").status_code == 200
+    limited = mm_api.get("/users/me")
     assert (limited.status_code, limited.text) == (429, "limit exceeded\n")
     assert int(limited.headers["Retry-After"]) >= 1
     assert limited.headers["X-Ratelimit-Remaining"] == "0"
     assert "X-Ratelimit-Reset" in limited.headers
     assert len(mattermost.limited) == 1
     mattermost.rate_limit(None)
-    assert api.get("/users/me").status_code == 200
+    assert mm_api.get("/users/me").status_code == 200

@@ -21,9 +21,11 @@ def _hello(sock: Socket) -> dict[str, Any]:
     return sock.wait_events(1, "hello")[0]
 
 
-def test_challenge_then_hello_then_ok(mattermost: LocalMattermost, sockets: list[Socket]) -> None:
+def test_challenge_then_hello_then_ok(
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
+) -> None:
     sock = connect(mattermost)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     sock.wait(lambda s: len(s.frames) >= 2, "hello and the challenge's answer")
     hello, answer = sock.frames[:2]
     assert (hello["event"], hello["seq"]) == ("hello", 0)
@@ -34,20 +36,20 @@ def test_challenge_then_hello_then_ok(mattermost: LocalMattermost, sockets: list
 
 
 def test_a_wrong_token_closes_the_socket(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     sock = connect(mattermost, "not-a-token")
-    sockets.append(sock)
+    mm_sockets.append(sock)
     sock.wait(lambda s: s.closed, "the socket closed")
     assert sock.frames == []
     assert not mattermost.connected
 
 
 def test_header_authentication_says_hello_at_once_and_ignores_a_challenge(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     sock = connect(mattermost, header=True, challenge=False)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     assert _hello(sock)["seq"] == 0
     sock.send({"seq": 1, "action": "authentication_challenge", "data": {"token": "x"}})
     sock.send({"seq": 2, "action": "ping"})
@@ -57,14 +59,14 @@ def test_header_authentication_says_hello_at_once_and_ignores_a_challenge(
 
 
 def test_events_of_posts_edits_and_reactions(
-    mattermost: LocalMattermost, api: Api, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_api: Api, mm_sockets: list[Socket]
 ) -> None:
     sock = connect(mattermost)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     _hello(sock)
     root = mattermost.post("alice", "support", "@watchstander the report is wrong")
     support = mattermost.channel_id("support")
-    mine = api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "on it",
+    mine = mm_api.ok("POST", "/posts", 201, json={"channel_id": support, "message": "on it",
                                                "root_id": root})  # fmt: skip
     mattermost.edit("alice", root, "the report is wrong (edited)")
     mattermost.react("bob", root, "eyes")
@@ -90,10 +92,10 @@ def test_events_of_posts_edits_and_reactions(
 
 
 def test_events_reach_channel_members_only(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     sock = connect(mattermost)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     _hello(sock)
     mattermost.post("alice", "off-topic", "lunch?")  # the bot is not a member
     shown = mattermost.post("alice", "support", "help")
@@ -103,32 +105,32 @@ def test_events_reach_channel_members_only(
 
 
 def test_a_dropped_link_and_a_fresh_reconnect_lose_what_was_said_meanwhile(
-    mattermost: LocalMattermost, api: Api, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_api: Api, mm_sockets: list[Socket]
 ) -> None:
     first = connect(mattermost)
-    sockets.append(first)
+    mm_sockets.append(first)
     old = _hello(first)["data"]["connection_id"]
     mattermost.drop_websocket()
     first.wait(lambda s: s.closed, "the dropped socket seen closed")
     assert mattermost.wait_for(lambda s: not s.connected, WAIT)
     missed = mattermost.post("alice", "support", "while the bot was away")
     second = connect(mattermost)
-    sockets.append(second)
+    mm_sockets.append(second)
     hello = _hello(second)
     assert (hello["seq"], hello["data"]["connection_id"] != old) == (0, True)
     seen = mattermost.post("bob", "support", "after the reconnect")
     assert [_post_of(e)["id"] for e in second.wait_events(1, "posted")] == [seen]
     # Mattermost does not replay: the bot catches up over REST
     support = mattermost.channel_id("support")
-    listing = api.ok("GET", f"/channels/{support}/posts", params={"since": 1})
+    listing = mm_api.ok("GET", f"/channels/{support}/posts", params={"since": 1})
     assert missed in listing["order"]
 
 
 def test_a_resume_with_connection_id_and_sequence_number_loses_nothing(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     first = connect(mattermost, header=True, challenge=False)
-    sockets.append(first)
+    mm_sockets.append(first)
     conn = _hello(first)["data"]["connection_id"]
     before = mattermost.post("alice", "support", "before")
     last = first.wait_events(1, "posted")[-1]["seq"]
@@ -139,7 +141,7 @@ def test_a_resume_with_connection_id_and_sequence_number_loses_nothing(
     second = connect(
         mattermost, header=True, challenge=False, connection_id=conn, sequence_number=last + 1
     )
-    sockets.append(second)
+    mm_sockets.append(second)
     got = second.wait_events(1, "posted")
     assert [(_post_of(e)["id"], e["seq"]) for e in got] == [(away, last + 1)]
     assert second.events("hello") == []  # the same connection, going on
@@ -148,10 +150,10 @@ def test_a_resume_with_connection_id_and_sequence_number_loses_nothing(
 
 
 def test_a_resume_from_an_older_sequence_number_replays_with_the_same_seqs(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     first = connect(mattermost, header=True, challenge=False)
-    sockets.append(first)
+    mm_sockets.append(first)
     conn = _hello(first)["data"]["connection_id"]
     one = mattermost.post("alice", "support", "one")
     two = mattermost.post("bob", "support", "two")
@@ -161,7 +163,7 @@ def test_a_resume_from_an_older_sequence_number_replays_with_the_same_seqs(
     assert mattermost.wait_for(lambda s: not s.connected, WAIT)
     again = connect(mattermost, header=True, challenge=False, connection_id=conn,
                     sequence_number=sent[0]["seq"])  # fmt: skip
-    sockets.append(again)
+    mm_sockets.append(again)
     replayed = again.wait_events(2, "posted")
     assert [(_post_of(e)["id"], e["seq"]) for e in replayed] == [
         (one, sent[0]["seq"]),
@@ -170,10 +172,10 @@ def test_a_resume_from_an_older_sequence_number_replays_with_the_same_seqs(
 
 
 def test_a_resume_after_the_connection_expired_starts_again(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     first = connect(mattermost, header=True, challenge=False)
-    sockets.append(first)
+    mm_sockets.append(first)
     conn = _hello(first)["data"]["connection_id"]
     mattermost.post("alice", "support", "one")
     last = first.wait_events(1, "posted")[-1]["seq"]
@@ -183,14 +185,14 @@ def test_a_resume_after_the_connection_expired_starts_again(
     mattermost.expire_connections()
     second = connect(mattermost, header=True, challenge=False, connection_id=conn,
                      sequence_number=last + 1)  # fmt: skip
-    sockets.append(second)
+    mm_sockets.append(second)
     hello = _hello(second)
     assert (hello["seq"], hello["data"]["connection_id"] != conn) == (0, True)
 
 
-def test_an_event_sent_twice(mattermost: LocalMattermost, sockets: list[Socket]) -> None:
+def test_an_event_sent_twice(mattermost: LocalMattermost, mm_sockets: list[Socket]) -> None:
     sock = connect(mattermost)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     _hello(sock)
     mattermost.send_twice("posted")
     twice = mattermost.post("alice", "support", "urgent: checkout is down")
@@ -202,37 +204,37 @@ def test_an_event_sent_twice(mattermost: LocalMattermost, sockets: list[Socket])
 
 
 def test_a_socket_that_never_authenticates_is_closed(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     mattermost.auth_seconds = 0.2
     sock = connect(mattermost, challenge=False)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     sock.wait(lambda s: s.closed, "the unauthenticated socket closed")
     assert sock.frames == []
 
 
 def test_a_challenge_ignores_connection_id(
-    mattermost: LocalMattermost, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_sockets: list[Socket]
 ) -> None:
     first = connect(mattermost)
-    sockets.append(first)
+    mm_sockets.append(first)
     conn = _hello(first)["data"]["connection_id"]
     mattermost.drop_websocket()
     first.wait(lambda s: s.closed, "the dropped socket seen closed")
     assert mattermost.wait_for(lambda s: not s.connected, WAIT)
     again = connect(mattermost, connection_id=conn, sequence_number=1)
-    sockets.append(again)
+    mm_sockets.append(again)
     assert _hello(again)["data"]["connection_id"] != conn  # as Mattermost: a fresh one
 
 
 def test_a_direct_message_mentions_the_bot(
-    mattermost: LocalMattermost, api: Api, sockets: list[Socket]
+    mattermost: LocalMattermost, mm_api: Api, mm_sockets: list[Socket]
 ) -> None:
     sock = connect(mattermost)
-    sockets.append(sock)
+    mm_sockets.append(sock)
     _hello(sock)
     bot, carol = mattermost.world.bot.id, mattermost.user_id("carol")
-    dm = api.ok("POST", "/channels/direct", 201, json=[bot, carol])
+    dm = mm_api.ok("POST", "/channels/direct", 201, json=[bot, carol])
     sent = mattermost.post("carol", dm["id"], "!oncall")
     event = sock.wait_events(1, "posted")[0]
     assert _post_of(event)["id"] == sent
