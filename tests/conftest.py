@@ -18,9 +18,9 @@ from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 from watchstander_sandbox.slack import LocalSlack
 
-# The end-to-end fixtures, the browser's, and the local Slack server's client fixtures
-# (tests/e2e and tests/sandbox are on pytest's pythonpath, see pyproject.toml).
-pytest_plugins = ["e2e_helpers", "slack_clients", "browser_helpers"]
+# The end-to-end fixtures, the browser's, and the local Slack and Mattermost servers' client
+# fixtures (tests/e2e and tests/sandbox are on pytest's pythonpath, see pyproject.toml).
+pytest_plugins = ["e2e_helpers", "slack_clients", "mattermost_clients", "browser_helpers"]
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
 
