@@ -22,6 +22,8 @@ WEB_API: dict[str, tuple[str, ...]] = {
     "conversations_open": ("im:write",),  # direct messages to the person on call
     "conversations_info": ("channels:read",),
     "conversations_list": ("channels:read",),  # #support and the digest channel by name
+    # a thread read back before saying what a killed process left unsaid (not said twice)
+    "conversations_replies": ("channels:history",),
     "files_upload_v2": ("files:write",),  # the figures' pictures, post-mortem drafts
     "users_info": ("users:read",),
     "users_list": ("users:read",),  # watchstander check --people
