@@ -18,7 +18,15 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.harness import POSTER, SUPPORT, Bot, BotFailed, running_replicas
+from bench.harness import (
+    CONNECT_TIMEOUT,
+    POSTER,
+    SUPPORT,
+    Bot,
+    BotFailed,
+    connections,
+    running_replicas,
+)
 from bench.triage_latency import urgent_text
 from watchstander.store import Store
 from watchstander_sandbox.slack import Call, LocalSlack
@@ -110,6 +118,8 @@ def failover_round(n: int, slack: LocalSlack, bots: list[Bot], url: str) -> Fail
     result.checkins = len(checkin_calls(slack, root))
     leader.process = None
     leader.start()  # back, as a follower: the next round kills the other
+    if not slack.wait_for(connections(len(bots)), CONNECT_TIMEOUT):
+        raise BotFailed(f"failover {n}: {leader.name} did not connect again")
     return result
 
 
