@@ -1,13 +1,14 @@
 """Failover (issue 15), for ``python -m bench.replicas``: two replicas on one PostgreSQL
 database; an urgent thread claimed so that its check-in falls due a few seconds later; the
-holder of the lease on scheduled work killed with SIGKILL; the time from the kill to the
-check-in the survivor posts, as the server records it (target < 30 s with the default lease
-of 15 s). The killed one comes back as a follower and the next round kills the holder again.
-The post and the claim are dated in the past (as the end-to-end tests do), so the check-in
-is due without waiting 30 minutes."""
+holder of the lease on scheduled work killed with SIGKILL, at a random moment of the lease's
+renewal period; the time from the kill to the check-in the survivor posts, as the server
+records it (target < 30 s with the default lease of 15 s). The killed one comes back as a
+follower and the next round kills the holder again. The post and the claim are dated in the
+past (as the end-to-end tests do), so the check-in is due without waiting 30 minutes."""
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 import time
@@ -35,7 +36,9 @@ FAILOVER_TARGET = 30.0  # seconds from the kill to the survivor's check-in
 DEV = "U0DAVE"
 CHECKIN = "how is it going"
 UPDATE_INTERVAL = timedelta(minutes=30)  # the bots' default: a check-in 30 m after a claim
-DUE_IN = 5.0  # the check-in falls due this long after the claim is sent
+DUE_IN = 10.0  # the check-in falls due this long after the claim is sent
+PHASE = 5.0  # the kill comes 0-5 s after the claim, at random: the default lease is renewed
+# every 5 s, so the rounds sample where in its renewal the holder dies
 PAST = {"CLAIM_TARGET": "2h", "RESPONSE_TARGET": "3h"}  # no reminder before the check-in
 REPLY_TIMEOUT = 30.0
 FAILOVER_TIMEOUT = 120.0
@@ -102,6 +105,7 @@ def failover_round(n: int, slack: LocalSlack, bots: list[Bot], url: str) -> Fail
     slack.react(DEV, SUPPORT, root, "eyes", at=claimed_at)
     if not slack.wait_for(lambda s: said_in(s, root) >= 2, REPLY_TIMEOUT):
         raise BotFailed(f"failover {n}: the claim was not answered")
+    threading.Event().wait(random.uniform(0.0, PHASE))
     killed = time.time()
     leader.process.send_signal(signal.SIGKILL)
     leader.process.wait(timeout=10)

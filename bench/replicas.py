@@ -18,7 +18,7 @@ emptied before each setup. Figures, in one run:
   posts, ``--rounds`` times (target < 30 s, with the default lease of 15 s).
 
     python -m bench.replicas [--postgres URL] [--pairs 2] [--posts 30] [--burst 40]
-                             [--rounds 3] [--lease 15s]
+                             [--rounds 5] [--lease 15s]
 
 ``--postgres`` defaults to WATCHSTANDER_TEST_DATABASE_URL; its tables are dropped. Without
 either, the bench says so and does nothing. Exits non-zero when a target is missed.
@@ -249,7 +249,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gap", type=float, default=1.1, help="least seconds between posts (1.1)")
     p.add_argument("--burst", type=int, default=40, help="urgent posts at once a block (40)")
     p.add_argument("--timeout", type=float, default=300.0, help="burst timeout, s (300)")
-    p.add_argument("--rounds", type=int, default=3, help="failovers (3)")
+    p.add_argument("--rounds", type=int, default=5, help="failovers (5)")
     p.add_argument("--lease", default="", help="WATCHSTANDER_LEASE for the failover (15s)")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON figures ({RESULTS})")
     args = p.parse_args(argv)
