@@ -3,7 +3,9 @@ against an echo bot measured in the same run; then the weekly review, the digest
 weekly figures over a year of history against the same week alone (and the bot's peak memory
 while it computes the figures); then Slack at scale, the project's backend against upstream's
 plain SlackV3; then Slack's posting pace under its limit; then answers from past threads on a
-labelled set. Exits non-zero when a target is missed."""
+labelled set; then replicas, two bots on one PostgreSQL database against one, and failover
+(when WATCHSTANDER_TEST_DATABASE_URL names a database, whose tables are dropped). Exits
+non-zero when a target is missed."""
 
 import sys
 
@@ -11,6 +13,7 @@ from bench import (
     answers,
     figures_history,
     paging_latency,
+    replicas,
     review_history,
     slack_pace,
     slack_scale,
@@ -24,4 +27,5 @@ figures = figures_history.main([])
 slack = slack_scale.main([])
 pace = slack_pace.main([])
 suggested = answers.main([])
-sys.exit(triage or paging or review or figures or slack or pace or suggested)
+replicated = replicas.main([])
+sys.exit(triage or paging or review or figures or slack or pace or suggested or replicated)

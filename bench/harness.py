@@ -1,5 +1,6 @@
 """The real bot (Errbot + the Watchstander Slack backend) in a subprocess against a fresh
-`LocalSlack`: start, readiness, and waits on the server's recorded Web API calls.
+`LocalSlack`: start, readiness, and waits on the server's recorded Web API calls; and
+replicas, several bots on one PostgreSQL database and one server.
 
 Starting and stopping the process is `watchstander_sandbox.bot_process`, shared with the
 end-to-end tests and the sandbox.
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
+from watchstander.store import Base, Store
 from watchstander_sandbox.bot_process import ROOT as ROOT  # re-exported for the benchmarks
 from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
 from watchstander_sandbox.slack import Call, LocalSlack
@@ -221,6 +225,53 @@ def running_bot(
     finally:
         try:
             bot.stop()
+        finally:
+            slack.stop()
+
+
+# ------------------------------------------------------------------------------ replicas
+
+
+def empty_database(url: str) -> None:
+    """Every table the bot makes dropped (as the tests do), so its migrations start afresh."""
+    store = Store(url)
+    with store.engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    store.dispose()
+
+
+def connections(count: int) -> Callable[[LocalSlack], bool]:
+    return lambda slack: slack.connections >= count
+
+
+@contextmanager
+def running_replicas(
+    data: Path, url: str, count: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[LocalSlack, list[Bot]]]:
+    """A fresh server, the schema emptied, and ``count`` bots on ``url`` started one after
+    the other; Slack's limits enforced once all answer. All stopped on the way out."""
+    empty_database(url)
+    slack = LocalSlack().start()
+    full = {"WATCHSTANDER_DATABASE_URL": url, "WATCHSTANDER_SLACK_PACE": "", **(env or {})}
+    bots = [
+        Bot(slack, data / f"replica-{n}", None, full, label=f"replica-{n}")
+        for n in range(1, count + 1)
+    ]
+    try:
+        for n, bot in enumerate(bots, start=1):
+            bot.data.mkdir(parents=True, exist_ok=True)
+            bot.start()  # its probe may be answered by another replica: wait for its socket
+            if not slack.wait_for(connections(n), CONNECT_TIMEOUT):
+                raise BotFailed(f"{bot.name}: {slack.connections} connections, not {n}")
+        slack.slack_limits()  # from here: the start-up's calls leave every bucket full
+        yield slack, bots
+        bots[0].settle()
+    finally:
+        try:
+            for bot in bots:
+                bot.stop()
         finally:
             slack.stop()
 

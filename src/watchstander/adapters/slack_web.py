@@ -88,6 +88,11 @@ def _placeholder(kind: str, key: str, team: str | None, error: str) -> dict[str,
 CALM = 60.0  # seconds without bursts in a channel after Slack refused a message there
 RETRY_MARGIN = 0.25  # seconds waited after Slack's Retry-After, which counts whole seconds
 DEFAULT_PACE = "0.95/4"
+# A call refused (429) is waited out and sent again this many times. Replicas share Slack's
+# limits (one message a second per channel) but each keeps its own pace, so a reply can be
+# refused again and again while the other replica's replies take the channel's turns: three
+# tries lost 1-2 announcements in a burst of 40 (bench.replicas); ten lost none.
+RATE_LIMIT_RETRIES = 10
 
 
 class ChannelPacer:
@@ -249,7 +254,7 @@ class CachedWebClient(WebClient):
     ``users.info``, ``bots.info``, ``conversations.info`` and ``team.info`` answers are kept
     for ``ttl`` seconds (a refused look-up's stand-in for a minute); ``forget`` drops one
     when Slack says it changed (``user_change``, ``channel_rename``, ``team_rename``). A 429
-    is waited out as Slack's ``Retry-After`` says (up to three times), and a dropped
+    is waited out as Slack's ``Retry-After`` says (up to RATE_LIMIT_RETRIES times), and a dropped
     connection retried, by slack_sdk's own retry handlers.
 
     A lookup Slack refuses (``user_not_found``, ``missing_scope``, still ``ratelimited``, no
@@ -276,7 +281,7 @@ class CachedWebClient(WebClient):
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.team_id: str | None = None  # the workspace's, once auth.test said it
         self.retry_handlers.append(
-            PacedRetryHandler(pacer, max_retry_count=3, sleep=sleep, tally=tally)
+            PacedRetryHandler(pacer, max_retry_count=RATE_LIMIT_RETRIES, sleep=sleep, tally=tally)
         )
         if not any(isinstance(h, ConnectionErrorRetryHandler) for h in self.retry_handlers):
             self.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))

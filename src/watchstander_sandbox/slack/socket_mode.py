@@ -76,6 +76,13 @@ class SocketMode(Core):
         with self._cond:
             return bool(self._sockets)
 
+    @property
+    def connections(self) -> int:
+        """How many of the app's Socket Mode connections are open (the envelopes go to
+        each in turn)."""
+        with self._cond:
+            return len(self._sockets)
+
     # ---------------------------------------------------------------- sending events
 
     def push_event(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
