@@ -165,6 +165,7 @@ class App(ScheduledWork):
             update=self.say.update,
             metrics=self.metrics,
             taker=self.taker,
+            forget_after=1.0,
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
@@ -321,6 +322,7 @@ class App(ScheduledWork):
         lease = self.lease
         if lease is not None:
             self._stack.callback(lambda: lease.release(self.clock()))
+        self._stack.callback(self.triage.owed.flush)  # after the last event and job
         self._stack.callback(self.scheduler.shutdown)
         at = self.scheduler.set_cron("review", s.review_schedule, s.tz)
         log.info("Weekly review on %s, next at %s", s.review_schedule, at)

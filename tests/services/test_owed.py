@@ -161,3 +161,31 @@ def test_what_was_posted_before_the_process_died_is_not_posted_again(store: Stor
     assert looked == [("announce", at(0))]  # looked for since it was decided
     assert replica(store, chat, "b").settle_owed(at(2), seen=seen) == 0
     assert len(looked) == 1  # and forgotten
+
+
+def test_said_messages_are_forgotten_together_and_at_once_when_flushed(store: Store) -> None:
+    chat = Chat()
+    service = replica(store, chat, "a")
+    service.owed.forget_after = 3600.0  # the timer never comes: only the flush forgets
+    service.handle_message(post(0, POSTER, URGENT), at(0))
+    service.handle_message(reply(2, 0, DEV, "looking"), at(2))
+    assert [e.template for e in chat.said] == ["announce", "claimed"]
+    with store.transaction() as tx:  # said, not yet forgotten: left to "a" while it lives
+        tx.beat("a", at(2), at(3))
+        assert not tx.owed_left("b", at(2))
+        assert tx.owed_left("b", at(4))  # "a" gone: its rows are there to be taken
+    service.owed.flush()
+    with store.transaction() as tx:
+        assert not tx.owed_left("b", at(4))
+
+
+def test_an_announcement_that_became_the_card_is_not_said_again(store: Store) -> None:
+    chat = Chat()
+    service = replica(store, chat, "a")
+    service.owed.forget_after = 3600.0  # said, then the process froze before forgetting it
+    service.handle_message(post(0, POSTER, URGENT), at(0))
+    assert [e.template for e in chat.said] == ["announce"]
+    other = Chat()
+    # its message is the card now: its words were replaced, the thread cannot show them
+    assert replica(store, other, "b").settle_owed(at(1), seen=lambda e, since: False) == 0
+    assert other.said == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -83,16 +84,46 @@ class Owed:
     taker is gone; on PostgreSQL, one whose heartbeat stopped).
     """
 
-    def __init__(self, store: Store, holder: str) -> None:
+    def __init__(self, store: Store, holder: str, *, forget_after: float = 0.0) -> None:
         self.store = store
         self.holder = holder
+        self.forget_after = forget_after  # seconds said rows wait to be deleted together
+        self._said: list[int] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
 
     def owe(self, tx: Tx, effects: Sequence[Effect], now: datetime) -> list[int]:
         return tx.owe([dumps(e, now) for e in effects], self.holder, now) if effects else []
 
     def paid(self, ids: Sequence[int]) -> None:
-        """Said: forgotten. A database that does not answer now leaves them to `settle`
-        (said twice, then: better than never)."""
+        """Said: forgotten, together with those said in the next ``forget_after`` seconds
+        (one statement, off the path of the next event; `flush` at a stop). Rows of this
+        process are never taken by another while it lives; killed before they were
+        forgotten, they are looked for in their threads before being said again."""
+        if not ids:
+            return
+        if self.forget_after <= 0:
+            self._forget(ids)
+            return
+        with self._lock:
+            self._said.extend(ids)
+            if self._timer is None:
+                self._timer = threading.Timer(self.forget_after, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Forget at once the rows said and waiting to be forgotten."""
+        with self._lock:
+            ids, self._said = self._said, []
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._forget(ids)
+
+    def _forget(self, ids: Sequence[int]) -> None:
+        """A database that does not answer now leaves them to `settle` (said twice, then:
+        better than never)."""
         if not ids:
             return
         try:
@@ -124,12 +155,12 @@ class Owed:
                     if seen(effect, at):
                         log.info("%s in %s was said before its process stopped",
                                  effect.template, effect.thread_ts)  # fmt: skip
-                        self.paid([row_id])
+                        self._forget([row_id])
                         continue
                     log.info("saying %s in %s, left unsaid by a stopped process",
                              effect.template, effect.thread_ts or effect.channel)  # fmt: skip
                     say(effect)
                     done += 1
-                self.paid([row_id])
+                self._forget([row_id])
             if len(rows) < 100:
                 return done

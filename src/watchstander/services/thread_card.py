@@ -52,6 +52,15 @@ class ThreadCards:
         effect = self.words.card(thread, state, page.status if page else None, now)
         return Card(ts, effect)
 
+    def kept(self, effect: Effect) -> bool:
+        """Whether ``effect`` is a thread's first announcement whose message is its card
+        already (posted, then shown in place as the thread changed: its words are gone)."""
+        if effect.template != CARD_TEMPLATE or not effect.controls or effect.thread_ts is None:
+            return False
+        with self.store.transaction() as tx:
+            thread = tx.thread(effect.channel, effect.thread_ts)
+        return thread is not None and bool(thread.card_ts)
+
     def remember(self, effect: Effect, ts: str | None) -> bool:
         """Keep the ts of a thread's first announcement: its card. True when the card must
         be shown again: the thread moved on while the announcement was on its way (a 👀 a

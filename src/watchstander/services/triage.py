@@ -70,9 +70,10 @@ class TriageService(TimedActions):
         update: CardPort | None = None,
         metrics: Metrics = NO_METRICS,
         taker: str = ONE_PROCESS,  # this process, as the pages and messages it takes name it
+        forget_after: float = 0.0,  # seconds said messages wait to be forgotten together
     ) -> None:
         self.store, self.metrics, self.settings = store, metrics, settings
-        self.owed = Owed(store, taker)
+        self.owed = Owed(store, taker, forget_after=forget_after)
         self.policy = settings.policy
         self.channel_id = channel_id
         self.say = emit
@@ -339,13 +340,17 @@ class TriageService(TimedActions):
         seen: Callable[[Effect, datetime], bool] = lambda effect, since: False,
     ) -> int:
         """Say what a process that died after deciding it left unsaid (see :class:`Owed`),
-        unless ``seen`` finds it in its thread."""
+        unless ``seen`` finds it in its thread, or it is an announcement that became the
+        thread's card (shown in place since: its first words are gone)."""
 
         def say(effect: Effect) -> None:
             if self._said(effect) and self.cards is not None and effect.thread_ts:
                 self.cards.refresh(effect.channel, effect.thread_ts, now)
 
-        return self.owed.settle(now, say, seen=seen)
+        def said(effect: Effect, since: datetime) -> bool:
+            return (self.cards is not None and self.cards.kept(effect)) or seen(effect, since)
+
+        return self.owed.settle(now, say, seen=said)
 
     def pagerduty_event(self, kind: str, dedup_key: str, agent: str, now: datetime) -> bool:
         """A PagerDuty webhook (see :meth:`Paging.webhook`); False with paging off."""
