@@ -1,0 +1,378 @@
+"""The Mattermost backend: Mattermost's REST API v4 (``requests``) and its WebSocket events
+(``websocket-client``), for Errbot and the Watchstander plugins.
+
+Events are read on the main thread and handled one at a time, in the order they came, by one
+worker thread: ``posted`` (root posts, replies by ``root_id``, direct messages with their
+``!commands``), ``post_edited``, ``reaction_added`` and ``reaction_removed``. Each is handled
+once, even when the socket sends it twice. The bot's own posts are only remembered.
+
+Mattermost has no acks: an event is not sent again because the bot died while handling it. So
+the bot keeps, per channel, the time of the last post it handled (a cursor file in its data
+folder), and after a start, or a reconnect that Mattermost could not resume, it reads the
+posts changed since then over REST (``GET /channels/{id}/posts?since=``) and handles those
+it has not handled. A reconnect resumes where it can (the token in the upgrade's header,
+``connection_id`` and ``sequence_number``): Mattermost then sends what was missed itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from errbot.backends.base import REACTION_ADDED, REACTION_REMOVED, Message, Reaction
+from errbot.core import ErrBot
+
+from watchstander.adapters.mattermost_api import AUTH_STATUSES, MattermostApi, MattermostApiError
+from watchstander.adapters.mattermost_socket import MattermostSocket, SocketClosed
+from watchstander.inbound import Ignored
+from watchstander.inbound.mattermost import (
+    POST_EVENTS,
+    REACTION_EVENTS,
+    event_key,
+    message_from_mattermost,
+    payload,
+    reaction_from_mattermost,
+)
+from watchstander.lease import SecondProcess, hold_file
+from watchstander.settings import Settings
+from watchstander.stopping import StopSignals
+from watchstander_errbot import runtime
+from watchstander_errbot.mattermost_ids import (
+    Cursor,
+    MattermostOccupant,
+    MattermostPerson,
+    MattermostRoom,
+)
+
+log = logging.getLogger(__name__)
+
+SEEN_EVENTS = 5000  # events remembered, so that one sent twice is handled once
+CATCH_UP = {"event": "_catch_up"}  # queued after a fresh connection's hello
+STOP = {"event": "_stop"}
+
+
+class NotConnected(Exception):
+    """One attempt to connect failed, for the reason given."""
+
+
+class WatchstanderMattermostBackend(ErrBot):
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        identity = config.BOT_IDENTITY
+        self.mattermost_url = str(identity.get("url") or "").rstrip("/")
+        self._token = str(identity.get("token") or "")
+        self._team = str(identity.get("team") or "")
+        if not (self.mattermost_url and self._token and self._team):
+            log.fatal("MATTERMOST_URL, MATTERMOST_TOKEN and MATTERMOST_TEAM must all be set.")
+            sys.exit(2)
+        self.bot_identifier = MattermostPerson("", "watchstander")
+        self.mattermost_api: MattermostApi | None = None
+        self.socket = MattermostSocket(self.mattermost_url, self._token)
+        self.cursor = Cursor(Path(config.BOT_DATA_DIR) / "mattermost-cursor.json")
+        self._events: queue.Queue[Mapping[str, Any]] = queue.Queue()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._worker: threading.Thread | None = None
+        self._plugins_ready = threading.Event()
+        self._connected_once = False
+        self.stop_signals = StopSignals().install()
+        try:  # SQLite is for one process: a second on the same file stops here
+            hold_file(Settings.read()[0].database_url)
+        except SecondProcess as exc:
+            log.fatal("%s.", exc)
+            sys.exit(3)
+
+    # ------------------------------------------------------------------ connecting
+
+    def serve_forever(self) -> None:
+        """Connect and read events until a stop signal; a dropped link is connected again
+        at once, then with a growing pause while it keeps failing. A stop finishes the event
+        being handled, deactivates the plugins and exits with 0."""
+        pause = 0.5
+        try:
+            self.stop_signals.arm()
+            while True:
+                try:
+                    self._serve()
+                except (NotConnected, SocketClosed) as exc:
+                    log.warning("%s; connecting again in %.1f s.", exc, pause)
+                    threading.Event().wait(pause)
+                    pause = min(pause * 2, 60.0)
+                    continue
+                pause = 0.5
+        except KeyboardInterrupt:
+            log.info("Stopping (%s).", self.stop_signals.requested or "asked to")
+            runtime.stopping()
+        finally:
+            self.stop_signals.disarm()
+            self.socket.close()
+            worker = self._worker
+            if worker is not None:
+                self._events.put(STOP)
+                worker.join(timeout=30)
+            self.disconnect_callback()
+            self.shutdown()
+        log.info("Watchstander stopped.")
+
+    def _serve(self) -> None:
+        """One link: connect (REST first, the first time), then read until it drops."""
+        if self.mattermost_api is None:
+            self._connect_rest()
+        self.socket.open()
+        if not self._connected_once:
+            self._connected_once = True
+            self.connect_callback()  # the plugins are activated here
+            self._plugins_ready.set()
+        log.info("Connected to Mattermost's WebSocket at %s", self.socket.url)
+        while True:
+            frame = self.socket.receive()  # SocketClosed when it drops
+            if frame is None:
+                continue
+            if frame.get("event") == "hello":
+                log.info("A new WebSocket connection: catching up on posts over REST")
+                self._events.put(CATCH_UP)
+            else:
+                self._events.put(frame)
+
+    def _connect_rest(self) -> None:
+        api = MattermostApi(self.mattermost_url, self._token, proxies=not _local(self.mattermost_url))
+        log.info("Verifying the Mattermost token at %s", self.mattermost_url)
+        try:
+            api.connect(self._team)
+        except MattermostApiError as exc:
+            if exc.status in AUTH_STATUSES:
+                log.fatal("Mattermost refused the token (%s): check MATTERMOST_TOKEN.", exc.status)
+                sys.exit(2)
+            if exc.status == 404:
+                log.fatal("Mattermost has no team %r: check MATTERMOST_TEAM.", self._team)
+                sys.exit(2)
+            raise NotConnected(f"Mattermost did not answer at {self.mattermost_url}: {exc}")
+        me = api.me
+        self.bot_identifier = MattermostPerson(str(me.get("id")), str(me.get("username") or ""))
+        settings = Settings.read()[0]
+        try:
+            support = api.channel_id(settings.support_channel)
+            self.cursor.start(support, int(time.time() * 1000))
+        except MattermostApiError as exc:
+            log.warning("No channel %r on Mattermost (%s)", settings.support_channel, exc)
+        self.mattermost_api = api
+        self._worker = threading.Thread(target=self._work, name="mattermost-events", daemon=True)
+        self._worker.start()
+
+    def is_connected(self) -> bool:
+        """The WebSocket is up and the plugins take its events (``/readyz``)."""
+        return self._plugins_ready.is_set() and self.socket.is_open
+
+    # ---------------------------------------------------------------------- events
+
+    def _work(self) -> None:
+        while True:
+            event = self._events.get()
+            if event is STOP:
+                return
+            try:
+                if event is CATCH_UP:
+                    self._catch_up()
+                else:
+                    self._handle(event)
+            except Exception:  # a fault of ours: logged, and the next event is handled
+                log.exception("handling a Mattermost %s event failed", event.get("event"))
+
+    def _first_time(self, key: str | None) -> bool:
+        if key is None:
+            return True
+        if key in self._seen:
+            log.debug("Dropping an event seen before: %s", key)
+            return False
+        self._seen[key] = None
+        while len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        return True
+
+    def _handle(self, event: Mapping[str, Any]) -> None:
+        name, data = str(event.get("event") or ""), event.get("data") or {}
+        if name not in POST_EVENTS and name not in REACTION_EVENTS:
+            if name == "user_updated":
+                user = (data.get("user") or {}).get("id")
+                if user and self.mattermost_api is not None:
+                    self.mattermost_api.forget_user(str(user))
+            return
+        if not self._first_time(event_key(event)):
+            return
+        try:
+            if name in POST_EVENTS:
+                post = payload(data, "post")
+                self._on_post(post, name == "post_edited", str(data.get("channel_type") or ""))
+            else:
+                self._on_reaction(payload(data, "reaction"), name == "reaction_added")
+        except Ignored as why:
+            log.debug("Ignoring a Mattermost %s event: %s", name, why)
+
+    def _catch_up(self) -> None:
+        """What changed in the channels followed since their cursor, handled once."""
+        api = self.mattermost_api
+        assert api is not None
+        for channel, since in self.cursor.channels().items():
+            try:
+                posts = api.posts_since(channel, since)
+            except MattermostApiError as exc:
+                log.warning("Catching up on %s failed: %s", channel, exc)
+                continue
+            for post in posts:
+                edited = int(post.get("create_at") or 0) <= since
+                name = "post_edited" if edited else "posted"
+                event = {"event": name, "data": {"post": dict(post)}}
+                if edited and not int(post.get("edit_at") or 0) > since:
+                    self.cursor.advance(channel, int(post.get("update_at") or 0))
+                    continue  # changed by a reaction or a reply, not an edit
+                self._handle(event)
+            if posts:
+                log.info("Caught up on %d post(s) in %s", len(posts), channel)
+
+    def _on_post(self, post: Mapping[str, Any], edited: bool, channel_type: str) -> None:
+        api = self.mattermost_api
+        assert api is not None
+        channel = str(post.get("channel_id") or "")
+        api.remember(post)
+        me = self.bot_identifier.userid
+        if post.get("user_id") != me:
+            self._dispatch_post(post, edited, channel_type, channel)
+        self.cursor.advance(channel, int(post.get("update_at") or post.get("create_at") or 0))
+
+    def _dispatch_post(
+        self, post: Mapping[str, Any], edited: bool, channel_type: str, channel: str
+    ) -> None:
+        api = self.mattermost_api
+        assert api is not None
+        inbound = message_from_mattermost(post, self.bot_identifier.userid, api.ts_of, edited=edited)
+        user = str(post.get("user_id") or "")
+        try:
+            found = api.user(user)
+            channel_info = api.channel(channel) if not channel_type else {"type": channel_type}
+        except MattermostApiError as exc:
+            log.warning("A post from %s in %s not handled: %s", user, channel, exc)
+            return
+        if int(found.get("delete_at") or 0):
+            log.info("A post from the deactivated user %s: ignored", user)
+            return
+        username = str(found.get("username") or "")
+        if channel_info.get("type") == "D":
+            self.cursor.start(channel, int(post.get("create_at") or 0) - 1)
+            frm: MattermostPerson = MattermostPerson(user, username)
+            to: Any = self.bot_identifier
+        else:
+            room = MattermostRoom(channel, str(channel_info.get("name") or ""))
+            frm, to = MattermostOccupant(user, username, room), room
+        msg = Message(
+            body=inbound.text, frm=frm, to=to, extras={"inbound": inbound, "mattermost_post": post}
+        )
+        if edited:  # an edit is seen by the plugins; a command is never run again
+            self._dispatch_to_plugins("callback_message", msg)
+        else:
+            self.callback_message(msg)
+
+    def _on_reaction(self, reaction: Mapping[str, Any], added: bool) -> None:
+        api = self.mattermost_api
+        assert api is not None
+        user = str(reaction.get("user_id") or "")
+        if user == self.bot_identifier.userid:
+            return
+        inbound = reaction_from_mattermost(reaction, added, api.ts_of)
+        username = api.username(user) or ""
+        event = Reaction(
+            reactor=MattermostPerson(user, username),
+            action=REACTION_ADDED if added else REACTION_REMOVED,
+            timestamp=inbound.event_ts,
+            reaction_name=inbound.name,
+            reacted_to={"inbound": inbound, "mattermost_reaction": dict(reaction)},
+        )
+        self.callback_reaction(event)
+
+    # ------------------------------------------------------------ Errbot's backend
+
+    def send_message(self, msg: Message) -> None:
+        """Errbot's own answers (rare here: the plugins speak through the core's port)."""
+        api = self.mattermost_api
+        if api is None:
+            return
+        to = msg.to
+        try:
+            if isinstance(to, MattermostRoom):
+                channel = to.channelid
+            elif isinstance(to, MattermostPerson):
+                channel = api.direct_channel(to.userid)
+            else:
+                channel = api.channel_id(str(to))
+            root = ""
+            parent = msg.parent
+            if parent is not None and msg.is_group:
+                made = (parent.extras or {}).get("mattermost_post") or {}
+                root = str(made.get("root_id") or made.get("id") or "")
+            api.create_post({"channel_id": channel, "root_id": root, "message": msg.body})
+        except MattermostApiError as exc:
+            log.warning("An answer was not posted: %s", exc)
+            return
+        super().send_message(msg)
+
+    def build_reply(
+        self, msg: Message, text: str | None = None, private: bool = False, threaded: bool = False
+    ) -> Message:
+        response = self.build_message(text or "")
+        response.frm = self.bot_identifier
+        frm = msg.frm
+        if private or not msg.is_group:
+            response.to = MattermostPerson(getattr(frm, "userid", ""), getattr(frm, "nick", ""))
+        else:
+            response.to = frm.room if isinstance(frm, MattermostOccupant) else msg.to
+        response.parent = msg
+        return response
+
+    def build_identifier(self, text: str) -> MattermostPerson | MattermostRoom:
+        api = self.mattermost_api
+        text = text.strip()
+        if api is None:
+            raise ValueError("not connected to Mattermost yet")
+        try:
+            if text.startswith(("~", "#")):
+                name = text[1:]
+                return MattermostRoom(api.channel_id(name), name)
+            if text.startswith("@"):
+                user = api.user_by_username(text)
+                return MattermostPerson(str(user["id"]), str(user.get("username") or ""))
+            user = api.user(text)
+            return MattermostPerson(text, str(user.get("username") or ""))
+        except MattermostApiError:
+            return MattermostRoom(text, "")
+
+    def prefix_groupchat_reply(self, message: Message, identifier: Any) -> None:
+        message.body = f"@{getattr(identifier, 'nick', identifier)} {message.body}"
+
+    def is_from_self(self, msg: Message) -> bool:
+        return getattr(msg.frm, "userid", None) == self.bot_identifier.userid
+
+    def change_presence(self, status: str = "online", message: str = "") -> None:
+        pass  # a bot account's presence is Mattermost's to show
+
+    def query_room(self, room: str) -> MattermostRoom:
+        api = self.mattermost_api
+        name = room.lstrip("~#")
+        return MattermostRoom(api.channel_id(name) if api else name, name)
+
+    def rooms(self) -> list[MattermostRoom]:
+        return []
+
+    @property
+    def mode(self) -> str:
+        return "mattermost"
+
+
+def _local(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "::1") or bool(os.environ.get("NO_PROXY") == "*")
