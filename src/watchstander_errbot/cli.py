@@ -55,7 +55,7 @@ def run() -> int:
     from watchstander.settings import chat_of
 
     chat = chat_of(os.environ)
-    needed = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    needed: tuple[str, ...] = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     if chat == "mattermost":
         needed = ("MATTERMOST_URL", "MATTERMOST_TOKEN", "MATTERMOST_TEAM")
     missing = [n for n in needed if not os.environ.get(n, "").strip()]

@@ -8,8 +8,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from watchstander.adapters.mattermost_api import MattermostApiError
 from watchstander.adapters.mattermost_chat import MattermostChat, MattermostPeople, group_handles
-
 from watchstander.adapters.slack_chat import (
     EmailDirectory,
     GroupHandles,
@@ -23,7 +23,6 @@ from watchstander.app import Platform
 from watchstander.render import MattermostVoice, PlainVoice, SlackVoice
 from watchstander.services.controls import Control
 from watchstander.services.effects import ChatError
-
 
 GROUPS_FOR = 300.0  # seconds a server's custom groups are remembered
 
@@ -123,7 +122,7 @@ def mattermost_platform(bot: Any) -> Platform:
     def channel_name(channel: str) -> str | None:
         try:
             return str(api.channel(channel).get("name") or "") or None
-        except Exception:  # a look-up that failed: the channel named by its id
+        except MattermostApiError:  # a look-up that failed: the channel named by its id
             return None
 
     remembered: list[tuple[float, Mapping[str, str]]] = []

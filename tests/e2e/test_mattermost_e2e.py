@@ -3,6 +3,7 @@ plugins) in a subprocess against the local Mattermost server in this process."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +36,13 @@ class MattermostBot:
         )
         self.process = start_bot(full, self.data / "bot-output.log")
         ok = self.server.wait_for(lambda s: self.exited or s.connected, WAIT)
-        assert ok and not self.exited, self.log_tail()
+        assert ok, self.log_tail()
+        assert not self.exited, self.log_tail()
         answered = len(self.top_level())
         self.server.post("carol", "support", "!threads")
         ok = self.server.wait_for(lambda s: self.exited or len(self.top_level()) > answered, WAIT)
-        assert ok and not self.exited, self.log_tail()
+        assert ok, self.log_tail()
+        assert not self.exited, self.log_tail()
 
     @property
     def exited(self) -> bool:
@@ -99,3 +102,131 @@ def test_urgent_post_answered_once_in_its_thread(mm_bot: MattermostBot) -> None:
     assert len(mm_bot.posts(root)) == 1, [p["message"] for p in mm_bot.posts(root)]
     assert all(p["root_id"] == root for p in replies)
     assert "urgent" in replies[0]["message"].lower(), replies[0]["message"]
+
+
+def bot_mentions(server: LocalMattermost) -> list[tuple[str, list[str]]]:
+    """(message, who Mattermost says it mentions) of each of the bot's posts."""
+    found = []
+    for event in server.events:
+        if event["event"] != "posted":
+            continue
+        post = json.loads(event["data"]["post"])
+        if post["user_id"] == server.world.bot.id:
+            found.append((post["message"], json.loads(event["data"].get("mentions", "[]"))))
+    return found
+
+
+def test_an_event_sent_twice_is_handled_once(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    server.send_twice("posted")
+    root = server.post("carol", "support", "@oncall the export is empty")
+    mm_bot.wait_replies(root, 1)
+    server.send_twice("reaction_added")
+    server.react("dave", root, "eyes")
+    mm_bot.wait_replies(root, 2)
+    settle(mm_bot)
+    texts = [p["message"] for p in mm_bot.posts(root)]
+    assert len(texts) == 2, texts
+    assert "@dave has this" in texts[1], texts
+
+
+def test_first_eyes_claims_the_thread(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    root = server.post("carol", "support", "@oncall login fails for SSO users")
+    mm_bot.wait_replies(root, 1)
+    server.react("dave", root, "eyes")
+    server.react("erin", root, "eyes")
+    mm_bot.wait_replies(root, 2)
+    settle(mm_bot)
+    texts = [p["message"] for p in mm_bot.posts(root)]
+    claims = [t for t in texts[1:] if "has this" in t]  # the first is the card, kept current
+    assert len(claims) == 1, texts
+    assert "@dave" in claims[0], texts
+    assert "@dave has this" in texts[0], texts
+    server.post("erin", "support", "!thread", root_id=root)
+    info = mm_bot.wait_replies(root, len(texts) + 1)[-1]["message"]
+    assert "@dave" in info, info
+
+
+def test_a_hostile_post_re_emitted_mentions_nobody(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    hostile = "@channel @all <!here> @here @erin [x](http://evil.example) **loud**"
+    root = server.post("carol", "support", hostile + " @oncall payments fail")
+    mm_bot.wait_replies(root, 1)
+    server.post("dave", "support", "!thread", root_id=root)
+    server.post("dave", "support", "!threads")
+    settle(mm_bot)
+    said = bot_mentions(server)
+    assert any(f"@{JOINER}channel @{JOINER}all" in text for text, _ in said), said
+    # named on purpose: who is on call (alice), and the poster
+    named = {server.user_id("alice"), server.user_id("carol")}
+    for text, mentioned in said:
+        assert set(mentioned) <= named, (text, mentioned)
+        for word in ("@channel", "@all", "@here", "@erin"):
+            assert word not in text, text
+        assert "[x](" not in text.replace("\\[x\\](", ""), text  # shown, not a link
+
+
+def test_no_token_in_the_logs(mm_bot: MattermostBot) -> None:
+    root = mm_bot.server.post("carol", "support", "@oncall invoices are late")
+    mm_bot.wait_replies(root, 1)
+    mm_bot.stop()
+    assert mm_bot.server.bot_token not in mm_bot.log()
+    assert "Verifying the Mattermost token" in mm_bot.log()  # the log was written
+
+
+def test_a_wrong_token_is_one_line_and_exit_code_2(
+    mattermost: LocalMattermost, tmp_path: Path
+) -> None:
+    env = mattermost_env(mattermost, tmp_path, MATTERMOST_TOKEN="wrongwrongwrongwrongwrong1")
+    process = start_bot(env, tmp_path / "bot-output.log")
+    try:
+        assert process.wait(timeout=WAIT) == 2
+    finally:
+        stop_bot(process)
+    said = (tmp_path / "bot-output.log").read_text(errors="replace")
+    refusals = [line for line in said.splitlines() if "refused the token" in line]
+    assert len(refusals) == 1, said[-3000:]
+    assert "wrongwrongwrong" not in said
+
+
+def test_a_dropped_link_loses_nothing(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    first = len(server.connection_ids)
+    assert first == 1
+    server.drop_websocket()
+    root = server.post("carol", "support", "@oncall the dashboard is blank")
+    mm_bot.wait_replies(root, 1)
+    # a link Mattermost cannot resume: caught up over REST
+    assert server.wait_for(lambda s: s.connected, WAIT)
+    server.drop_websocket()
+    server.expire_connections()
+    later = server.post("carol", "support", "@oncall and now the API too")
+    mm_bot.wait_replies(later, 1)
+    settle(mm_bot)
+    assert len(mm_bot.posts(root)) == 1
+    assert len(mm_bot.posts(later)) == 1
+
+
+def test_a_post_made_while_the_bot_was_down_is_answered_once_at_start(
+    mm_bot: MattermostBot,
+) -> None:
+    server = mm_bot.server
+    before = server.post("carol", "support", "@oncall search returns nothing")
+    mm_bot.wait_replies(before, 1)
+    mm_bot.stop()
+    missed = server.post("carol", "support", "@oncall and the cart is empty")
+    mm_bot.start()
+    mm_bot.wait_replies(missed, 1)
+    settle(mm_bot)
+    assert len(mm_bot.posts(missed)) == 1
+    assert len(mm_bot.posts(before)) == 1
+
+
+def test_a_direct_message_command_is_answered_there(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    alice, bot = server.user_id("alice"), server.world.bot.id
+    direct = server.world.direct(alice, bot)
+    server.post("alice", direct.id, "!threads")
+    ok = server.wait_for(lambda s: any(p["user_id"] == bot for p in s.messages(direct.id)), WAIT)
+    assert ok, mm_bot.log_tail()

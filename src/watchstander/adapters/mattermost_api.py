@@ -123,7 +123,7 @@ class MattermostApi:
             known = self._usernames.get(name)
         if known:
             return self.user(known)
-        found = self.call("GET", f"/users/username/{name}")
+        found: Mapping[str, Any] = self.call("GET", f"/users/username/{name}")
         self.remember_user(found)
         return found
 
@@ -132,6 +132,7 @@ class MattermostApi:
             found = self._channels.get(channel_id)
         if found is None:
             found = self.call("GET", f"/channels/{channel_id}")
+            assert isinstance(found, Mapping)
             with self._lock:
                 self._channels[channel_id] = found
         return found
@@ -170,7 +171,7 @@ class MattermostApi:
                 self._posts[post_id] = ts
                 self._by_ts[(channel, ts)] = post_id
                 while len(self._posts) > REMEMBERED:
-                    old_id, old_ts = self._posts.popitem(last=False)
+                    old_id, _ = self._posts.popitem(last=False)
                     self._by_ts = {k: v for k, v in self._by_ts.items() if v != old_id}
         return ts
 

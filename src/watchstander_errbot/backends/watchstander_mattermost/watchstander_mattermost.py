@@ -142,7 +142,8 @@ class WatchstanderMattermostBackend(ErrBot):
                 self._events.put(frame)
 
     def _connect_rest(self) -> None:
-        api = MattermostApi(self.mattermost_url, self._token, proxies=not _local(self.mattermost_url))
+        local = _local(self.mattermost_url)
+        api = MattermostApi(self.mattermost_url, self._token, proxies=not local)
         log.info("Verifying the Mattermost token at %s", self.mattermost_url)
         try:
             api.connect(self._team)
@@ -153,7 +154,8 @@ class WatchstanderMattermostBackend(ErrBot):
             if exc.status == 404:
                 log.fatal("Mattermost has no team %r: check MATTERMOST_TEAM.", self._team)
                 sys.exit(2)
-            raise NotConnected(f"Mattermost did not answer at {self.mattermost_url}: {exc}")
+            where = self.mattermost_url
+            raise NotConnected(f"Mattermost did not answer at {where}: {exc}") from None
         me = api.me
         self.bot_identifier = MattermostPerson(str(me.get("id")), str(me.get("username") or ""))
         settings = Settings.read()[0]
@@ -251,7 +253,8 @@ class WatchstanderMattermostBackend(ErrBot):
     ) -> None:
         api = self.mattermost_api
         assert api is not None
-        inbound = message_from_mattermost(post, self.bot_identifier.userid, api.ts_of, edited=edited)
+        me = self.bot_identifier.userid
+        inbound = message_from_mattermost(post, me, api.ts_of, edited=edited)
         user = str(post.get("user_id") or "")
         try:
             found = api.user(user)
