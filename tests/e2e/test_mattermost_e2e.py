@@ -7,13 +7,16 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from watchstander.inbound.mattermost import post_ts
 from watchstander_sandbox.bot_process import log_tail, mattermost_env, start_bot, stop_bot
 from watchstander_sandbox.mattermost import LocalMattermost
+from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 
 pytestmark = pytest.mark.e2e
 WAIT = 60.0  # seconds: the bound on each wait for the bot; a miss fails loudly
@@ -230,3 +233,58 @@ def test_a_direct_message_command_is_answered_there(mm_bot: MattermostBot) -> No
     server.post("alice", direct.id, "!threads")
     ok = server.wait_for(lambda s: any(p["user_id"] == bot for p in s.messages(direct.id)), WAIT)
     assert ok, mm_bot.log_tail()
+
+
+PAST = {"CLAIM_TARGET": "2h", "RESPONSE_TARGET": "3h"}  # no reminder before the check-in
+CHECKIN = "how is it going"
+
+
+def minutes_ago(minutes: float) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def test_a_checkin_due_while_the_bot_was_down_is_sent_once(
+    mattermost: LocalMattermost, tmp_path: Path
+) -> None:
+    bot = MattermostBot(mattermost, tmp_path)
+    bot.start(**PAST)
+    try:
+        root = mattermost.post("carol", "support", "@oncall refunds fail", at=minutes_ago(40))
+        bot.wait_replies(root, 1)
+        bot.stop()
+        # while the bot is down, Dave took the thread 35 minutes ago: its check-in is late
+        mattermost.react("dave", root, "eyes", at=minutes_ago(35))
+        bot.start(**PAST)
+        posts = bot.wait_replies(root, 3)
+        assert "@dave has this" in posts[1]["message"], posts
+        assert CHECKIN in posts[2]["message"], posts
+        mattermost.post("erin", "support", "!thread", root_id=root)
+        texts = [p["message"] for p in bot.wait_replies(root, 4)]
+        assert [CHECKIN in t for t in texts] == [False, False, True, False], texts
+    finally:
+        bot.stop()
+
+
+def test_an_emergency_is_paged_once(mattermost: LocalMattermost, tmp_path: Path) -> None:
+    pd = LocalPagerDuty().start()
+    bot = MattermostBot(mattermost, tmp_path)
+    try:
+        bot.start(
+            PAGERDUTY_ROUTING_KEY="R0UT1NGKEY0123456789abcdefABCDEF", PAGERDUTY_EVENTS_URL=pd.url
+        )
+        mattermost.send_twice("posted")
+        root = mattermost.post("carol", "support", "@devs checkout is down")
+        texts = [p["message"] for p in bot.wait_replies(root, 2)]
+        assert "Emergency" in texts[0], texts
+        assert "Paged the on-call" in texts[1], texts
+        support = mattermost.channel_id("support")
+        ts = post_ts(root, mattermost.post_by_id(root)["create_at"])
+        key = f"watchstander/{support}/{ts}"
+        mattermost.react("dave", root, "eyes")
+        assert pd.wait_for(lambda p: p.actions(key) == ["trigger", "acknowledge"], WAIT)
+        mattermost.react("carol", root, "white_check_mark")
+        assert pd.wait_for(lambda p: p.actions(key)[-1:] == ["resolve"], WAIT)
+        assert pd.actions(key) == ["trigger", "acknowledge", "resolve"]
+    finally:
+        bot.stop()
+        pd.stop()

@@ -198,7 +198,7 @@ class WatchstanderMattermostBackend(ErrBot):
             self._seen.popitem(last=False)
         return True
 
-    def _handle(self, event: Mapping[str, Any]) -> None:
+    def _handle(self, event: Mapping[str, Any], *, advance: bool = True) -> None:
         name, data = str(event.get("event") or ""), event.get("data") or {}
         if name not in POST_EVENTS and name not in REACTION_EVENTS:
             if name == "user_updated":
@@ -211,14 +211,17 @@ class WatchstanderMattermostBackend(ErrBot):
         try:
             if name in POST_EVENTS:
                 post = payload(data, "post")
-                self._on_post(post, name == "post_edited", str(data.get("channel_type") or ""))
+                kind = str(data.get("channel_type") or "")
+                self._on_post(post, name == "post_edited", kind, advance)
             else:
                 self._on_reaction(payload(data, "reaction"), name == "reaction_added")
         except Ignored as why:
             log.debug("Ignoring a Mattermost %s event: %s", name, why)
 
     def _catch_up(self) -> None:
-        """What changed in the channels followed since their cursor, handled once."""
+        """What changed in the channels followed since their cursor, handled once: posts
+        made, posts edited, and the reactions on posts changed (Mattermost moves a post's
+        ``update_at`` when it gets a reaction). A reaction taken away meanwhile is not seen."""
         api = self.mattermost_api
         assert api is not None
         for channel, since in self.cursor.channels().items():
@@ -228,17 +231,22 @@ class WatchstanderMattermostBackend(ErrBot):
                 log.warning("Catching up on %s failed: %s", channel, exc)
                 continue
             for post in posts:
-                edited = int(post.get("create_at") or 0) <= since
-                name = "post_edited" if edited else "posted"
-                event = {"event": name, "data": {"post": dict(post)}}
-                if edited and not int(post.get("edit_at") or 0) > since:
-                    self.cursor.advance(channel, int(post.get("update_at") or 0))
-                    continue  # changed by a reaction or a reply, not an edit
-                self._handle(event)
+                if int(post.get("create_at") or 0) > since:
+                    self._handle({"event": "posted", "data": {"post": dict(post)}}, advance=False)
+                elif int(post.get("edit_at") or 0) > since:
+                    event = {"event": "post_edited", "data": {"post": dict(post)}}
+                    self._handle(event, advance=False)
+                for reaction in (post.get("metadata") or {}).get("reactions") or []:
+                    found = {"channel_id": channel, **reaction}
+                    event = {"event": "reaction_added", "data": {"reaction": found}}
+                    self._handle(event)
+                self.cursor.advance(channel, int(post.get("update_at") or 0))
             if posts:
-                log.info("Caught up on %d post(s) in %s", len(posts), channel)
+                log.info("Caught up on %d post(s) changed in %s", len(posts), channel)
 
-    def _on_post(self, post: Mapping[str, Any], edited: bool, channel_type: str) -> None:
+    def _on_post(
+        self, post: Mapping[str, Any], edited: bool, channel_type: str, advance: bool
+    ) -> None:
         api = self.mattermost_api
         assert api is not None
         channel = str(post.get("channel_id") or "")
@@ -246,7 +254,8 @@ class WatchstanderMattermostBackend(ErrBot):
         me = self.bot_identifier.userid
         if post.get("user_id") != me:
             self._dispatch_post(post, edited, channel_type, channel)
-        self.cursor.advance(channel, int(post.get("update_at") or post.get("create_at") or 0))
+        if advance:
+            self.cursor.advance(channel, int(post.get("update_at") or post.get("create_at") or 0))
 
     def _dispatch_post(
         self, post: Mapping[str, Any], edited: bool, channel_type: str, channel: str
