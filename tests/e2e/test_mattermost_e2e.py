@@ -15,6 +15,7 @@ import pytest
 
 from watchstander.inbound.mattermost import post_ts
 from watchstander_sandbox.bot_process import log_tail, mattermost_env, start_bot, stop_bot
+from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.mattermost import LocalMattermost
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
 
@@ -288,3 +289,30 @@ def test_an_emergency_is_paged_once(mattermost: LocalMattermost, tmp_path: Path)
     finally:
         bot.stop()
         pd.stop()
+
+
+def test_the_review_makes_one_issue_per_thread(mattermost: LocalMattermost, tmp_path: Path) -> None:
+    gh = LocalGitHub().start()
+    bot = MattermostBot(mattermost, tmp_path)
+    try:
+        bot.start(GITHUB_TOKEN=gh.token, GITHUB_REPO=gh.repo, GITHUB_API_URL=gh.url)
+        root = mattermost.post("carol", "support", "the CSV export drops the last row @channel")
+        mattermost.post("erin", "support", "CSV export: drops rows again?")
+        mattermost.react("dave", root, "bug")
+        mattermost.react("erin", root, "necktie")
+        # events are handled one at a time, in order: the review comes after the tags
+        before = len(bot.top_level())
+        mattermost.post("dave", "support", "!review")
+        assert mattermost.wait_for(lambda s: len(bot.top_level()) > before, WAIT), bot.log_tail()
+        digest = bot.top_level()[-1]["message"]
+        assert "made bug" in digest, digest
+        assert "https://github.com/acme/app/issues/1" in digest, digest
+        (issue,) = gh.issues
+        assert [label["name"] for label in issue["labels"]] == ["bug", "support"]
+        assert f"/{mattermost.world.team.name}/pl/{root}" in issue["body"], issue["body"]
+        mattermost.post("dave", "support", "!review")
+        assert mattermost.wait_for(lambda s: len(bot.top_level()) > before + 1, WAIT)
+        assert len(gh.issues) == 1
+    finally:
+        bot.stop()
+        gh.stop()
