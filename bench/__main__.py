@@ -3,13 +3,15 @@ against an echo bot measured in the same run; then the weekly review, the digest
 weekly figures over a year of history against the same week alone (and the bot's peak memory
 while it computes the figures); then Slack at scale, the project's backend against upstream's
 plain SlackV3; then Slack's posting pace under its limit; then answers from past threads on a
-labelled set. Exits non-zero when a target is missed."""
+labelled set; then Mattermost's post -> reply latency against an echo bot on the same backend.
+Exits non-zero when a target is missed."""
 
 import sys
 
 from bench import (
     answers,
     figures_history,
+    mattermost_latency,
     paging_latency,
     review_history,
     slack_pace,
@@ -24,4 +26,5 @@ figures = figures_history.main([])
 slack = slack_scale.main([])
 pace = slack_pace.main([])
 suggested = answers.main([])
-sys.exit(triage or paging or review or figures or slack or pace or suggested)
+mattermost = mattermost_latency.main([])
+sys.exit(triage or paging or review or figures or slack or pace or suggested or mattermost)
