@@ -316,3 +316,21 @@ def test_the_review_makes_one_issue_per_thread(mattermost: LocalMattermost, tmp_
     finally:
         bot.stop()
         gh.stop()
+
+
+def test_bad_input_is_handled_once_and_loses_nothing(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    # a post at Mattermost's limit, a reaction on a post in another channel, a reply in a
+    # thread whose root the bot never saw (made before it started), a deactivated poster
+    long_root = server.post("carol", "support", "@oncall " + "x" * 16_000)
+    elsewhere = server.post("carol", "off-topic", "@oncall not for us")
+    server.react("dave", elsewhere, "eyes")
+    left = server.post("erin", "support", "@oncall from someone who has left since")
+    server.deactivate("erin")
+    replies = mm_bot.wait_replies(long_root, 1)
+    assert all(len(p["message"]) <= 16_383 for p in replies)
+    settle(mm_bot)
+    assert not [p for p in server.messages("off-topic") if p["user_id"] == server.world.bot.id]
+    assert len(mm_bot.posts(long_root)) == 1
+    assert len(mm_bot.posts(left)) == 1  # the post was made: it is answered
+    assert "Traceback" not in mm_bot.log()

@@ -271,9 +271,6 @@ class WatchstanderMattermostBackend(ErrBot):
         except MattermostApiError as exc:
             log.warning("A post from %s in %s not handled: %s", user, channel, exc)
             return
-        if int(found.get("delete_at") or 0):
-            log.info("A post from the deactivated user %s: ignored", user)
-            return
         username = str(found.get("username") or "")
         if channel_info.get("type") == "D":
             self.cursor.start(channel, int(post.get("create_at") or 0) - 1)
