@@ -9,7 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from watchstander.adapters.mattermost_api import MattermostApiError
-from watchstander.adapters.mattermost_chat import MattermostChat, MattermostPeople, group_handles
+from watchstander.adapters.mattermost_chat import (
+    MattermostChat,
+    MattermostGroup,
+    MattermostPeople,
+    group_handles,
+)
 from watchstander.adapters.slack_chat import (
     EmailDirectory,
     GroupHandles,
@@ -138,6 +143,7 @@ def mattermost_platform(bot: Any) -> Platform:
         link=chat.link,
         channel_id=chat.channel_id,
         group_handles=handles,
+        user_group=lambda group: MattermostGroup(api, group),  # its id or its name
         people=people,
         names=people.name,
         connected=getattr(bot, "is_connected", None),

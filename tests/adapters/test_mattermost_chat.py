@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from watchstander.adapters.mattermost_api import MattermostApi, MattermostApiError
-from watchstander.adapters.mattermost_chat import MattermostChat, MattermostPeople, group_handles
+from watchstander.adapters.mattermost_chat import (
+    MattermostChat,
+    MattermostGroup,
+    MattermostPeople,
+    group_handles,
+)
 from watchstander.inbound.mattermost import post_ts
 from watchstander.services.effects import ChatError
 from watchstander_sandbox.mattermost import LocalMattermost
@@ -98,3 +103,16 @@ def test_people_and_groups(mattermost: LocalMattermost) -> None:
     assert "oncall" in group_handles(api).values()
     mattermost.set_custom_groups("unlicensed")
     assert group_handles(api_on(mattermost)) == {}
+
+
+def test_the_oncall_group_is_kept_to_one_person(mattermost: LocalMattermost) -> None:
+    api = api_on(mattermost)
+    group = MattermostGroup(api, "oncall")  # by name; an id works too
+    alice, dave = mattermost.user_id("alice"), mattermost.user_id("dave")
+    assert group.members() == [alice]
+    group.set_members([dave])
+    assert group.members() == [dave]
+    assert mattermost.world.group("oncall").members == [dave]  # type: ignore[union-attr]
+    mattermost.set_custom_groups("unlicensed")
+    with pytest.raises(ChatError):
+        MattermostGroup(api_on(mattermost), "oncall").members()

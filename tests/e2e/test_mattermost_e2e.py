@@ -334,3 +334,29 @@ def test_bad_input_is_handled_once_and_loses_nothing(mm_bot: MattermostBot) -> N
     assert len(mm_bot.posts(long_root)) == 1
     assert len(mm_bot.posts(left)) == 1  # the post was made: it is answered
     assert "Traceback" not in mm_bot.log()
+
+
+def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_group(
+    mattermost: LocalMattermost, tmp_path: Path
+) -> None:
+    bot = MattermostBot(mattermost, tmp_path)
+    try:
+        bot.start(ONCALL_USERGROUP_ID="oncall")
+        urgent = mattermost.post("carol", "support", "@oncall the revenue report is off")
+        bot.wait_replies(urgent, 1)
+        before = len(bot.top_level())
+        mattermost.post("alice", "support", "!oncall override @dave 1h")
+        assert mattermost.wait_for(lambda s: len(bot.top_level()) >= before + 2, WAIT), (
+            bot.log_tail()
+        )
+        texts = [p["message"] for p in bot.top_level()[before:]]
+        assert any("@dave is on call now" in t and "from @alice" in t for t in texts), texts
+        assert any("revenue report" in t for t in texts), texts
+        dave = mattermost.user_id("dave")
+        group = mattermost.world.group("oncall")
+        assert group is not None
+        assert mattermost.wait_for(lambda s: group.members == [dave], WAIT), bot.log_tail()
+        direct = mattermost.world.direct(dave, mattermost.world.bot.id).id
+        assert any("You are on call now" in p["message"] for p in mattermost.messages(direct))
+    finally:
+        bot.stop()

@@ -10,6 +10,7 @@ import pytest
 from watchstander.domain.levels import Level, parse_level
 from watchstander.inbound import Ignored
 from watchstander.inbound.mattermost import (
+    command_text,
     event_key,
     matches,
     message_from_mattermost,
@@ -140,3 +141,11 @@ def test_levels_from_mattermost_mentions(text: str, level: Level) -> None:
     tags = ("devs", "here", "channel", "all")  # Mattermost's default EMERGENCY_TAGS
     parsed = parse_level(text, oncall_handle="oncall", emergency_tags=tags)
     assert parsed.level is level
+
+
+def test_people_named_in_a_command_are_written_as_the_commands_read_them() -> None:
+    people = {"dave": "d" * 26, "bob.smith": "s" * 26}
+    text = "!oncall override @dave 1h, then @Bob.Smith; @oncall @here a@dave.example"
+    assert command_text(text, people.get) == (
+        f"!oncall override <@{'d' * 26}> 1h, then <@{'s' * 26}>; @oncall @here a@dave.example"
+    )

@@ -47,6 +47,7 @@ class MattermostApi:
         self._lock = threading.Lock()
         self._users: dict[str, Mapping[str, Any]] = {}
         self._usernames: dict[str, str] = {}  # username -> id
+        self._nobody: set[str] = set()  # names that are no person (@oncall, @here)
         self._channels: dict[str, Mapping[str, Any]] = {}  # id -> channel
         self._channel_ids: dict[str, str] = {}  # name -> id
         self._posts: OrderedDict[str, str] = OrderedDict()  # post id -> ts
@@ -126,6 +127,21 @@ class MattermostApi:
         found: Mapping[str, Any] = self.call("GET", f"/users/username/{name}")
         self.remember_user(found)
         return found
+
+    def user_id_by_username(self, username: str) -> str | None:
+        """An active person's id from their username (None: no such person, remembered)."""
+        name = username.lstrip("@").lower()
+        with self._lock:
+            if name in self._nobody:
+                return None
+        try:
+            found = self.user_by_username(name)
+        except MattermostApiError as exc:
+            if exc.status in (400, 404):
+                with self._lock:
+                    self._nobody.add(name)
+            return None
+        return None if int(found.get("delete_at") or 0) else str(found.get("id"))
 
     def channel(self, channel_id: str) -> Mapping[str, Any]:
         with self._lock:

@@ -170,3 +170,51 @@ def group_handles(api: MattermostApi) -> Mapping[str, str]:
     except MattermostApiError:
         return {}
     return {str(g.get("id")): str(g.get("name") or "") for g in found if g.get("name")}
+
+
+class MattermostGroup:
+    """A custom group (``@oncall``): who is in it, and making it exactly these people.
+    ``group`` is its id or its name; a server without custom groups says so (ChatError)."""
+
+    def __init__(self, api: MattermostApi, group: str) -> None:
+        self._api = api
+        self._group = group.lstrip("@")
+        self._id: str | None = None
+
+    def _group_id(self) -> str:
+        if self._id is None:
+            found = [
+                str(g.get("id"))
+                for g in self._groups()
+                if self._group in (str(g.get("id")), str(g.get("name") or ""))
+            ]
+            if not found:
+                raise ChatError(f"no custom group {self._group!r} on this server")
+            self._id = found[0]
+        return self._id
+
+    def _groups(self) -> list[Mapping[str, Any]]:
+        try:
+            return self._api.groups()
+        except MattermostApiError as exc:
+            raise ChatError(f"custom groups: {exc}") from None
+
+    def members(self) -> list[str]:
+        try:
+            found = self._api.call("GET", f"/groups/{self._group_id()}/members?per_page=200")
+        except MattermostApiError as exc:
+            raise ChatError(str(exc)) from None
+        return [str(u.get("id")) for u in (found or {}).get("members") or []]
+
+    def set_members(self, users: list[str]) -> None:
+        now = self.members()
+        group = self._group_id()
+        try:
+            add = [u for u in users if u not in now]
+            if add:
+                self._api.call("POST", f"/groups/{group}/members", json={"user_ids": add})
+            remove = [u for u in now if u not in users]
+            if remove:
+                self._api.call("DELETE", f"/groups/{group}/members", json={"user_ids": remove})
+        except MattermostApiError as exc:
+            raise ChatError(str(exc)) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -122,6 +123,20 @@ def reaction_from_mattermost(
     return InboundReaction(
         channel=channel, item_ts=item, user=user, name=name, added=added, event_ts=ms_ts(at)
     )
+
+
+_NAMED = re.compile(r"(?<![\w@<])@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
+
+
+def command_text(text: str, user_id_of: Callable[[str], str | None]) -> str:
+    """A command's text with each ``@username`` of a person written as the services read a
+    person (``<@id>``); other handles (``@oncall``, ``@here``) are left as they are."""
+
+    def named(match: re.Match[str]) -> str:
+        found = user_id_of(match.group(1).lower())
+        return f"<@{found}>" if found else match.group(0)
+
+    return _NAMED.sub(named, text)
 
 
 def event_key(event: Mapping[str, Any]) -> str | None:

@@ -36,6 +36,7 @@ from watchstander.inbound import Ignored
 from watchstander.inbound.mattermost import (
     POST_EVENTS,
     REACTION_EVENTS,
+    command_text,
     event_key,
     message_from_mattermost,
     payload,
@@ -279,8 +280,11 @@ class WatchstanderMattermostBackend(ErrBot):
         else:
             room = MattermostRoom(channel, str(channel_info.get("name") or ""))
             frm, to = MattermostOccupant(user, username, room), room
+        body = inbound.text
+        if body.startswith(self.bot_config.BOT_PREFIX):  # people named as the commands read them
+            body = command_text(body, api.user_id_by_username)
         msg = Message(
-            body=inbound.text, frm=frm, to=to, extras={"inbound": inbound, "mattermost_post": post}
+            body=body, frm=frm, to=to, extras={"inbound": inbound, "mattermost_post": post}
         )
         if edited:  # an edit is seen by the plugins; a command is never run again
             self._dispatch_to_plugins("callback_message", msg)
