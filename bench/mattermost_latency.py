@@ -38,10 +38,14 @@ class Running:
             env["WATCHSTANDER_PLUGIN_DIR"] = str(plugins)
         self.data = data
         self.process = start_bot(env, data / "bot-output.log")
-        if not self.server.wait_for(lambda s: s.connected, WAIT):
-            raise SystemExit(f"the bot did not connect\n{log_tail(data)}")
         self.bot = self.server.world.bot.id
-        self.reply("@oncall warm-up")  # the plugins are active, the caches warm
+        try:
+            if not self.server.wait_for(lambda s: s.connected, WAIT):
+                raise SystemExit(f"the bot did not connect\n{log_tail(data)}")
+            self.reply("@oncall warm-up")  # the plugins are active, the caches warm
+        except BaseException:
+            self.stop()
+            raise
 
     def reply(self, text: str) -> float:
         """Post ``text``; the seconds until the bot's first reply in its thread."""
@@ -65,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-mattermost-") as tmp:
         echo = Running(Path(tmp) / "echo", ECHO_PLUGINS)
-        ours = Running(Path(tmp) / "watchstander", None)
+        try:
+            ours = Running(Path(tmp) / "watchstander", None)
+        except BaseException:
+            echo.stop()
+            raise
         try:
             echo_s: list[float] = []
             ours_s: list[float] = []

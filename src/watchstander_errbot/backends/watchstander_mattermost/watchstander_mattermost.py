@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from errbot.backends.base import REACTION_ADDED, REACTION_REMOVED, Message, Reaction
-from errbot.core import ErrBot
 
 from watchstander.adapters.mattermost_api import AUTH_STATUSES, MattermostApi, MattermostApiError
 from watchstander.adapters.mattermost_socket import MattermostSocket, SocketClosed
@@ -45,7 +44,8 @@ from watchstander.inbound.mattermost import (
 from watchstander.lease import SecondProcess, hold_file
 from watchstander.settings import Settings
 from watchstander.stopping import StopSignals
-from watchstander_errbot import runtime
+from watchstander.store import StoreError
+from watchstander_errbot import mattermost_errbot, runtime
 from watchstander_errbot.mattermost_ids import (
     Cursor,
     MattermostOccupant,
@@ -58,13 +58,15 @@ log = logging.getLogger(__name__)
 SEEN_EVENTS = 5000  # events remembered, so that one sent twice is handled once
 CATCH_UP = {"event": "_catch_up"}  # queued after a fresh connection's hello
 STOP = {"event": "_stop"}
+RETRY_AFTER = 5.0  # seconds before what the database refused is read again over REST
 
 
 class NotConnected(Exception):
     """One attempt to connect failed, for the reason given."""
 
 
-class WatchstanderMattermostBackend(ErrBot):
+# the module, not its class: Errbot takes the one ErrBot subclass named here as the backend
+class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         identity = config.BOT_IDENTITY
@@ -83,6 +85,9 @@ class WatchstanderMattermostBackend(ErrBot):
         self._worker: threading.Thread | None = None
         self._plugins_ready = threading.Event()
         self._connected_once = False
+        self._failed: str | None = None  # why the database did not take the event handled
+        self._held: set[str] = set()  # channels whose cursor waits for a refused event
+        self._retry: threading.Timer | None = None
         self.stop_signals = StopSignals().install()
         try:  # SQLite is for one process: a second on the same file stops here
             hold_file(Settings.read()[0].database_url)
@@ -207,8 +212,10 @@ class WatchstanderMattermostBackend(ErrBot):
                 if user and self.mattermost_api is not None:
                     self.mattermost_api.forget_user(str(user))
             return
-        if not self._first_time(event_key(event)):
+        key = event_key(event)
+        if not self._first_time(key):
             return
+        self._failed = None  # set by _dispatch_to_plugins
         try:
             if name in POST_EVENTS:
                 post = payload(data, "post")
@@ -218,6 +225,38 @@ class WatchstanderMattermostBackend(ErrBot):
                 self._on_reaction(payload(data, "reaction"), name == "reaction_added")
         except Ignored as why:
             log.debug("Ignoring a Mattermost %s event: %s", name, why)
+        if self._failed is not None:
+            self._refused(key, data, self._failed)
+
+    def _refused(self, key: str | None, data: Mapping[str, Any], why: str) -> None:
+        """The database did not take an event: its channel's cursor stays before it, and it
+        is read again over REST in a while (Mattermost will not send it again)."""
+        if key is not None:
+            self._seen.pop(key, None)
+        try:
+            found = payload(data, "post" if "post" in data else "reaction")
+        except Ignored:
+            return
+        self._held.add(str(found.get("channel_id") or ""))
+        log.warning("An event was not taken (%s): read again in %.0f s", why, RETRY_AFTER)
+        if self._retry is None or not self._retry.is_alive():
+            self._retry = threading.Timer(RETRY_AFTER, self._events.put, [CATCH_UP])
+            self._retry.daemon = True
+            self._retry.start()
+
+    def _dispatch_to_plugins(self, method: Any, *args: Any, **kwargs: Any) -> None:
+        """Errbot's, and a database that did not answer noted (see `_refused`)."""
+        for plugin in self.plugin_manager.get_all_active_plugins():
+            try:
+                getattr(plugin, method)(*args, **kwargs)
+            except StoreError as exc:
+                self._failed = str(exc).splitlines()[0][:200] if str(exc) else "StoreError"
+            except Exception:
+                log.exception("%s on %s crashed.", method, plugin.name)
+
+    def _advance(self, channel: str, at: int) -> None:
+        if channel not in self._held:
+            self.cursor.advance(channel, at)
 
     def _catch_up(self) -> None:
         """What changed in the channels followed since their cursor, handled once: posts
@@ -226,6 +265,7 @@ class WatchstanderMattermostBackend(ErrBot):
         api = self.mattermost_api
         assert api is not None
         for channel, since in self.cursor.channels().items():
+            self._held.discard(channel)  # what was refused is among what is read now
             try:
                 posts = api.posts_since(channel, since)
             except MattermostApiError as exc:
@@ -241,7 +281,7 @@ class WatchstanderMattermostBackend(ErrBot):
                     found = {"channel_id": channel, **reaction}
                     event = {"event": "reaction_added", "data": {"reaction": found}}
                     self._handle(event)
-                self.cursor.advance(channel, int(post.get("update_at") or 0))
+                self._advance(channel, int(post.get("update_at") or 0))
             if posts:
                 log.info("Caught up on %d post(s) changed in %s", len(posts), channel)
 
@@ -255,8 +295,8 @@ class WatchstanderMattermostBackend(ErrBot):
         me = self.bot_identifier.userid
         if post.get("user_id") != me:
             self._dispatch_post(post, edited, channel_type, channel)
-        if advance:
-            self.cursor.advance(channel, int(post.get("update_at") or post.get("create_at") or 0))
+        if advance and self._failed is None:
+            self._advance(channel, int(post.get("update_at") or post.get("create_at") or 0))
 
     def _dispatch_post(
         self, post: Mapping[str, Any], edited: bool, channel_type: str, channel: str
@@ -307,83 +347,6 @@ class WatchstanderMattermostBackend(ErrBot):
             reacted_to={"inbound": inbound, "mattermost_reaction": dict(reaction)},
         )
         self.callback_reaction(event)
-
-    # ------------------------------------------------------------ Errbot's backend
-
-    def send_message(self, msg: Message) -> None:
-        """Errbot's own answers (rare here: the plugins speak through the core's port)."""
-        api = self.mattermost_api
-        if api is None:
-            return
-        to = msg.to
-        try:
-            if isinstance(to, MattermostRoom):
-                channel = to.channelid
-            elif isinstance(to, MattermostPerson):
-                channel = api.direct_channel(to.userid)
-            else:
-                channel = api.channel_id(str(to))
-            root = ""
-            parent = msg.parent
-            if parent is not None and msg.is_group:
-                made = (parent.extras or {}).get("mattermost_post") or {}
-                root = str(made.get("root_id") or made.get("id") or "")
-            api.create_post({"channel_id": channel, "root_id": root, "message": msg.body})
-        except MattermostApiError as exc:
-            log.warning("An answer was not posted: %s", exc)
-            return
-        super().send_message(msg)
-
-    def build_reply(
-        self, msg: Message, text: str | None = None, private: bool = False, threaded: bool = False
-    ) -> Message:
-        response = self.build_message(text or "")
-        response.frm = self.bot_identifier
-        frm = msg.frm
-        if private or not msg.is_group:
-            response.to = MattermostPerson(getattr(frm, "userid", ""), getattr(frm, "nick", ""))
-        else:
-            response.to = frm.room if isinstance(frm, MattermostOccupant) else msg.to
-        response.parent = msg
-        return response
-
-    def build_identifier(self, text: str) -> MattermostPerson | MattermostRoom:
-        api = self.mattermost_api
-        text = text.strip()
-        if api is None:
-            raise ValueError("not connected to Mattermost yet")
-        try:
-            if text.startswith(("~", "#")):
-                name = text[1:]
-                return MattermostRoom(api.channel_id(name), name)
-            if text.startswith("@"):
-                user = api.user_by_username(text)
-                return MattermostPerson(str(user["id"]), str(user.get("username") or ""))
-            user = api.user(text)
-            return MattermostPerson(text, str(user.get("username") or ""))
-        except MattermostApiError:
-            return MattermostRoom(text, "")
-
-    def prefix_groupchat_reply(self, message: Message, identifier: Any) -> None:
-        message.body = f"@{getattr(identifier, 'nick', identifier)} {message.body}"
-
-    def is_from_self(self, msg: Message) -> bool:
-        return getattr(msg.frm, "userid", None) == self.bot_identifier.userid
-
-    def change_presence(self, status: str = "online", message: str = "") -> None:
-        pass  # a bot account's presence is Mattermost's to show
-
-    def query_room(self, room: str) -> MattermostRoom:
-        api = self.mattermost_api
-        name = room.lstrip("~#")
-        return MattermostRoom(api.channel_id(name) if api else name, name)
-
-    def rooms(self) -> list[MattermostRoom]:
-        return []
-
-    @property
-    def mode(self) -> str:
-        return "mattermost"
 
 
 def _local(url: str) -> bool:
