@@ -30,7 +30,12 @@ JOINER = "\u2060"
 class MattermostBot:
     server: LocalMattermost
     data: Path
+    database: str = ""  # the bot's SQLAlchemy URL (SQLite in ``data`` when empty)
     process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.data / 'watchstander.db'}"
 
     def start(self, **env: str) -> None:
         full = mattermost_env(
@@ -38,6 +43,7 @@ class MattermostBot:
             self.data,
             ROTATION_ADMINS=",".join(self.server.user_id(u) for u in ("alice", "bob")),
             WATCHSTANDER_LOG_LEVEL="DEBUG",
+            WATCHSTANDER_DATABASE_URL=self.database_url,
             **env,
         )
         self.process = start_bot(full, self.data / "bot-output.log")
@@ -85,8 +91,11 @@ class MattermostBot:
 
 
 @pytest.fixture
-def mm_bot(mattermost: LocalMattermost, tmp_path: Path) -> Iterator[MattermostBot]:
-    bot = MattermostBot(mattermost, tmp_path)
+def mm_bot(
+    mattermost: LocalMattermost, tmp_path: Path, bot_database: str
+) -> Iterator[MattermostBot]:
+    """The bot on SQLite, and on PostgreSQL too when WATCHSTANDER_TEST_DATABASE_URL is set."""
+    bot = MattermostBot(mattermost, tmp_path, bot_database)
     bot.start()
     yield bot
     bot.stop()
@@ -377,7 +386,7 @@ def test_a_post_the_database_refused_is_read_again_and_answered_once(
     mm_bot: MattermostBot,
 ) -> None:
     server = mm_bot.server
-    url = f"sqlite:///{mm_bot.data / 'watchstander.db'}"
+    url = mm_bot.database_url
     rename(url, "events", "events_away")  # every statement on events fails now
     try:
         root = server.post("carol", "support", "@oncall the export hangs")
