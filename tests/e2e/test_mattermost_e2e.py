@@ -397,3 +397,20 @@ def test_a_post_the_database_refused_is_read_again_and_answered_once(
     mm_bot.wait_replies(root, 1)  # read again over REST, answered
     settle(mm_bot)
     assert len(mm_bot.posts(root)) == 1
+
+
+def test_the_weeks_figures_come_with_their_pictures(mm_bot: MattermostBot) -> None:
+    server = mm_bot.server
+    root = server.post("carol", "support", "@oncall the figures are wrong")
+    mm_bot.wait_replies(root, 1)
+    before = len(mm_bot.top_level())
+    server.post("dave", "support", "!stats this")
+    assert server.wait_for(lambda s: len(mm_bot.top_level()) > before, WAIT), mm_bot.log_tail()
+    stats = mm_bot.top_level()[-1]
+    (pictures,) = mm_bot.wait_replies(stats["id"], 1)
+    files = pictures["metadata"]["files"]
+    assert [f["extension"] for f in files] == ["png", "png"], files
+    for info in files:
+        stored = server.stored_file(info["id"])
+        assert stored is not None
+        assert stored.content.startswith(b"\x89PNG")
