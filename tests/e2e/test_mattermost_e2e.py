@@ -414,3 +414,16 @@ def test_the_weeks_figures_come_with_their_pictures(mm_bot: MattermostBot) -> No
         stored = server.stored_file(info["id"])
         assert stored is not None
         assert stored.content.startswith(b"\x89PNG")
+
+
+def test_a_team_that_does_not_exist_is_one_line_and_exit_code_2(
+    mattermost: LocalMattermost, tmp_path: Path
+) -> None:
+    env = mattermost_env(mattermost, tmp_path, MATTERMOST_TEAM="no-such-team")
+    process = start_bot(env, tmp_path / "bot-output.log")
+    try:
+        assert process.wait(timeout=WAIT) == 2
+    finally:
+        stop_bot(process)
+    said = (tmp_path / "bot-output.log").read_text(errors="replace")
+    assert len([line for line in said.splitlines() if "has no team" in line]) == 1, said[-3000:]

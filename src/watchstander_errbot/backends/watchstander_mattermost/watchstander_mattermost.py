@@ -157,7 +157,7 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
             if exc.status in AUTH_STATUSES:
                 log.fatal("Mattermost refused the token (%s): check MATTERMOST_TOKEN.", exc.status)
                 sys.exit(2)
-            if exc.status == 404:
+            if exc.status == 404 and api.me:  # the token is good: the team is not
                 log.fatal("Mattermost has no team %r: check MATTERMOST_TEAM.", self._team)
                 sys.exit(2)
             where = self.mattermost_url
