@@ -20,6 +20,9 @@ run: $(STAMP)
 	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
 	  echo "Watchstander: connecting to Slack in Socket Mode"; \
 	  $(BIN)/watchstander run; \
+	elif [ -n "$$MATTERMOST_TOKEN" ]; then \
+	  echo "Watchstander: connecting to Mattermost"; \
+	  $(BIN)/watchstander run; \
 	else $(BIN)/watchstander sandbox; fi
 
 # Settings and services, one line each (see the README's "Running it on Slack")

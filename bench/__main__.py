@@ -4,14 +4,16 @@ weekly figures over a year of history against the same week alone (and the bot's
 while it computes the figures); then Slack at scale, the project's backend against upstream's
 plain SlackV3; then Slack's posting pace under its limit; then answers from past threads on a
 labelled set; then replicas, two bots on one PostgreSQL database against one, and failover
-(when WATCHSTANDER_TEST_DATABASE_URL names a database, whose tables are dropped). Exits
-non-zero when a target is missed."""
+(when WATCHSTANDER_TEST_DATABASE_URL names a database, whose tables are dropped); then
+Mattermost's post -> reply latency against an echo bot on the same backend. Exits non-zero
+when a target is missed."""
 
 import sys
 
 from bench import (
     answers,
     figures_history,
+    mattermost_latency,
     paging_latency,
     replicas,
     review_history,
@@ -28,4 +30,6 @@ slack = slack_scale.main([])
 pace = slack_pace.main([])
 suggested = answers.main([])
 replicated = replicas.main([])
-sys.exit(triage or paging or review or figures or slack or pace or suggested or replicated)
+mattermost = mattermost_latency.main([])
+failed = (triage, paging, review, figures, slack, pace, suggested, replicated, mattermost)
+sys.exit(next((code for code in failed if code), 0))

@@ -1,5 +1,5 @@
-"""`watchstander check`: what is set, missing or wrong, one line each, and whether Slack,
-PagerDuty and GitHub answer with what is given. Never prints a secret."""
+"""`watchstander check`: what is set, missing or wrong, one line each, and whether Slack (or
+Mattermost), PagerDuty and GitHub answer with what is given. Never prints a secret."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from watchstander.adapters.code_host import CodeHost, CodeHostError
 from watchstander.adapters.pager import PagerError, Schedule
 from watchstander.adapters.slack_chat import SLACK_FAILURES
 from watchstander.adapters.slack_web import slack_error
-from watchstander.settings import Settings
+from watchstander.check_mattermost import mattermost_lines
+from watchstander.settings import Settings, chat_of
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -37,9 +38,13 @@ def check(env: Mapping[str, str], *, people: bool = False) -> list[Line]:
     """Every line `watchstander check` prints, settings first, then the services."""
     settings, problems = Settings.read(env)
     lines = [Line("wrong", problem) for problem in problems]
-    lines += list(_ids(settings, env))
+    if chat_of(env) == "mattermost":
+        lines += [Line(state, text) for state, text in mattermost_lines(settings, env, people)]
+    else:
+        lines += list(_ids(settings, env))
     lines += [Line("off", line) for line in settings.missing_integrations()]
-    lines += list(_slack(settings, people))
+    if chat_of(env) != "mattermost":
+        lines += list(_slack(settings, people))
     lines += list(_pagerduty(settings))
     lines += list(_calendar(settings))
     lines += list(_github(settings))

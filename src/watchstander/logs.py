@@ -25,6 +25,7 @@ _thread: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar
 SECRET_SETTINGS = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",
+    "MATTERMOST_TOKEN",
     "PAGERDUTY_ROUTING_KEY",
     "PAGERDUTY_API_TOKEN",
     "PAGERDUTY_WEBHOOK_SECRET",

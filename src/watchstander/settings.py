@@ -27,6 +27,16 @@ class SettingsError(ValueError):
     """A setting that cannot be read."""
 
 
+def chat_of(env: Mapping[str, str]) -> str:
+    """The chat platform: ``WATCHSTANDER_CHAT`` (``slack`` or ``mattermost``), or else
+    Mattermost when its token is set and Slack's is not."""
+    chosen = env.get("WATCHSTANDER_CHAT", "").strip().lower()
+    if chosen in ("slack", "mattermost"):
+        return chosen
+    mattermost = env.get("MATTERMOST_TOKEN", "").strip()
+    return "mattermost" if mattermost and not env.get("SLACK_BOT_TOKEN", "").strip() else "slack"
+
+
 def _list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
@@ -182,6 +192,8 @@ class Settings:
 
         timezone = checked(lambda: _timezone(get("TIMEZONE", "UTC")), lambda: "UTC")
         secret_names = SECRET_SETTINGS
+        # Mattermost's @all is Slack's @everyone: an emergency there too
+        emergency = "devs,here,channel" + (",all" if chat_of(env) == "mattermost" else "")
         settings = cls(
             database_url=get("WATCHSTANDER_DATABASE_URL", DEFAULT_DATABASE_URL),
             support_channel=get("SUPPORT_CHANNEL", "support").lstrip("#"),
@@ -189,7 +201,7 @@ class Settings:
             oncall_handle=get("ONCALL_HANDLE", "oncall").lstrip("@").lower(),
             oncall_usergroup_id=get("ONCALL_USERGROUP_ID", ""),
             emergency_tags=tuple(
-                t.lstrip("@").lower() for t in _list(get("EMERGENCY_TAGS", "devs,here,channel"))
+                t.lstrip("@").lower() for t in _list(get("EMERGENCY_TAGS", emergency))
             ),
             timezone=timezone,
             update_interval=duration("UPDATE_INTERVAL", "30m"),

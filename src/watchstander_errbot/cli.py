@@ -1,7 +1,8 @@
 """The `watchstander` command: run the bot, check an install, migrate its database, print the
 Slack app manifest, or start the local sandbox.
 
-    watchstander run                  the bot on Slack (SLACK_BOT_TOKEN and SLACK_APP_TOKEN)
+    watchstander run                  the bot on Slack (SLACK_BOT_TOKEN and SLACK_APP_TOKEN), or
+                                      on Mattermost (MATTERMOST_URL, _TOKEN and _TEAM)
     watchstander check [--people]     what is set, missing or wrong; whether services answer
     watchstander migrate              the database schema up to date (the bot does it at start)
     watchstander manifest [--private-channel]   the Slack app manifest, as JSON
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="watchstander", description="On-call and triage bot for a team's #support channel"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    commands.add_parser("run", help="the bot on Slack (Socket Mode)")
+    commands.add_parser("run", help="the bot on Slack (Socket Mode) or Mattermost")
     check = commands.add_parser("check", help="settings and services, one line each")
     check.add_argument("--people", action="store_true", help="also list people and their ids")
     commands.add_parser("migrate", help="bring the database schema up to date")
@@ -51,13 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> int:
-    missing = [
-        n for n in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN") if not os.environ.get(n, "").strip()
-    ]
+    from watchstander.settings import chat_of
+
+    chat = chat_of(os.environ)
+    needed: tuple[str, ...] = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    if chat == "mattermost":
+        needed = ("MATTERMOST_URL", "MATTERMOST_TOKEN", "MATTERMOST_TEAM")
+    missing = [n for n in needed if not os.environ.get(n, "").strip()]
     if missing:
+        where = "Mattermost" if chat == "mattermost" else "Slack"
         print(
             f"watchstander: {' and '.join(missing)} not set: see the README's 'Running it on "
-            "Slack' (`watchstander sandbox` runs the local sandbox instead)",
+            f"{where}' (`watchstander sandbox` runs the local sandbox instead)",
             file=sys.stderr,
         )
         return 2

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from watchstander.logs import JsonFormatter, secrets_from_env
+from watchstander.settings import chat_of
 
 HERE = Path(__file__).resolve().parent  # the installed package: its plugins and backend
 env = os.environ.get
@@ -17,7 +18,10 @@ def _list(value: str | None) -> tuple[str, ...]:
 DATA = Path(env("WATCHSTANDER_DATA_DIR") or "data")  # from the working directory
 (DATA / "errbot").mkdir(parents=True, exist_ok=True)
 
-BACKEND = env("WATCHSTANDER_BACKEND") or "WatchstanderSlack"
+CHAT = chat_of(os.environ)  # WATCHSTANDER_CHAT, or which tokens are set
+BACKEND = env("WATCHSTANDER_BACKEND") or (
+    "WatchstanderMattermost" if CHAT == "mattermost" else "WatchstanderSlack"
+)
 # the bench adds its plain SlackV3 baseline (bench/plain) here
 BOT_EXTRA_BACKEND_DIR = [str(HERE / "backends"), *_list(env("WATCHSTANDER_BACKEND_DIRS"))]
 BOT_DATA_DIR = str(DATA / "errbot")
@@ -38,6 +42,12 @@ BOT_IDENTITY = {
     "app_token": env("SLACK_APP_TOKEN"),
     "api_url": env("SLACK_API_URL") or "https://slack.com/api/",
 }
+if CHAT == "mattermost":
+    BOT_IDENTITY = {
+        "url": env("MATTERMOST_URL"),
+        "token": env("MATTERMOST_TOKEN"),
+        "team": env("MATTERMOST_TEAM"),
+    }
 BOT_ADMINS = _list(env("BOT_ADMINS"))
 BOT_ADMINS_NOTIFICATIONS = ()
 BOT_PREFIX = "!"

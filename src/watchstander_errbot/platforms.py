@@ -1,11 +1,20 @@
 """The chat platform an Errbot backend gives the core: Slack (the project's backend, or
-upstream's SlackV3), or any other Errbot backend through Errbot's own ``send``."""
+upstream's SlackV3), Mattermost (the project's backend), or any other Errbot backend through
+Errbot's own ``send``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from watchstander.adapters.mattermost_api import MattermostApiError
+from watchstander.adapters.mattermost_chat import (
+    MattermostChat,
+    MattermostGroup,
+    MattermostPeople,
+    group_handles,
+)
 from watchstander.adapters.slack_chat import (
     EmailDirectory,
     GroupHandles,
@@ -16,12 +25,16 @@ from watchstander.adapters.slack_chat import (
 )
 from watchstander.adapters.slack_home import SlackHome
 from watchstander.app import Platform
-from watchstander.render import PlainVoice, SlackVoice
+from watchstander.render import MattermostVoice, PlainVoice, SlackVoice
 from watchstander.services.controls import Control
 from watchstander.services.effects import ChatError
 
+GROUPS_FOR = 300.0  # seconds a server's custom groups are remembered
+
 
 def platform_for(bot: Any) -> Platform:
+    if getattr(bot, "mattermost_api", None) is not None:
+        return mattermost_platform(bot)
     if getattr(bot, "slack_web", None) is not None:
         return slack_platform(bot)
     return errbot_platform(bot)
@@ -102,4 +115,36 @@ def errbot_platform(bot: Any) -> Platform:
         voice=PlainVoice(),
         link=lambda channel, ts: f"#{channel}/{ts}",
         channel_id=lambda name: name,
+    )
+
+
+def mattermost_platform(bot: Any) -> Platform:
+    """The project's Mattermost backend: its REST client (``mattermost_api``)."""
+    api = bot.mattermost_api
+    chat = MattermostChat(api, site_url=bot.mattermost_url)
+    people = MattermostPeople(api)
+
+    def channel_name(channel: str) -> str | None:
+        try:
+            return str(api.channel(channel).get("name") or "") or None
+        except MattermostApiError:  # a look-up that failed: the channel named by its id
+            return None
+
+    remembered: list[tuple[float, Mapping[str, str]]] = []
+
+    def handles() -> Mapping[str, str]:
+        if not remembered or time.monotonic() - remembered[0][0] > GROUPS_FOR:
+            remembered[:] = [(time.monotonic(), group_handles(api))]
+        return remembered[0][1]
+
+    return Platform(
+        chat=chat,
+        voice=MattermostVoice(api.username, channel_name),
+        link=chat.link,
+        channel_id=chat.channel_id,
+        group_handles=handles,
+        user_group=lambda group: MattermostGroup(api, group),  # its id or its name
+        people=people,
+        names=people.name,
+        connected=getattr(bot, "is_connected", None),
     )

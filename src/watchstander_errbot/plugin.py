@@ -19,6 +19,7 @@ from watchstander.domain.figures import FiguresError
 from watchstander.domain.rotation import RotationError
 from watchstander.services import controls
 from watchstander.services.effects import CommandContext, Effect, Note, Refusal, nothing_after
+from watchstander.services.inbound import InboundMessage
 from watchstander.stopping import Abandoned
 from watchstander_errbot import runtime
 
@@ -34,6 +35,13 @@ REFUSALS = (Refusal, DurationError, FiguresError, RotationError)  # said in one 
 def slack_event(msg: Any) -> Mapping[str, Any]:
     """The raw Slack event behind an Errbot message ({} on other backends)."""
     return (getattr(msg, "extras", None) or {}).get("slack_event") or {}
+
+
+def inbound_of(msg: Any) -> InboundMessage | None:
+    """The inbound record a backend already made of an Errbot message (the Mattermost
+    backend's, from ``watchstander.inbound.mattermost``), or None."""
+    found = (getattr(msg, "extras", None) or {}).get("inbound")
+    return found if isinstance(found, InboundMessage) else None
 
 
 class WatchstanderPlugin(BotPlugin):
@@ -56,6 +64,14 @@ class WatchstanderPlugin(BotPlugin):
 
     def context(self, msg: Any) -> CommandContext:
         """Who gave the message and where: channel, ts, and the root of its thread."""
+        inbound = inbound_of(msg)
+        if inbound is not None and inbound.user:
+            return CommandContext(
+                channel=inbound.channel,
+                user=inbound.user,
+                ts=inbound.ts,
+                thread_ts=inbound.thread_ts,
+            )
         event = slack_event(msg)
         frm = msg.frm
         where = str(event.get("channel") or getattr(frm, "room", None) or frm)
@@ -69,7 +85,9 @@ class WatchstanderPlugin(BotPlugin):
 
     def command(self, msg: Any, action: Action) -> None:
         """Run a command once (an edited command is not run again) and say its answer."""
-        if slack_event(msg).get("subtype") == "message_changed" or not self.ready():
+        inbound = inbound_of(msg)
+        edited = inbound.is_edit if inbound is not None else False
+        if edited or slack_event(msg).get("subtype") == "message_changed" or not self.ready():
             return
         ctx = self.context(msg)
         try:

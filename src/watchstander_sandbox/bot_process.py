@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import watchstander_errbot
 
 if TYPE_CHECKING:
+    from watchstander_sandbox.mattermost import LocalMattermost
     from watchstander_sandbox.slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,32 @@ def bot_env(slack: LocalSlack, data: Path | None = None, **overrides: str) -> di
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_APP_TOKEN=slack.app_token,
         SLACK_API_URL=slack.api_url,
+    )
+    if data is not None:
+        env.update(
+            WATCHSTANDER_DATA_DIR=str(data),
+            WATCHSTANDER_DATABASE_URL=f"sqlite:///{data / 'watchstander.db'}",
+            WATCHSTANDER_HTTP_PORT=str(free_port()),
+        )
+    env.update(overrides)
+    return env
+
+
+def mattermost_env(
+    server: LocalMattermost, data: Path | None = None, **overrides: str
+) -> dict[str, str]:
+    """This process's environment, pointed at the local Mattermost ``server`` (no Slack
+    token: the Mattermost backend is chosen)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PROXIES and not k.startswith(("SLACK_", "MATTERMOST_"))
+    }
+    env.update(
+        WATCHSTANDER_CHAT="mattermost",
+        MATTERMOST_URL=server.url,
+        MATTERMOST_TOKEN=server.bot_token,
+        MATTERMOST_TEAM=server.world.team.name,
     )
     if data is not None:
         env.update(

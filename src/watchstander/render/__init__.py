@@ -2,6 +2,20 @@
 
 from watchstander.render.renderer import Renderer
 from watchstander.render.speaker import ChatSpeaker
-from watchstander.render.voice import PlainVoice, Safe, SlackVoice, Voice
+from watchstander.render.voice import (
+    MattermostVoice,
+    PlainVoice,
+    Safe,
+    SlackVoice,
+    Voice,
+)
 
-__all__ = ["ChatSpeaker", "PlainVoice", "Renderer", "Safe", "SlackVoice", "Voice"]
+__all__ = [
+    "ChatSpeaker",
+    "MattermostVoice",
+    "PlainVoice",
+    "Renderer",
+    "Safe",
+    "SlackVoice",
+    "Voice",
+]

@@ -10,6 +10,7 @@ plain ``str`` again, which is quoted: safety is never inherited by accident.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Protocol
 
 from watchstander.domain.levels import escape_slack
@@ -125,4 +126,62 @@ class PlainVoice:
 
     def tag(self, handle: str, group: str = "") -> Safe:
         name = handle.lstrip("@").lower()
+        return Safe("@" + name) if _HANDLE.fullmatch(name) else Safe(self.quote("@" + name))
+
+
+_MM_ID = re.compile(r"[a-z0-9]{26}")
+_MM_MARKUP = re.compile(r"([\\`*_~\[\]<>#|!])")
+_MM_BROADCASTS = {"here": "here", "channel": "channel", "everyone": "all", "all": "all"}
+
+
+class MattermostVoice:
+    """Mattermost's Markdown. Mentions are plain text there (``@name``, ``@here``,
+    ``@channel``, ``@all``, a custom group's ``@handle``), so quoting puts a word joiner after
+    every ``@``: Mattermost's server and apps split words on it, so nobody is mentioned, and
+    the name reads the same. Markdown's own characters are escaped with a backslash. People
+    are named by ``@username`` (``username_of`` finds it from their id), channels by
+    ``~name``."""
+
+    name = "mattermost"
+
+    def __init__(
+        self,
+        username_of: Callable[[str], str | None] = lambda _id: None,
+        channel_name_of: Callable[[str], str | None] = lambda _id: None,
+    ) -> None:
+        self._username_of, self._channel_name_of = username_of, channel_name_of
+
+    def quote(self, text: str) -> str:
+        return _AT.sub("@" + JOINER, _MM_MARKUP.sub(r"\\\1", text))
+
+    def mention(self, user: str) -> Safe:
+        name = self._username_of(user) if _MM_ID.fullmatch(user) else None
+        if name and _HANDLE.fullmatch(name.lower()):
+            return Safe("@" + name)
+        return Safe(self.quote(user or "someone"))
+
+    def channel(self, channel: str) -> Safe:
+        name = self._channel_name_of(channel) if _MM_ID.fullmatch(channel) else None
+        if name and _HANDLE.fullmatch(name.lower()):
+            return Safe("~" + name)
+        return Safe("~" + self.quote(channel.lstrip("#~")))
+
+    def link(self, url: str, text: str) -> Safe:
+        label = self.quote(" ".join(text.split())) or "link"
+        if _URL.fullmatch(url) and not any(c in url for c in "()[]"):
+            return Safe(f"[{label}]({url})")
+        return Safe(label)
+
+    def bold(self, text: str) -> Safe:
+        quoted = self.quote(text)
+        return Safe(f"**{quoted}**") if quoted.strip() else Safe(quoted)
+
+    def code(self, text: str) -> Safe:
+        quoted = _AT.sub("@" + JOINER, text).replace("`", "ʼ")
+        return Safe(f"`{quoted}`") if quoted else Safe("")
+
+    def tag(self, handle: str, group: str = "") -> Safe:
+        name = handle.lstrip("@").lower()
+        if name in _MM_BROADCASTS:
+            return Safe("@" + _MM_BROADCASTS[name])
         return Safe("@" + name) if _HANDLE.fullmatch(name) else Safe(self.quote("@" + name))

@@ -29,7 +29,7 @@ from watchstander.services.thread_state import event_of, load_state
 from watchstander.services.triage import TriageService
 from watchstander.store import EventRow, ThreadRow
 
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]+|[a-z0-9]{26})(?:\|[^>]*)?>$")
 LISTS = ("open", "mine", "breached")
 
 
@@ -205,7 +205,7 @@ def parse_user(text: str) -> str:
     match = _USER.match(text)
     if match:
         return match.group(1)
-    if re.fullmatch(r"[UW][A-Z0-9]{2,}", text):
+    if re.fullmatch(r"[UW][A-Z0-9]{2,}|[a-z0-9]{26}", text):
         return text
     raise CommandError(
         "'{text}' is not a person I know: mention them, like `!handoff @alice`", text=text[:40]

@@ -11,7 +11,9 @@ from watchstander.domain.durations import DurationError, parse_duration
 from watchstander.domain.rotation import RotationError, parse_handoff
 from watchstander.services.oncall import OnCallError
 
-USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# a person named in a command: Slack's mention, or its form for other platforms' ids
+# (Mattermost's 26 characters; its backend writes ``@username`` so)
+USER = re.compile(r"<@([UW][A-Z0-9]+|[a-z0-9]{26})(?:\|[^>]*)?>")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 _EVERY = re.compile(r"\bevery\s+(\S+)", re.I)
 _HANDOFF = re.compile(r"\bhandoff\s+((?:[a-z]{3,9}\s+)?\S+)", re.I)

@@ -304,6 +304,9 @@ class History(Link):
             mine = {**mine, "delete_at": self._now_ms(), "update_at": self._now_ms()}
         else:
             return mine or {"user_id": user.id, "post_id": post_id, "emoji_name": emoji}
+        # as Mattermost's reaction store: the post's update_at moves on (so a client catching
+        # up with ``since`` finds the post, and its reactions in its metadata)
+        post["update_at"] = self._now_ms()
         name = "reaction_added" if added else "reaction_removed"
         self._publish(name, {"reaction": json.dumps(mine)}, channel_id=chan.id)
         return copy.deepcopy(mine)

@@ -13,6 +13,7 @@ from errbot.backends.base import REACTION_ADDED, Message, Reaction
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack import message_from_slack, reaction_from_slack
 from watchstander.services.controls import ANSWERED, Action, answered_value
+from watchstander.services.inbound import InboundReaction
 from watchstander_errbot import plugin
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,16 @@ class Triage(plugin.WatchstanderPlugin):
     """Watches the support channel: levels, claims and status check-ins."""
 
     def callback_message(self, msg: Message) -> None:
+        made = plugin.inbound_of(msg)  # the Mattermost backend's
         event = plugin.slack_event(msg)
-        if not event or not self.ready():
+        if (not event and made is None) or not self.ready():
             return
-        text = (event.get("message") or event).get("text") or ""
-        if text.startswith(self._bot.bot_config.BOT_PREFIX):
+        text = made.text if made is not None else (event.get("message") or event).get("text")
+        if (text or "").startswith(self._bot.bot_config.BOT_PREFIX):
             return  # a command: its handler records it, once
+        if made is not None:
+            self.app.triage.handle_message(made, self.app.clock())
+            return
         try:
             inbound = message_from_slack(event, getattr(self._bot.bot_identifier, "userid", None))
         except Ignored as why:
@@ -38,6 +43,10 @@ class Triage(plugin.WatchstanderPlugin):
 
     def callback_reaction(self, reaction: Reaction) -> None:
         if not self.ready():
+            return
+        made = (reaction.reacted_to or {}).get("inbound")  # the Mattermost backend's
+        if isinstance(made, InboundReaction):
+            self.app.triage.handle_reaction(made, self.app.clock())
             return
         try:
             inbound = reaction_from_slack(

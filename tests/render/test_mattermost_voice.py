@@ -1,0 +1,42 @@
+"""Mattermost's voice: people's text never mentions anyone, never links or shouts; the bot's
+own markup names people by username."""
+
+from __future__ import annotations
+
+import pytest
+
+from watchstander.render import MattermostVoice
+from watchstander.render.voice import JOINER
+
+ALICE = "a" * 26
+VOICE = MattermostVoice(lambda user: "alice" if user == ALICE else None, lambda _c: "support")
+
+
+@pytest.mark.parametrize("word", ["@channel", "@all", "@here", "@oncall", "@alice", "@everyone"])
+def test_quoted_mentions_mention_nobody(word: str) -> None:
+    quoted = VOICE.quote(f"hi {word}!")
+    assert word not in quoted
+    assert f"@{JOINER}{word[1:]}" in quoted
+
+
+def test_quoted_markdown_is_shown_not_drawn() -> None:
+    quoted = VOICE.quote("[x](http://evil.example) ![i](http://t.example/p.png) **b** # h `c`")
+    assert "[x](" not in quoted.replace("\\[x\\](", "")
+    assert "![" not in quoted.replace("\\!\\[", "")
+    assert "**" not in quoted
+    assert "`" not in quoted.replace("\\`", "")
+
+
+def test_the_bots_own_markup() -> None:
+    assert VOICE.mention(ALICE) == "@alice"
+    assert VOICE.mention("z" * 26) == "z" * 26  # unknown: named, calling nobody
+    assert VOICE.channel("c" * 26) == "~support"
+    assert VOICE.tag("here") == "@here"
+    assert VOICE.tag("everyone") == "@all"
+    assert VOICE.tag("oncall") == "@oncall"
+    assert VOICE.link("https://example.com/a", "the [page]") == (
+        "[the \\[page\\]](https://example.com/a)"
+    )
+    assert VOICE.link("javascript:alert(1)", "x") == "x"
+    assert VOICE.bold("@here") == f"**@{JOINER}here**"
+    assert VOICE.code("a`b @all") == f"`aʼb @{JOINER}all`"
