@@ -3,7 +3,7 @@ schema, Alembic's version and APScheduler's jobs), so the next migration starts 
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from watchstander.store import Base, Store
 
@@ -15,3 +15,14 @@ def empty_database(url: str) -> None:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
     store.dispose()
+
+
+def rename_table(url: str, old: str, new: str) -> None:
+    """Rename a table of the database at ``url`` (a table taken away: every statement on it
+    fails until it is renamed back)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+    finally:
+        engine.dispose()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
+from database_helpers import rename_table
 from e2e_helpers import POSTER, SUPPORT, Bot, wait_until
 from test_replicas_e2e import pg_url
 from test_triage_e2e import URGENT
@@ -31,19 +31,10 @@ def bot(slack: LocalSlack, tmp_path: Path, pg_url: str) -> Iterator[Bot]:
         started.close()
 
 
-def rename(url: str, old: str, new: str) -> None:
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
-    finally:
-        engine.dispose()
-
-
 def test_an_event_the_database_refused_is_not_acked_and_its_retry_is_answered_once(
     slack: LocalSlack, bot: Bot, pg_url: str
 ) -> None:
-    rename(pg_url, "events", "events_away")  # every statement on events fails now
+    rename_table(pg_url, "events", "events_away")  # every statement on events fails now
     try:
         root = slack.post(POSTER, SUPPORT, URGENT)
         (envelope,) = [e for e in slack.envelopes if e["payload"]["event"].get("ts") == root]
@@ -52,7 +43,7 @@ def test_an_event_the_database_refused_is_not_acked_and_its_retry_is_answered_on
         assert envelope_id not in slack.acks
         assert bot.texts(root) == []
     finally:
-        rename(pg_url, "events_away", "events")
+        rename_table(pg_url, "events_away", "events")
     slack.redeliver(envelope_id)  # Slack's retry of an envelope not acked
     bot.wait_posts(root, 1)
     wait_until(lambda: envelope_id in slack.acks, 30, "the retry acked")

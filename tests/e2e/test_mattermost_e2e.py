@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
+from database_helpers import rename_table
 from e2e_helpers import wait_until
 
 from watchstander.inbound.mattermost import post_ts
@@ -373,27 +373,18 @@ def test_an_override_hands_off_in_the_channel_by_dm_and_in_the_group(
         bot.stop()
 
 
-def rename(url: str, old: str, new: str) -> None:
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
-    finally:
-        engine.dispose()
-
-
 def test_a_post_the_database_refused_is_read_again_and_answered_once(
     mm_bot: MattermostBot,
 ) -> None:
     server = mm_bot.server
     url = mm_bot.database_url
-    rename(url, "events", "events_away")  # every statement on events fails now
+    rename_table(url, "events", "events_away")  # every statement on events fails now
     try:
         root = server.post("carol", "support", "@oncall the export hangs")
         wait_until(lambda: "was not taken" in mm_bot.log(), WAIT, "the refusal logged")
         assert mm_bot.posts(root) == []
     finally:
-        rename(url, "events_away", "events")
+        rename_table(url, "events_away", "events")
     mm_bot.wait_replies(root, 1)  # read again over REST, answered
     settle(mm_bot)
     assert len(mm_bot.posts(root)) == 1

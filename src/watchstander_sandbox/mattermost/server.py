@@ -10,13 +10,13 @@ faults (`fail_next`, `rate_limit`, `drop_websocket`, `send_twice`, `expire_conne
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import Callable
 
 from aiohttp import web
 
+from watchstander_sandbox.loop_thread import start_loop, stop_loop
 from watchstander_sandbox.mattermost.rest import RestApi
 from watchstander_sandbox.mattermost.world import Call, World
 
@@ -60,29 +60,14 @@ class LocalMattermost(RestApi):
         return f"ws://{self.host}:{self.port}/api/v4/websocket"
 
     def start(self) -> LocalMattermost:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        loop = self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="local-mattermost", daemon=True
+        self._loop, self._thread, self.port = start_loop(
+            "local-mattermost", self.host, self.port, self._startup
         )
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._startup(sock), loop).result(timeout=10)
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=15)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=5)
-            loop.close()
-            self._loop, self._thread = None, None
+        stop_loop(self._loop, self._thread, self._shutdown)
+        self._loop, self._thread = None, None
 
     def __enter__(self) -> LocalMattermost:
         return self.start()

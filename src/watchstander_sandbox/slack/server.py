@@ -21,7 +21,6 @@ so tests can ``wait_for`` a predicate without polling.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import socket
 import threading
@@ -29,6 +28,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from watchstander_sandbox.loop_thread import start_loop, stop_loop
 from watchstander_sandbox.slack.web_api import WebApi
 from watchstander_sandbox.slack.world import Call, UploadedFile, World
 
@@ -62,27 +62,14 @@ class LocalSlack(WebApi):
         return f"http://{self.host}:{self.port}/api/"
 
     def start(self) -> LocalSlack:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        loop = self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=loop.run_forever, name="local-slack", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._startup(sock), loop).result(timeout=10)
+        self._loop, self._thread, self.port = start_loop(
+            "local-slack", self.host, self.port, self._startup
+        )
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=15)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=5)
-            loop.close()
-            self._loop = self._thread = None
+        stop_loop(self._loop, self._thread, self._shutdown)
+        self._loop, self._thread = None, None
 
     async def _startup(self, sock: socket.socket) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
