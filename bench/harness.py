@@ -293,3 +293,19 @@ def begin(prog: str, argv: list[str] | None) -> tuple[float, float, float]:
         flush=True,
     )
     return load
+
+
+def run_facts(
+    argv: list[str] | None, started: float, load: tuple[float, float, float]
+) -> dict[str, Any]:
+    """What a results file says of its run: the arguments, the wall time since ``started``
+    (``time.monotonic()``), the load at its start and end, the machine, the moment."""
+    return {
+        "argv": argv if argv is not None else sys.argv[1:],
+        "wall_s": time.monotonic() - started,
+        "load_at_start": load,
+        "load_at_end": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }

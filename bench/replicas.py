@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from bench.harness import (
     BotFailed,
     begin,
     is_reply,
+    run_facts,
     running_replicas,
     wait_reply,
 )
@@ -284,16 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and failover_ok
     print("\n".join(lines))
     print(f"# {time.monotonic() - started:.0f} s in all; figures in {args.out}")
-    figures.update(
-        lines=lines,
-        argv=argv if argv is not None else sys.argv[1:],
-        wall_s=time.monotonic() - started,
-        load_at_start=load,
-        load_at_end=os.getloadavg(),
-        cpus=os.cpu_count(),
-        python=platform.python_version(),
-        at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    )
+    figures.update(lines=lines, **run_facts(argv, started, load))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     return 0 if ok else 1

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import sqlite3
 import statistics
 import sys
@@ -32,6 +30,7 @@ from bench.harness import (
     BotFailed,
     begin,
     is_reply,
+    run_facts,
     running_bot,
     wait_replies,
     wait_reply,
@@ -386,16 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"# burst {name} done at {time.monotonic() - started:.0f} s", flush=True)
     lines, figures = report(lat, bursts)
     final = verdicts(lat, bursts)
-    figures.update(
-        verdicts=final,
-        argv=argv if argv is not None else sys.argv[1:],
-        wall_s=time.monotonic() - started,
-        load_at_start=load,
-        load_at_end=os.getloadavg(),
-        cpus=os.cpu_count(),
-        python=platform.python_version(),
-        at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    )
+    figures.update(verdicts=final, **run_facts(argv, started, load))
     print("\n".join(lines + final))
     print(f"# {time.monotonic() - started:.0f} s in all; figures in {args.out}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -190,16 +190,20 @@ def test_no_token_in_the_logs(mm_bot: MattermostBot) -> None:
     assert "Verifying the Mattermost token" in mm_bot.log()  # the log was written
 
 
-def test_a_wrong_token_is_one_line_and_exit_code_2(
-    mattermost: LocalMattermost, tmp_path: Path
-) -> None:
-    env = mattermost_env(mattermost, tmp_path, MATTERMOST_TOKEN="wrongwrongwrongwrongwrong1")
-    process = start_bot(env, tmp_path / "bot-output.log")
+def refused_at_start(mattermost: LocalMattermost, tmp_path: Path, **env: str) -> str:
+    """Start the bot with ``env`` it cannot run with: it exits with code 2; its output."""
+    process = start_bot(mattermost_env(mattermost, tmp_path, **env), tmp_path / "bot-output.log")
     try:
         assert process.wait(timeout=WAIT) == 2
     finally:
         stop_bot(process)
-    said = (tmp_path / "bot-output.log").read_text(errors="replace")
+    return (tmp_path / "bot-output.log").read_text(errors="replace")
+
+
+def test_a_wrong_token_is_one_line_and_exit_code_2(
+    mattermost: LocalMattermost, tmp_path: Path
+) -> None:
+    said = refused_at_start(mattermost, tmp_path, MATTERMOST_TOKEN="wrongwrongwrongwrongwrong1")
     refusals = [line for line in said.splitlines() if "refused the token" in line]
     assert len(refusals) == 1, said[-3000:]
     assert "wrongwrongwrong" not in said
@@ -410,11 +414,5 @@ def test_the_weeks_figures_come_with_their_pictures(mm_bot: MattermostBot) -> No
 def test_a_team_that_does_not_exist_is_one_line_and_exit_code_2(
     mattermost: LocalMattermost, tmp_path: Path
 ) -> None:
-    env = mattermost_env(mattermost, tmp_path, MATTERMOST_TEAM="no-such-team")
-    process = start_bot(env, tmp_path / "bot-output.log")
-    try:
-        assert process.wait(timeout=WAIT) == 2
-    finally:
-        stop_bot(process)
-    said = (tmp_path / "bot-output.log").read_text(errors="replace")
+    said = refused_at_start(mattermost, tmp_path, MATTERMOST_TEAM="no-such-team")
     assert len([line for line in said.splitlines() if "has no team" in line]) == 1, said[-3000:]
