@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from watchstander.adapters.slack_chat import SlackChat
 from watchstander.adapters.slack_home import MAX_BLOCKS, SlackHome, draw
-from watchstander.domain.levels import first_line
+from watchstander.domain.markup import first_line
 from watchstander.render import SlackVoice
 from watchstander.services.effects import ChatError
 from watchstander.services.home import Home, HomeThread

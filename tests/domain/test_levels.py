@@ -1,13 +1,7 @@
 import pytest
 
-from watchstander.domain.levels import (
-    Level,
-    escape_slack,
-    first_line,
-    first_words,
-    handles_in,
-    parse_level,
-)
+from watchstander.domain.levels import Level, handles_in, parse_level
+from watchstander.domain.markup import escape, first_line, first_words
 
 TAGS = ("devs", "here", "channel")
 
@@ -47,7 +41,7 @@ def test_handles_are_case_insensitive() -> None:
 
 
 def test_quoted_text_cannot_mention() -> None:
-    quoted = escape_slack("<!channel> <@U1> & <!subteam^S1|@devs>")
+    quoted = escape("<!channel> <@U1> & <!subteam^S1|@devs>")
     assert "<" not in quoted
     assert ">" not in quoted
     line = first_line("<!here> <@U1|bob> see <https://x.y|the page> and @channel")

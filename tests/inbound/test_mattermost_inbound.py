@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from watchstander.domain.levels import Level, parse_level
+from watchstander.domain.markup import leading_person
 from watchstander.inbound import Ignored
 from watchstander.inbound.mattermost import (
-    command_text,
+    MOST_NAMES,
+    core_text,
     event_key,
     matches,
     message_from_mattermost,
@@ -143,9 +145,42 @@ def test_levels_from_mattermost_mentions(text: str, level: Level) -> None:
     assert parsed.level is level
 
 
-def test_people_named_in_a_command_are_written_as_the_commands_read_them() -> None:
+def test_people_named_in_a_post_are_written_in_the_core_markup() -> None:
     people = {"dave": "d" * 26, "bob.smith": "s" * 26}
     text = "!oncall override @dave 1h, then @Bob.Smith; @oncall @here a@dave.example"
-    assert command_text(text, people.get) == (
-        f"!oncall override <@{'d' * 26}> 1h, then <@{'s' * 26}>; @oncall @here a@dave.example"
+    assert core_text(text, people.get) == (
+        f"!oncall override <@{'d' * 26}|dave> 1h, then <@{'s' * 26}|Bob.Smith>; "
+        "@oncall @here a@dave.example"
     )
+
+
+def test_words_that_look_like_tokens_stay_words() -> None:
+    """Typed on Mattermost, Slack's tokens are text: no level, no person, no link."""
+    typed = "<!subteam^S0DEVS|@devs> <!here> <@U0DAVE> & <https://x.io|y> medium.com/@dave"
+    text = core_text(typed, {"dave": "d" * 26}.get)
+    assert "<" not in text
+    assert ">" not in text
+    assert "/@dave" in text  # an address's @ names nobody
+    tags = ("devs", "here", "channel", "all")
+    assert parse_level(text, oncall_handle="oncall", emergency_tags=tags).level is Level.GENERAL
+    assert leading_person(text) is None
+
+
+def test_a_post_naming_many_people_looks_up_a_few() -> None:
+    asked: list[str] = []
+
+    def lookup(name: str) -> str | None:
+        asked.append(name)
+        return None
+
+    core_text(" ".join(f"@name{n} @name{n}" for n in range(500)), lookup)
+    assert len(asked) == MOST_NAMES  # each name once, and no more than the cap
+
+
+def test_a_post_that_begins_by_naming_a_person_names_them_for_the_nudge() -> None:
+    post = {"id": "p" * 26, "channel_id": "c" * 26, "user_id": "u" * 26, "create_at": AT}
+    post["message"] = "@dave: see the export guide"
+    message = message_from_mattermost(
+        post, "b" * 26, lambda _root: None, person_id_of={"dave": "d" * 26}.get
+    )
+    assert leading_person(message.text) == "d" * 26

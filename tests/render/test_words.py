@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watchstander.domain.levels import title_line
+from watchstander.domain.markup import title_line
 from watchstander.domain.review import IssueDraft, Plan, TaggedThread
 from watchstander.render import Renderer, SlackVoice
 from watchstander.render.renderer import article

@@ -9,7 +9,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from watchstander.domain.levels import Level, escape_slack
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import escape
 
 SUMMARY, URL, EXPECTED, HAPPENED, LEVEL = "summary", "url", "expected", "happened", "level"
 FIELDS = (SUMMARY, URL, EXPECTED, HAPPENED, LEVEL)
@@ -106,7 +107,7 @@ class HelpRequest:
         and a title read): the person's words only, a line each, as a chat platform gives a
         post's text (``<``, ``>`` and ``&`` escaped), with no tag of ours."""
         parts = (self.summary, self.url, self.expected, self.happened, about)
-        return escape_slack("\n".join(part for part in parts if part))
+        return escape("\n".join(part for part in parts if part))
 
 
 class FormInvalid(ValueError):

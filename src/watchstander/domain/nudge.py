@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from watchstander.domain.markup import leading_person
+
 MENTION_WINDOW = timedelta(minutes=1)  # a post naming a poster this soon after their post
 QUOTE_LOOKBACK = timedelta(days=3)  # how far back a quoted post is looked for
 MIN_QUOTED_WORDS = 3  # fewer quoted words match too much (unless they are the whole post)
 
-_LEADING_MENTION = re.compile(r"\s*<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 _QUOTE = re.compile(r"^\s*(?:>|&gt;)\s?(.*)$")
 _WORD = re.compile(r"\w+")
 
@@ -31,15 +32,14 @@ class Earlier:
 
 
 def quoted(text: str) -> str:
-    """The quoted lines of a post (Slack writes ``>`` as ``&gt;``), joined."""
+    """The quoted lines of a post (the core's markup writes ``>`` as ``&gt;``), joined."""
     lines = (_QUOTE.match(line) for line in text.split("\n"))
     return " ".join(m.group(1) for m in lines if m is not None)
 
 
 def leading_mention(text: str) -> str | None:
-    """The person a post begins by naming (``<@U…>``), if it does."""
-    found = _LEADING_MENTION.match(text)
-    return found.group(1) if found else None
+    """The person a post begins by naming (``<@ID>`` in the core's markup), if it does."""
+    return leading_person(text)
 
 
 def may_answer(text: str) -> bool:

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from watchstander.domain.levels import title_line
-from watchstander.domain.markup import for_github, readable
+from watchstander.domain.markup import for_github, readable, title_line
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,15 @@ The services order and time a thread's events by a Slack-shaped ``ts`` (seconds,
 digits). A Mattermost post has an id and a creation time in milliseconds instead, so its ts
 is made of both: the time's seconds and milliseconds, then three digits taken from the id, so
 that two posts of the same millisecond keep apart (`post_ts`). The chat port finds the post
-again from its channel and ts (`matches`). Mentions are plain text on Mattermost (``@oncall``,
-``@here``, ``@channel``, ``@all``), which the levels read as they are.
+again from its channel and ts (`matches`).
+
+A post's text is written in the core's markup (:mod:`watchstander.domain.markup`) before any
+service reads it (`core_text`): ``<``, ``>`` and ``&`` are escaped, so words typed on
+Mattermost that look like a token (``<!here>``, ``<@U1>``) stay words; a person named by
+``@username`` becomes ``<@id|username>``, so the services know who was named (the nudge, a
+command's person, a post-mortem's names). Other mentions are plain text on Mattermost
+(``@oncall``, a custom group's ``@handle``, ``@here``, ``@channel``, ``@all``) and stay as
+they are: the levels read a handle named in words.
 """
 
 from __future__ import annotations
@@ -70,9 +77,11 @@ def message_from_mattermost(
     root_ts: Callable[[str], str | None],
     *,
     edited: bool = False,
+    person_id_of: Callable[[str], str | None] = lambda _name: None,
 ) -> InboundMessage:
     """A post (``posted``; ``post_edited`` when ``edited``) -> InboundMessage. ``root_ts``
-    gives the ts of a thread's root post from its id (None: not found)."""
+    gives the ts of a thread's root post from its id (None: not found); ``person_id_of`` a
+    person's id from their username (None: nobody)."""
     post_id, channel = str(post.get("id") or ""), str(post.get("channel_id") or "")
     if not post_id or not channel:
         raise Ignored("a post without an id or a channel")
@@ -99,7 +108,7 @@ def message_from_mattermost(
         ts=post_ts(post_id, create_at),
         thread_ts=thread_ts,
         user=user,
-        text=str(post.get("message") or "")[:MAX_TEXT],
+        text=core_text(str(post.get("message") or ""), person_id_of)[:MAX_TEXT],
         edited_ts=ms_ts(edit_at) if edited else None,
         from_bot=bool(bot_user_id and user == bot_user_id)
         or bool((post.get("props") or {}).get("from_bot") in (True, "true")),
@@ -125,18 +134,24 @@ def reaction_from_mattermost(
     )
 
 
-_NAMED = re.compile(r"(?<![\w@<])@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
+_NAMED = re.compile(r"(?<![\w@;/])@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
+MOST_NAMES = 10  # usernames looked up in one post; more are left as words (no flood of calls)
 
 
-def command_text(text: str, user_id_of: Callable[[str], str | None]) -> str:
-    """A command's text with each ``@username`` of a person written as the services read a
-    person (``<@id>``); other handles (``@oncall``, ``@here``) are left as they are."""
+def core_text(text: str, person_id_of: Callable[[str], str | None]) -> str:
+    """A post's text in the core's markup: escaped, and each ``@username`` of a person (as
+    ``person_id_of`` finds them) as ``<@id|username>``; any other handle stays words."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    found: dict[str, str | None] = {}
 
     def named(match: re.Match[str]) -> str:
-        found = user_id_of(match.group(1).lower())
-        return f"<@{found}>" if found else match.group(0)
+        name = match.group(1).lower()
+        if name not in found:
+            found[name] = person_id_of(name) if len(found) < MOST_NAMES else None
+        person = found[name]
+        return f"<@{person}|{match.group(1)}>" if person else match.group(0)
 
-    return _NAMED.sub(named, text)
+    return _NAMED.sub(named, escaped)
 
 
 def event_key(event: Mapping[str, Any]) -> str | None:

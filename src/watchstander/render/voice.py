@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-from watchstander.domain.levels import escape_slack
-
 
 class Safe(str):
     """Text the bot means to send as it is: a mention it made, a link it built."""
@@ -55,6 +53,11 @@ _HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 BROADCASTS = ("here", "channel", "everyone")
 
 
+def _slack_escape(text: str) -> str:
+    """Slack reads ``<`` as a token's start and ``&`` as an entity's: the three escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackVoice:
     """Slack's ``mrkdwn``. Slack reads ``<...>`` as a mention, a channel or a link, and
     ``&amp; &lt; &gt;`` as the three characters, so quoting escapes those three; a word joiner
@@ -64,7 +67,7 @@ class SlackVoice:
     name = "slack"
 
     def quote(self, text: str) -> str:
-        return _AT.sub("@" + JOINER, escape_slack(text))
+        return _AT.sub("@" + JOINER, _slack_escape(text))
 
     def mention(self, user: str) -> Safe:
         if _SLACK_USER.fullmatch(user):

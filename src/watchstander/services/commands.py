@@ -14,7 +14,8 @@ from typing import Any
 
 from watchstander.domain.durations import DurationError, format_duration
 from watchstander.domain.durations import parse_when as parse_when_text
-from watchstander.domain.levels import Level, first_line
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import PERSON_ID, first_line
 from watchstander.domain.thread import Kind, ThreadState
 from watchstander.logs import in_thread
 from watchstander.services.effects import (
@@ -29,7 +30,7 @@ from watchstander.services.thread_state import event_of, load_state
 from watchstander.services.triage import TriageService
 from watchstander.store import EventRow, ThreadRow
 
-_USER = re.compile(r"^<@([UW][A-Z0-9]+|[a-z0-9]{26})(?:\|[^>]*)?>$")
+_BARE_ID = re.compile(r"[A-Za-z0-9]{4,64}")  # a person's id typed as it is (U024BE7LH)
 LISTS = ("open", "mine", "breached")
 
 
@@ -200,12 +201,13 @@ class ThreadCommands:
 
 
 def parse_user(text: str) -> str:
-    """A person from a mention (``<@U123>``) or a bare Slack user id."""
+    """A person from a mention (``<@ID>`` in the core's markup) or an id typed bare (the
+    people port then says whether the platform knows it)."""
     text = (text or "").strip()
-    match = _USER.match(text)
+    match = PERSON_ID.fullmatch(text)
     if match:
         return match.group(1)
-    if re.fullmatch(r"[UW][A-Z0-9]{2,}|[a-z0-9]{26}", text):
+    if _BARE_ID.fullmatch(text) and any(ch.isdigit() for ch in text):
         return text
     raise CommandError(
         "'{text}' is not a person I know: mention them, like `!handoff @alice`", text=text[:40]

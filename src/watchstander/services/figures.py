@@ -24,7 +24,8 @@ from watchstander.domain.figures import (
     local_hours,
     weeks_up_to,
 )
-from watchstander.domain.levels import Level, first_words
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import first_words
 from watchstander.settings import Settings
 from watchstander.store import Store, ThreadRow
 

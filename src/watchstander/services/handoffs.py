@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from watchstander.domain.levels import Level, first_line
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import first_line
 from watchstander.services.effects import ChatError, Effect, Speaker
 from watchstander.services.rotation import RotationService
 from watchstander.settings import Settings

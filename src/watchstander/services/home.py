@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from watchstander.domain.durations import format_duration
-from watchstander.domain.levels import Level, first_line
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import first_line
 from watchstander.domain.rotation import WEEKDAYS
 from watchstander.services.effects import ChatError
 from watchstander.services.oncall import OnCall

@@ -56,7 +56,7 @@ class ScheduleSource(Protocol):
 
 
 class ScheduleOnCall:
-    """Who is on call from a PagerDuty schedule, PagerDuty users mapped to Slack by e-mail.
+    """Who is on call from a PagerDuty schedule, PagerDuty users mapped to chat people by e-mail.
 
     The schedule is read again every ``refresh``; when PagerDuty cannot be read the last
     good answer is kept (and said once in the log), and with none, ``fallback`` answers.
@@ -65,13 +65,13 @@ class ScheduleOnCall:
     def __init__(
         self,
         schedule: ScheduleSource,
-        slack_id: Callable[[str], str | None],
+        person_by_email: Callable[[str], str | None],
         fallback: Callable[[datetime], OnCall],
         refresh: timedelta = timedelta(minutes=5),
         email_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self._schedule = schedule
-        self._slack_id = slack_id
+        self._person_by_email = person_by_email
         self._email_of = email_of
         self._fallback = fallback
         self._refresh = refresh
@@ -86,8 +86,8 @@ class ScheduleOnCall:
             return self._fallback(now)
         email, _, until = current[0]
         after = [s for s in shifts if s[1] <= until < s[2]]
-        primary = self._slack_id(email)
-        following = self._slack_id(after[0][0]) if after else None
+        primary = self._person_by_email(email)
+        following = self._person_by_email(after[0][0]) if after else None
         if primary is None:
             return self._fallback(now)
         return OnCall(primary, following, until, following, "PagerDuty")

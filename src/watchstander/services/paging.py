@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from watchstander.adapters.pager import PagerError
-from watchstander.domain.levels import Level, title_line
+from watchstander.domain.levels import Level
+from watchstander.domain.markup import title_line
 from watchstander.domain.said import Change, Said
 from watchstander.domain.thread import Policy, ThreadState
 from watchstander.services.effects import Effect, PagerPort, Speaker

@@ -20,8 +20,7 @@ from jinja2 import (
 )
 
 from watchstander.domain.durations import format_duration
-from watchstander.domain.levels import drop_leading_tags
-from watchstander.domain.markup import for_github, readable
+from watchstander.domain.markup import drop_leading_tags, for_github, readable
 from watchstander.domain.thread import ThreadState
 from watchstander.services.thread_state import load_state
 from watchstander.settings import Settings

@@ -28,7 +28,7 @@ from watchstander.store import OverrideRow, RotationRow
 WEEKS = 12  # how far ahead the feed is read (and made overrides where it needs them)
 MOST_OVERRIDES = 500  # a feed needing more follows no rotation
 USAGE = "`!rotation import https://…/schedule.ics`"
-_LINK = re.compile(r"^<([^>|]+)(?:\|[^>]*)?>$")  # Slack's <url> or <url|label>
+_LINK = re.compile(r"^<([^>|]+)(?:\|[^>]*)?>$")  # a link in the core's markup: <url> or <url|label>
 
 
 class Feed(Protocol):

@@ -8,12 +8,11 @@ import re
 from datetime import datetime, timedelta, tzinfo
 
 from watchstander.domain.durations import DurationError, parse_duration
+from watchstander.domain.markup import PERSON_ID
 from watchstander.domain.rotation import RotationError, parse_handoff
 from watchstander.services.oncall import OnCallError
 
-# a person named in a command: Slack's mention, or its form for other platforms' ids
-# (Mattermost's 26 characters; its backend writes ``@username`` so)
-USER = re.compile(r"<@([UW][A-Z0-9]+|[a-z0-9]{26})(?:\|[^>]*)?>")
+USER = PERSON_ID  # a person named in a command, in the core's markup (each door writes it)
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 _EVERY = re.compile(r"\bevery\s+(\S+)", re.I)
 _HANDOFF = re.compile(r"\bhandoff\s+((?:[a-z]{3,9}\s+)?\S+)", re.I)

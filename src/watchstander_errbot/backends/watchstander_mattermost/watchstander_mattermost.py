@@ -35,7 +35,6 @@ from watchstander.inbound import Ignored
 from watchstander.inbound.mattermost import (
     POST_EVENTS,
     REACTION_EVENTS,
-    command_text,
     event_key,
     message_from_mattermost,
     payload,
@@ -304,7 +303,9 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
         api = self.mattermost_api
         assert api is not None
         me = self.bot_identifier.userid
-        inbound = message_from_mattermost(post, me, api.ts_of, edited=edited)
+        inbound = message_from_mattermost(
+            post, me, api.ts_of, edited=edited, person_id_of=api.user_id_by_username
+        )
         user = str(post.get("user_id") or "")
         try:
             found = api.user(user)
@@ -320,11 +321,8 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
         else:
             room = MattermostRoom(channel, str(channel_info.get("name") or ""))
             frm, to = MattermostOccupant(user, username, room), room
-        body = inbound.text
-        if body.startswith(self.bot_config.BOT_PREFIX):  # people named as the commands read them
-            body = command_text(body, api.user_id_by_username)
-        msg = Message(
-            body=body, frm=frm, to=to, extras={"inbound": inbound, "mattermost_post": post}
+        msg = Message(  # the core's markup: people named as the commands read them
+            body=inbound.text, frm=frm, to=to, extras={"inbound": inbound, "mattermost_post": post}
         )
         if edited:  # an edit is seen by the plugins; a command is never run again
             self._dispatch_to_plugins("callback_message", msg)
