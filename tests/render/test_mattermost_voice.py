@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from watchstander.render import MattermostVoice
+from watchstander.render import MattermostVoice, SlackVoice
+from watchstander.render.renderer import Renderer
 from watchstander.render.voice import JOINER
 
 ALICE = "a" * 26
@@ -40,3 +41,18 @@ def test_the_bots_own_markup() -> None:
     assert VOICE.link("javascript:alert(1)", "x") == "x"
     assert VOICE.bold("@here") == f"**@{JOINER}here**"
     assert VOICE.code("a`b @all") == f"`aʼb @{JOINER}all`"
+
+
+@pytest.mark.parametrize(("voice", "buttons"), [(VOICE, False), (SlackVoice(), True)])
+def test_a_message_asks_for_a_press_only_where_buttons_are_drawn(
+    voice: MattermostVoice | SlackVoice, buttons: bool
+) -> None:
+    renderer = Renderer(voice)
+    card = renderer.render("card", {"level": "urgent", "oncall": ALICE})
+    answers = renderer.render(
+        "answers", {"alone": True, "suggestions": [{"link": "https://x.example/1", "line": "y"}]}
+    )
+    assert ("press Claim" in card) is buttons
+    assert "react with 👀" in card
+    assert ("This answered it" in answers) is buttons
+    assert ("!answered" in answers) is not buttons

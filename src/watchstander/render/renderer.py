@@ -52,6 +52,7 @@ class Renderer:
             tag=lambda handle, group="": voice.tag(str(handle or ""), str(group or "")),
             article=lambda value: Safe(article(str(value or ""))),
         )
+        self._env.globals["buttons"] = voice.draws_controls  # what a message may ask to press
 
     def render(self, template: str, data: Mapping[str, Any]) -> str:
         """The template's text for ``data`` (shaped by the template's view, if it has one)."""

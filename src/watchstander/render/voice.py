@@ -22,6 +22,7 @@ class Safe(str):
 
 class Voice(Protocol):
     name: str
+    draws_controls: bool  # buttons and menus show on the bot's messages (else: emoji, commands)
 
     def quote(self, text: str) -> str:
         """``text`` as plain words: no mention, no link, no markup can come out of it."""
@@ -65,6 +66,7 @@ class SlackVoice:
     setting (``link_names``) would link them."""
 
     name = "slack"
+    draws_controls = True
 
     def quote(self, text: str) -> str:
         return _AT.sub("@" + JOINER, _slack_escape(text))
@@ -107,6 +109,7 @@ class PlainVoice:
     people by their id after an ``@``, links as their address."""
 
     name = "plain"
+    draws_controls = False
 
     def quote(self, text: str) -> str:
         return _AT.sub("@" + JOINER, text)
@@ -146,6 +149,7 @@ class MattermostVoice:
     ``~name``."""
 
     name = "mattermost"
+    draws_controls = False  # no buttons: their callbacks need an address of the bot's
 
     def __init__(
         self,

@@ -104,25 +104,45 @@ class Suggestions:
         if parsed is None:
             raise CommandError("That button is not one I made, so I did nothing.")
         root_ts, answer_id = parsed
+        ctx = CommandContext(action.channel, action.user, action.ts, root_ts)
+        return self._settle(ctx, answer_id, now)
+
+    def answered_command(self, ctx: CommandContext, now: datetime) -> Note:
+        """``!answered`` in a thread: what the button does, where no button is drawn (on
+        Mattermost), for a thread that was offered earlier threads. Which of them answered
+        it is not said, so none is recorded."""
+        if ctx.thread_ts is None:
+            raise CommandError("Say `!answered` in the thread of the question it answered.")
+        return self._settle(ctx, None, now)
+
+    def _settle(self, ctx: CommandContext, answer_id: int | None, now: datetime) -> Note:
+        root_ts = ctx.thread_ts or ctx.ts
         with self.store.transaction() as tx:
-            thread = tx.thread(action.channel, root_ts)
-            answer = tx.thread_by_id(answer_id)
-            if thread is None or action.channel != self.channel_id:
+            thread = tx.thread(ctx.channel, root_ts)
+            if thread is None or ctx.channel != self.channel_id:
                 raise CommandError("I have not seen this question's post, so I did nothing.")
             if thread.resolved_at is not None:
                 raise CommandError("This thread is resolved already: nothing changed.")
-            if action.user not in (thread.poster, thread.assignee):
+            if ctx.user not in (thread.poster, thread.assignee):
                 raise CommandError(
                     "Only the person who asked, or whoever holds the thread, can say an earlier "
                     "thread answered it; `!resolve` in the thread resolves it otherwise."
                 )
-            if answer is None or answer.resolved_at is None or answer.id == thread.id:
-                raise CommandError("That earlier thread is not one I suggested, so I did nothing.")
-            thread_id, link = thread.id, self.answers.link(answer.channel, answer.root_ts)
-        ctx = CommandContext(action.channel, action.user, action.ts, root_ts)
-        self.commands.resolve(ctx, f"answered by an earlier thread: {link}", now)
+            link = ""
+            if answer_id is not None:
+                answer = tx.thread_by_id(answer_id)
+                if answer is None or answer.resolved_at is None or answer.id == thread.id:
+                    raise CommandError(
+                        "That earlier thread is not one I suggested, so I did nothing."
+                    )
+                link = ": " + self.answers.link(answer.channel, answer.root_ts)
+            elif not tx.claimed_once(offered_key(thread.id)):
+                raise CommandError(
+                    "I offered no earlier threads here, so I did nothing: "
+                    "`!resolve` resolves the thread."
+                )
+            thread_id = thread.id
+        self.commands.resolve(ctx, f"answered by an earlier thread{link}", now)
         with self.store.transaction() as tx:
-            tx.add_self_served(
-                f"thread:{thread_id}", now, action.user, "thread", thread_id, answer_id
-            )
+            tx.add_self_served(f"thread:{thread_id}", now, ctx.user, "thread", thread_id, answer_id)
         return Note("Resolved: the earlier thread answered it. Thanks for saying so.")

@@ -19,6 +19,11 @@ class ServedTx(TxBase):
         """Claim ``key`` (at most 255 characters): True the first time ever, False after."""
         return self._insert_once(OnceRow, {"key": key[:255], "at": at}, ["key"])
 
+    def claimed_once(self, key: str) -> bool:
+        """Whether ``key`` was claimed with :meth:`once`."""
+        query = select(OnceRow.key).where(OnceRow.key == key[:255])
+        return self.connection.execute(query).first() is not None
+
     def offer_state(self, channel: str, root_ts: str) -> tuple[int, int, bool, str | None] | None:
         """For answers offered in a thread, one statement: its id, its level, whether it is
         resolved, and its page's status (None: no page); None when the thread is not stored

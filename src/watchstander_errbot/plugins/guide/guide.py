@@ -12,7 +12,10 @@ from errbot.backends.base import Message
 from watchstander_errbot import plugin
 
 GROUPS = (
-    ("In a #support thread", ("claim", "unclaim", "handoff", "eta", "resolve", "thread")),
+    (
+        "In a #support thread",
+        ("claim", "unclaim", "handoff", "eta", "resolve", "answered", "thread"),
+    ),
     (
         "On call",
         ("oncall", "oncall_override", "oncall_swap", "rotation", "rotation_set", "rotation_import"),

@@ -68,7 +68,7 @@ class Triage(plugin.WatchstanderPlugin):
             found = answered_value(action.value)  # an ephemeral message names no thread
             action = replace(action, thread_ts=found[0]) if found else action
             if self.ready():
-                self.control(action, self.answered)
+                self.control(action, self.answered_pressed)
             return True
         if not self.app.actions.knows(action.action_id):
             return False
@@ -76,7 +76,7 @@ class Triage(plugin.WatchstanderPlugin):
             self.control(action, self.app.actions.handle)
         return True
 
-    def answered(self, action: Action, now: datetime) -> None:
+    def answered_pressed(self, action: Action, now: datetime) -> None:
         note = self.app.suggestions.answered(action, now)
         text = self.app.renderer.note(note)
         self.app.say.whisper(action.channel, action.root_ts, action.user, text)
@@ -100,6 +100,11 @@ class Triage(plugin.WatchstanderPlugin):
     def resolve(self, msg: Message, args: str) -> None:
         """Resolve this thread, with a note if you like: !resolve [note] (in a thread)."""
         self.command(msg, lambda ctx, now: self.app.commands.resolve(ctx, args, now))
+
+    @botcmd
+    def answered(self, msg: Message, args: str) -> None:
+        """An earlier thread I offered answered this question: resolved (in a thread)."""
+        self.bare_command(msg, args, "!answered", self.app.suggestions.answered_command, IN_THREAD)
 
     @botcmd
     def eta(self, msg: Message, args: str) -> None:
