@@ -83,6 +83,7 @@ def test_every_query_names_only_metrics_the_bot_exports(exported: dict[str, str]
     assert "watchstander_time_to_claim_seconds_bucket" in exported
     assert "watchstander_threads_opened_total" in exported
     assert "watchstander_slack_api_ratelimited_total" in exported  # none yet, still declared
+    assert "watchstander_mattermost_api_ratelimited_total" in exported  # another platform's
     for expr in expressions(dashboard):
         names = metric_names(expr)
         assert names, f"no metric in {expr!r}"

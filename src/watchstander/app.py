@@ -81,6 +81,7 @@ class Platform:
     named: Callable[[], Iterable[tuple[str, str]]] | None = None  # (name, id): a calendar feed
     connected: Callable[[], bool] | None = None  # None: cannot tell (taken as connected)
     api_calls: ApiCounts | None = None  # the platform's API calls and 429s, by method
+    api_platform: str = "slack"  # whose API ``api_calls`` counts (metrics.API_NAMES)
 
 
 def utc_now() -> datetime:
@@ -110,7 +111,10 @@ class App(ScheduledWork):
         close(self.store.dispose)
         self.metrics = PrometheusMetrics()  # the App's own registry
         self.metrics.read_at_scrape(
-            open_threads=self.open_urgent, role=self.role, api_calls=platform.api_calls
+            open_threads=self.open_urgent,
+            role=self.role,
+            api_calls=platform.api_calls,
+            api_platform=platform.api_platform,
         )
         self.renderer = Renderer(platform.voice, views(settings))
         self.say = ChatSpeaker(self.renderer, platform.chat)

@@ -12,6 +12,8 @@ from watchstander.settings import Settings
 
 USER_ID = re.compile(r"^[a-z0-9]{26}$")
 SHOWN = 100  # people listed at most with --people
+PAGE = 200  # people asked for at a time (Mattermost's most)
+PAGES = 50  # pages read at most: 10,000 people
 
 
 def mattermost_lines(
@@ -56,13 +58,27 @@ def mattermost_lines(
     else:
         yield "off", "Custom groups: none (a Professional server has them; @oncall is read anyway)"
     if people:
-        try:
-            found = api.call("GET", f"/users?per_page={SHOWN}&active=true") or []
-        except MattermostApiError as exc:
-            yield "wrong", f"People: {exc}"
-        else:
-            yield (
-                "ok",
-                "People: " + ", ".join(f"@{u.get('username')} ({u.get('id')})" for u in found),
-            )
+        yield _people(api)
     api.close()
+
+
+def _people(api: MattermostApi) -> tuple[str, str]:
+    """The team's active people (not bots), with their ids for ROTATION_ADMINS: how many, and
+    the first SHOWN by username."""
+    team = api.team.get("id")
+    found: list[Mapping[str, object]] = []
+    try:
+        for page in range(PAGES):
+            batch = api.call(
+                "GET", f"/users?in_team={team}&active=true&page={page}&per_page={PAGE}"
+            )
+            found += [u for u in batch or [] if isinstance(u, Mapping) and not u.get("is_bot")]
+            if len(batch or []) < PAGE:
+                break
+    except MattermostApiError as exc:
+        return "wrong", f"People: {exc}"
+    if not found:
+        return "wrong", "People: nobody active in the team"
+    listed = ", ".join(f"@{u.get('username')} ({u.get('id')})" for u in found[:SHOWN])
+    more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    return "ok", f"People ({len(found)} active): {listed}{more}"

@@ -147,4 +147,6 @@ def mattermost_platform(bot: Any) -> Platform:
         people=people,
         names=people.name,
         connected=getattr(bot, "is_connected", None),
+        api_calls=api.tally,  # the REST calls and 429s, by HTTP method and route
+        api_platform="mattermost",
     )

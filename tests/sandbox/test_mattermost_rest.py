@@ -303,3 +303,49 @@ def test_rate_limit_answers_429_with_mattermost_headers(
     assert len(mattermost.limited) == 1
     mattermost.rate_limit(None)
     assert mm_api.get("/users/me").status_code == 200
+
+
+def test_users_listed_by_page_in_team_active_or_inactive(
+    mm_api: Api, mattermost: LocalMattermost
+) -> None:
+    team = mattermost.world.team.id
+    everyone = mm_api.ok("GET", "/users")
+    names = [u["username"] for u in everyone]
+    assert names == sorted(names)  # by username, as Mattermost lists them
+    assert {"watchstander", "frank"} <= set(names)  # bots and the deactivated too
+    active = mm_api.ok("GET", f"/users?in_team={team}&active=true")
+    assert "frank" not in [u["username"] for u in active]
+    assert len(active) == len(everyone) - 1
+    assert [u["username"] for u in mm_api.ok("GET", "/users?inactive=true")] == ["frank"]
+    pages = [mm_api.ok("GET", f"/users?per_page=3&page={p}") for p in range(3)]
+    assert [u["username"] for page in pages for u in page] == names
+    assert [len(page) for page in pages] == [3, 3, 1]
+    for query, status in (
+        ("active=true&inactive=true", 400),
+        ("in_team=nope", 400),
+        (f"in_team={'x' * 26}", 403),
+        ("page=-1", 400),
+        ("active=maybe", 400),
+    ):
+        assert mm_api.get(f"/users?{query}").status_code == status, query
+
+
+def test_a_create_sent_again_with_its_pending_post_id_makes_one_post(
+    mm_api: Api, mattermost: LocalMattermost
+) -> None:
+    support = mattermost.channel_id("support")
+    body = {"channel_id": support, "message": "once", "pending_post_id": "abc:1"}
+    first = mm_api.ok("POST", "/posts", 201, json=body)
+    again = mm_api.ok("POST", "/posts", 201, json=body)
+    other = mm_api.ok("POST", "/posts", 201, json={**body, "pending_post_id": "abc:2"})
+    assert again["id"] == first["id"] != other["id"]
+    assert [p["message"] for p in mattermost.messages("support")] == ["once", "once"]
+    assert mattermost.deduplicated == 1
+
+
+def test_a_fault_done_then_answered_late(mm_api: Api, mattermost: LocalMattermost) -> None:
+    support = mattermost.channel_id("support")
+    mattermost.fail_next("/api/v4/posts", 502, method="POST", done=True)
+    resp = mm_api.post("/posts", json={"channel_id": support, "message": "made"})
+    assert resp.status_code == 502
+    assert [p["message"] for p in mattermost.messages("support")] == ["made"]

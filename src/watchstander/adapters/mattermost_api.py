@@ -8,42 +8,29 @@ and message; the token never appears in one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-
+from watchstander.adapters.mattermost_http import MattermostApiError as MattermostApiError
+from watchstander.adapters.mattermost_http import MattermostHttp
 from watchstander.inbound.mattermost import matches, post_ts, ts_ms
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 15.0  # seconds for one call
 REMEMBERED = 20_000  # posts remembered by id and ts
 AUTH_STATUSES = (401,)
 
 
-class MattermostApiError(Exception):
-    """Mattermost refused a call (``status``, its error ``id``) or did not answer (status 0)."""
+class MattermostApi(MattermostHttp):
+    """The REST calls (`MattermostHttp`: 429s waited out, counted), with what they look up
+    remembered."""
 
-    def __init__(self, status: int, error_id: str, message: str, what: str) -> None:
-        super().__init__(f"{what}: {status or 'no answer'} {error_id} {message}".strip())
-        self.status, self.error_id = status, error_id
-
-
-class MattermostApi:
-    """The REST calls, with what they look up remembered."""
-
-    def __init__(
-        self, url: str, token: str, *, session: requests.Session | None = None, proxies: bool = True
-    ) -> None:
-        self.base = url.rstrip("/") + "/api/v4"
-        self._session = session or requests.Session()
-        self._session.trust_env = proxies  # no proxy between the bot and a local server
-        self._session.headers["Authorization"] = f"Bearer {token}"
+    def __init__(self, url: str, token: str, **http: Any) -> None:
+        super().__init__(url, token, **http)
         self._lock = threading.Lock()
         self._users: dict[str, Mapping[str, Any]] = {}
         self._usernames: dict[str, str] = {}  # username -> id
@@ -55,37 +42,6 @@ class MattermostApi:
         self._direct: dict[str, str] = {}  # user id -> direct channel id
         self.me: Mapping[str, Any] = {}
         self.team: Mapping[str, Any] = {}
-        self.calls = 0
-
-    # ------------------------------------------------------------------------- calls
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call; its JSON (None for no body). Raises MattermostApiError."""
-        what = f"{method} {path.split('?', 1)[0]}"
-        self.calls += 1
-        try:
-            resp = self._session.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
-        except requests.RequestException as exc:
-            raise MattermostApiError(0, "", _reason(exc), what) from None
-        if resp.status_code >= 400:
-            try:
-                body = resp.json()
-            except ValueError:
-                body = {}
-            body = body if isinstance(body, dict) else {}
-            raise MattermostApiError(
-                resp.status_code, str(body.get("id") or ""), str(body.get("message") or "")[:200],
-                what,
-            )  # fmt: skip
-        if not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            return None
-
-    def close(self) -> None:
-        self._session.close()
 
     # -------------------------------------------------------------- who and where
 
@@ -225,7 +181,10 @@ class MattermostApi:
         return sorted(posts, key=lambda p: (int(p.get("update_at") or 0), str(p.get("id"))))
 
     def create_post(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        post: Mapping[str, Any] = self.call("POST", "/posts", json=dict(body))
+        """A new post. Its ``pending_post_id`` (the bot's id and a fresh one) lets Mattermost
+        answer a create sent again (no answer came) with the post the first one made."""
+        sent = {"pending_post_id": f"{self.me.get('id') or ''}:{uuid.uuid4().hex}", **body}
+        post: Mapping[str, Any] = self.call("POST", "/posts", json=sent)
         self.remember(post)
         return post
 
@@ -247,12 +206,3 @@ class MattermostApi:
     def groups(self) -> list[Mapping[str, Any]]:
         found = self.call("GET", "/groups?include_member_count=false&per_page=200")
         return list(found) if isinstance(found, list) else []
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if "Connection refused" in text:
-        return "connection refused"
-    if "timed out" in text.lower():
-        return "timed out"
-    return json.dumps(text[:120])

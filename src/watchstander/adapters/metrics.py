@@ -3,8 +3,9 @@ in a registry of the App's own (never the process-wide default: two Apps in one 
 process count apart), served on ``/metrics`` in Prometheus' text format.
 
 What is counted where it happens comes in through the port; what is a state (the open urgent
-threads, this replica's role, Slack's Web API calls counted by the client) is read when
-Prometheus scrapes, from the callables given here.
+threads, this replica's role, the chat platform's API calls counted by its client: Slack's
+Web API by method, Mattermost's REST API by HTTP method and route) is read when Prometheus
+scrapes, from the callables given here.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ PEOPLE_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43
 # from 50 ms to 5 minutes: how late the bot is itself
 LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 LEADING_ROLES = frozenset({"single", "leader"})  # roles that run the scheduled work
+# each chat platform's API calls are a metric of its own (their methods are named its way)
+API_NAMES = {"slack": "Slack Web API", "mattermost": "Mattermost REST API"}
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -128,9 +131,13 @@ class PrometheusMetrics:
         open_threads: Callable[[], Mapping[str, int] | None],
         role: Callable[[], str],
         api_calls: ApiCounts | None = None,
+        api_platform: str = "slack",
     ) -> None:
-        """The states Prometheus reads when it scrapes (each asked once per scrape)."""
-        self.registry.register(_AtScrape(open_threads, role, api_calls))
+        """The states Prometheus reads when it scrapes (each asked once per scrape);
+        ``api_calls`` are ``api_platform``'s (a key of API_NAMES)."""
+        if api_platform not in API_NAMES:
+            raise ValueError(f"no API metrics for the platform {api_platform!r}")
+        self.registry.register(_AtScrape(open_threads, role, api_calls, api_platform))
 
     def exposition(self) -> bytes:
         """Everything, in Prometheus' text format (``CONTENT_TYPE``)."""
@@ -143,8 +150,10 @@ class _AtScrape(Collector):
         open_threads: Callable[[], Mapping[str, int] | None],
         role: Callable[[], str],
         api_calls: ApiCounts | None,
+        api_platform: str,
     ) -> None:
         self._open, self._role, self._calls = open_threads, role, api_calls
+        self._platform = api_platform
 
     def describe(self) -> Iterable[Metric]:
         return []  # nothing is read when registered
@@ -168,19 +177,22 @@ class _AtScrape(Collector):
         )
         holder.add_metric([role], 1 if role in LEADING_ROLES else 0)
         yield holder
-        calls = CounterMetricFamily(
-            f"{PREFIX}_slack_api_calls", "Slack Web API calls, by method", labels=["method"]
-        )
-        limited = CounterMetricFamily(
-            f"{PREFIX}_slack_api_ratelimited",
-            "Slack Web API answers of 429 (rate limited), by method",
-            labels=["method"],
-        )
-        if self._calls is not None:
-            made, refused = self._calls()
-            for method, n in sorted(made.items()):
-                calls.add_metric([method], n)
-            for method, n in sorted(refused.items()):
-                limited.add_metric([method], n)
-        yield calls
-        yield limited
+        # every platform's families are declared (a dashboard's queries name them all); the
+        # one the bot runs on has samples
+        for platform, name in API_NAMES.items():
+            calls = CounterMetricFamily(
+                f"{PREFIX}_{platform}_api_calls", f"{name} calls, by method", labels=["method"]
+            )
+            limited = CounterMetricFamily(
+                f"{PREFIX}_{platform}_api_ratelimited",
+                f"{name} answers of 429 (rate limited), by method",
+                labels=["method"],
+            )
+            if self._calls is not None and platform == self._platform:
+                made, refused = self._calls()
+                for method, n in sorted(made.items()):
+                    calls.add_metric([method], n)
+                for method, n in sorted(refused.items()):
+                    limited.add_metric([method], n)
+            yield calls
+            yield limited

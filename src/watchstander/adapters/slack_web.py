@@ -24,6 +24,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import WebClient
 
+from watchstander.adapters.api_tally import ApiTally
+
 log = logging.getLogger(__name__)
 
 LOOKUP_TTL = 600.0  # seconds a user, channel, bot or team looked up is trusted
@@ -157,29 +159,6 @@ def pacer_from_setting(setting: str) -> ChannelPacer:
     except ValueError:
         log.warning("WATCHSTANDER_SLACK_PACE=%r is not like 0.95/4: the default is kept", setting)
         return pacer_from_setting(DEFAULT_PACE)
-
-
-class ApiTally:
-    """The Web API calls made and the 429s Slack answered, by method, since the process
-    started: kept by the backend across reconnections, read by ``/metrics``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: dict[str, int] = {}
-        self._limited: dict[str, int] = {}
-
-    def called(self, method: str) -> None:
-        with self._lock:
-            self._calls[method] = self._calls.get(method, 0) + 1
-
-    def rate_limited(self, method: str) -> None:
-        with self._lock:
-            self._limited[method] = self._limited.get(method, 0) + 1
-
-    def __call__(self) -> tuple[dict[str, int], dict[str, int]]:
-        """(calls, 429s) by method, as they stand."""
-        with self._lock:
-            return dict(self._calls), dict(self._limited)
 
 
 class PacedRetryHandler(RateLimitErrorRetryHandler):

@@ -2,11 +2,12 @@
 (`rate_limit`), answered as Mattermost answers them.
 
 An injected error is the given status with Mattermost's error body (or the body given), and
-nothing done. Mattermost's rate limiter (``RateLimitSettings``: a token bucket per user or
-address over the whole API) answers HTTP 429 with the plain-text body ``limit exceeded`` and
-the headers ``X-Ratelimit-Limit``, ``X-Ratelimit-Remaining``, ``X-Ratelimit-Reset`` (seconds
-until the bucket is full again) and ``Retry-After`` (whole seconds), and nothing done; while it
-is on, every answer carries the first three.
+nothing done; or, with ``done``, what was asked done and its answer lost (a proxy's 502, an
+answer that never came back). Mattermost's rate limiter (``RateLimitSettings``: a token
+bucket per user or address over the whole API) answers HTTP 429 with the plain-text body
+``limit exceeded`` and the headers ``X-Ratelimit-Limit``, ``X-Ratelimit-Remaining``,
+``X-Ratelimit-Reset`` (seconds until the bucket is full again) and ``Retry-After`` (whole
+seconds), and nothing done; while it is on, every answer carries the first three.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Injected:
     body: Any
     headers: dict[str, str]
     times: int
+    done: bool = False  # the call is done, then answered with this instead
+    delay: float = 0.0  # seconds the answer is held back (a client's read times out)
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,20 @@ class Faults(Core):
         method: str | None = None,
         times: int = 1,
         headers: dict[str, str] | None = None,
+        done: bool = False,
+        delay: float = 0.0,
     ) -> None:
         """Answer the next ``times`` calls to ``path`` (as called, ``/api/v4/posts``, or its
         route, ``/api/v4/posts/{post_id}/patch``; ``*``: any path) with ``status`` and
-        ``body`` (default: Mattermost's error body for the status), doing nothing. With
+        ``body`` (default: Mattermost's error body for the status), doing nothing (with
+        ``done``: doing what was asked, then answering so; ``delay`` seconds late). With
         ``method``, only calls of that HTTP method. ``/api/v4/websocket`` fails the upgrade."""
         if body is None:
             body = MattermostError(
                 status, "sandbox.injected.app_error", f"Injected failure ({status})."
             ).body()
         with self._cond:
-            answer = Injected(status, body, dict(headers or {}), times)
+            answer = Injected(status, body, dict(headers or {}), times, done, delay)
             self._failures.append((path, method.upper() if method else None, answer))
 
     def heal(self) -> None:

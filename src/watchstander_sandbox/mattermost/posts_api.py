@@ -4,6 +4,7 @@ them (201 for what is created; ``PostList`` bodies with ``order`` newest first; 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from watchstander_sandbox.mattermost.world import (
 
 Reply = tuple[int, Any] | web.Response
 MAX_PER_PAGE = 200  # Mattermost truncates per_page to 200; 60 when not given
+PENDING_SECONDS = 30.0  # as Mattermost's pendingPostIDsCacheTTL
 
 
 def _int(query: dict[str, str], name: str, default: int) -> int:
@@ -49,6 +51,11 @@ def _id(match: dict[str, str], name: str) -> str:
 class PostsApi(History):
     """Posts, threads, reactions and files over REST."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: dict[str, tuple[str, float]] = {}  # pending_post_id -> post id, when
+        self.deduplicated = 0  # creates answered with the post an earlier one made
+
     def _post_list(self, posts: list[JSON], also: list[JSON] | None = None) -> JSON:
         ordered = sorted(posts, key=lambda p: p["create_at"], reverse=True)
         shown = {p["id"]: self._post_api(p) for p in [*(also or []), *ordered]}
@@ -71,7 +78,18 @@ class PostsApi(History):
         chan = self.world.channel(str(body["channel_id"]))
         if chan is None:
             raise forbidden()  # as Mattermost: no permission on a channel it cannot find
-        return 201, self._create_post(user, chan, body)
+        # as Mattermost's deduplicateCreatePost: a create with a pending_post_id seen within
+        # the last 30 s is answered with the post the first one made, and makes none
+        pending, now = str(body.get("pending_post_id") or ""), time.monotonic()
+        self._pending = {k: v for k, v in self._pending.items() if now - v[1] < PENDING_SECONDS}
+        made = self._pending.get(pending) if pending else None
+        if made is not None and made[0] in self._posts:
+            self.deduplicated += 1
+            return 201, self._post_api(self._posts[made[0]])
+        post = self._create_post(user, chan, body)
+        if pending:
+            self._pending[pending] = (post["id"], now)
+        return 201, post
 
     def _api_get_post(self, user: User, match: dict[str, str], query: Any, body: Any) -> Reply:
         return 200, self._post_api(self._readable_post(user, _id(match, "post_id")))

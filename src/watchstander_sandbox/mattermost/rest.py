@@ -10,6 +10,7 @@ user's token is 401 ``api.context.session_expired.app_error``. A path no route k
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -21,7 +22,7 @@ from aiohttp import BodyPartReader, web
 from watchstander_sandbox.mattermost.faults import Faults
 from watchstander_sandbox.mattermost.groups_api import GroupsApi
 from watchstander_sandbox.mattermost.history import not_found
-from watchstander_sandbox.mattermost.posts_api import PostsApi, Reply, _id
+from watchstander_sandbox.mattermost.posts_api import MAX_PER_PAGE, PostsApi, Reply, _id, _int
 from watchstander_sandbox.mattermost.world import (
     Call,
     MattermostError,
@@ -37,6 +38,7 @@ Handler = Callable[[User, dict[str, str], Any, Any], Reply]
 
 # (HTTP method, route, handler): the order matters only for paths two routes could match
 ROUTES = (
+    ("GET", "/users", "users"),
     ("GET", "/users/me", "me"),
     ("POST", "/users/ids", "users_by_ids"),
     ("GET", "/users/username/{username}", "user_by_username"),
@@ -182,7 +184,8 @@ class RestApi(PostsApi, GroupsApi, Faults):
             with self._cond:
                 self.failed.append(Call(request.method, request.path, route, params,
                                         injected.status, time.time()))  # fmt: skip
-            return self._injected_response(injected)
+            if not injected.done:
+                return self._injected_response(injected)
         try:
             if handler is None:
                 raise MattermostError(
@@ -202,6 +205,9 @@ class RestApi(PostsApi, GroupsApi, Faults):
                 reply = handler(self._user(uid), dict(request.match_info), request.query, body)
         except MattermostError as err:
             return web.json_response(err.body(request_id), status=err.status, headers=extra)
+        if injected is not None:  # done, and its answer lost (late)
+            await asyncio.sleep(injected.delay)
+            return self._injected_response(injected)
         if isinstance(reply, web.Response):
             reply.headers.update(extra)
             return reply
@@ -225,6 +231,31 @@ class RestApi(PostsApi, GroupsApi, Faults):
         if match.get("user_id") == "me":
             return 200, user.to_api()
         return 200, self._user(_id(match, "user_id")).to_api()
+
+    def _api_users(self, user: User, match: dict[str, str], query: Any, body: Any) -> Reply:
+        """As Mattermost's GET /users: sorted by username, ``page`` and ``per_page`` (60 when
+        not given, at most 200), ``in_team`` (a team's members; the bot's team holds everyone),
+        ``active`` or ``inactive`` (not both); bots are users too."""
+        flags = {}
+        for name in ("active", "inactive"):
+            raw = str(query.get(name, "")).lower()
+            if raw not in ("", "true", "false"):
+                raise invalid_param(name)
+            flags[name] = raw == "true"
+        if flags["active"] and flags["inactive"]:
+            raise invalid_param("inactive")
+        team = str(query.get("in_team", ""))
+        if team and not valid_id(team):
+            raise invalid_param("in_team")
+        if team and team != self.world.team.id:
+            raise forbidden()
+        page, per_page = _int(query, "page", 0), min(_int(query, "per_page", 60), MAX_PER_PAGE)
+        found = sorted(self.world.everyone(), key=lambda u: u.username)
+        if flags["active"]:
+            found = [u for u in found if not u.delete_at]
+        elif flags["inactive"]:
+            found = [u for u in found if u.delete_at]
+        return 200, [u.to_api() for u in found[page * per_page : (page + 1) * per_page]]
 
     def _api_users_by_ids(self, user: User, match: dict[str, str], query: Any, body: Any) -> Reply:
         if (

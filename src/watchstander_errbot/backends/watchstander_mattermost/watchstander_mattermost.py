@@ -37,6 +37,7 @@ from watchstander.inbound.mattermost import (
     REACTION_EVENTS,
     event_key,
     message_from_mattermost,
+    ms_ts,
     payload,
     reaction_from_mattermost,
 )
@@ -244,10 +245,14 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
             self._retry.start()
 
     def _dispatch_to_plugins(self, method: Any, *args: Any, **kwargs: Any) -> None:
-        """Errbot's, and a database that did not answer noted (see `_refused`)."""
+        """Errbot's, and a database that did not answer noted (see `_refused`); a plugin
+        without ``method`` is left out."""
         for plugin in self.plugin_manager.get_all_active_plugins():
+            hook = getattr(plugin, method, None)
+            if hook is None:
+                continue
             try:
-                getattr(plugin, method)(*args, **kwargs)
+                hook(*args, **kwargs)
             except StoreError as exc:
                 self._failed = str(exc).splitlines()[0][:200] if str(exc) else "StoreError"
             except Exception:
@@ -260,7 +265,8 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
     def _catch_up(self) -> None:
         """What changed in the channels followed since their cursor, handled once: posts
         made, posts edited, and the reactions on posts changed (Mattermost moves a post's
-        ``update_at`` when it gets a reaction). A reaction taken away meanwhile is not seen."""
+        ``update_at`` when it gets or loses a reaction): those added, and those taken away
+        (the plugins compare what a post shows now with what its thread's record holds)."""
         api = self.mattermost_api
         assert api is not None
         for channel, since in self.cursor.channels().items():
@@ -276,13 +282,38 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
                 elif int(post.get("edit_at") or 0) > since:
                     event = {"event": "post_edited", "data": {"post": dict(post)}}
                     self._handle(event, advance=False)
-                for reaction in (post.get("metadata") or {}).get("reactions") or []:
+                reactions = (post.get("metadata") or {}).get("reactions") or []
+                for reaction in reactions:
                     found = {"channel_id": channel, **reaction}
                     event = {"event": "reaction_added", "data": {"reaction": found}}
                     self._handle(event)
+                if int(post.get("create_at") or 0) <= since and self._failed is None:
+                    self._reactions_now(channel, post, reactions)
                 self._advance(channel, int(post.get("update_at") or 0))
             if posts:
                 log.info("Caught up on %d post(s) changed in %s", len(posts), channel)
+
+    def _reactions_now(
+        self, channel: str, post: Mapping[str, Any], reactions: list[Mapping[str, Any]]
+    ) -> None:
+        """Tell the plugins which reactions a post seen before shows now (as of its
+        ``update_at``): a reaction taken away while the bot was not looking is noticed."""
+        api = self.mattermost_api
+        assert api is not None
+        present = set()
+        for reaction in reactions:
+            try:
+                inbound = reaction_from_mattermost(
+                    {"channel_id": channel, **reaction}, True, api.ts_of
+                )
+            except Ignored:
+                continue
+            present.add((inbound.user, inbound.name))
+        item_ts, at = api.remember(post), ms_ts(int(post.get("update_at") or 0))
+        self._failed = None  # set by _dispatch_to_plugins
+        self._dispatch_to_plugins("callback_reactions_now", channel, item_ts, present, at)
+        if self._failed is not None:
+            self._refused(None, {"post": dict(post)}, self._failed)
 
     def _on_post(
         self, post: Mapping[str, Any], edited: bool, channel_type: str, advance: bool

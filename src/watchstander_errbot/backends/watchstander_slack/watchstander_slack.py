@@ -30,9 +30,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web import SlackResponse, WebClient
 from slackv3.person import SlackPerson
 
+from watchstander.adapters.api_tally import ApiTally
 from watchstander.adapters.slack_web import (
     AUTH_ERRORS,
-    ApiTally,
     CachedWebClient,
     pacer_from_setting,
     slack_error,

@@ -14,6 +14,7 @@ from watchstander.inbound import Ignored
 from watchstander.inbound.slack import message_from_slack, reaction_from_slack
 from watchstander.services.controls import ANSWERED, Action, answered_value
 from watchstander.services.inbound import InboundReaction
+from watchstander.services.reactions_now import reactions_now
 from watchstander_errbot import plugin
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,14 @@ class Triage(plugin.WatchstanderPlugin):
             log.debug("ignored reaction: %s", why)
             return
         self.app.triage.handle_reaction(inbound, self.app.clock())
+
+    def callback_reactions_now(
+        self, channel: str, item_ts: str, present: set[tuple[str, str]], event_ts: str
+    ) -> None:
+        """The Mattermost backend's catch-up: the reactions a message shows now (person,
+        name); those the thread's record holds and it no longer shows were taken away."""
+        if self.ready():
+            reactions_now(self.app.triage, channel, item_ts, present, event_ts, self.app.clock())
 
     def callback_action(self, action: Action) -> bool:
         """Claim, Resolve and the next check-in, from the controls on a thread's message, and
