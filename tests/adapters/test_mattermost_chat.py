@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from watchstander.adapters.mattermost_api import MattermostApi, MattermostApiError
@@ -12,7 +14,7 @@ from watchstander.adapters.mattermost_chat import (
     group_handles,
 )
 from watchstander.inbound.mattermost import post_ts
-from watchstander.services.effects import ChatError
+from watchstander.services.effects import ChatError, ThreadReader
 from watchstander_sandbox.mattermost import LocalMattermost
 
 
@@ -116,3 +118,24 @@ def test_the_oncall_group_is_kept_to_one_person(mattermost: LocalMattermost) -> 
     mattermost.set_custom_groups("unlicensed")
     with pytest.raises(ChatError):
         MattermostGroup(api_on(mattermost), "oncall").members()
+
+
+def test_the_thread_is_read_back_for_what_the_bot_said(mattermost: LocalMattermost) -> None:
+    """What a process that stopped half-way owed is looked for in its thread first."""
+    api = api_on(mattermost)
+    chat = MattermostChat(api, site_url=mattermost.url)
+    assert isinstance(chat, ThreadReader)
+    support = chat.channel_id("support")
+    root = mattermost.post("carol", "support", "@oncall it is down")
+    root_ts = post_ts(root, mattermost.post_by_id(root)["create_at"])
+    before = datetime.now(UTC) - timedelta(minutes=1)
+    chat.post(support, root_ts, "🔔 Urgent: on it")
+    mattermost.post("dave", "support", "🔔 Urgent: not the bot", root_id=root)
+    fresh = MattermostChat(api_on(mattermost), site_url=mattermost.url)  # a new process
+    assert fresh.bot_said(support, root_ts, "🔔 Urgent: on it", before)
+    assert not fresh.bot_said(support, root_ts, "🔔 Urgent: not the bot", before)  # not ours
+    assert not fresh.bot_said(support, root_ts, "🔔 Urgent: never said", before)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert not fresh.bot_said(support, root_ts, "🔔 Urgent: on it", later)  # said before that
+    with pytest.raises(ChatError):
+        fresh.bot_said(support, "1.000000", "lost", before)

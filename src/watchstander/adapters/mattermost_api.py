@@ -180,6 +180,12 @@ class MattermostApi(MattermostHttp):
         posts = list((listing.get("posts") or {}).values())
         return sorted(posts, key=lambda p: (int(p.get("update_at") or 0), str(p.get("id"))))
 
+    def thread(self, root_id: str) -> list[Mapping[str, Any]]:
+        """A thread's posts (its root and replies), oldest first."""
+        listing = self.call("GET", f"/posts/{root_id}/thread") or {}
+        posts = list((listing.get("posts") or {}).values())
+        return sorted(posts, key=lambda p: (int(p.get("create_at") or 0), str(p.get("id"))))
+
     def create_post(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
         """A new post. Its ``pending_post_id`` (the bot's id and a fresh one) lets Mattermost
         answer a create sent again (no answer came) with the post the first one made."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from watchstander.adapters.mattermost_api import MattermostApi, MattermostApiError
@@ -61,6 +62,22 @@ class MattermostChat:
                 raise ChatError(str(exc)) from None
             first = first or self._api.remember(post)
         return first
+
+    def bot_said(self, channel: str, thread_ts: str, text: str, since: datetime) -> bool:
+        """The thread as Mattermost shows it: a post of the bot's since ``since`` with
+        ``text`` (its first part), for a message owed by a process that stopped half-way."""
+        first = parts(text, PART)[0]
+        after = int(since.timestamp() * 1000) - 1000
+        try:
+            posts = self._api.thread(self._root(channel, thread_ts))
+        except MattermostApiError as exc:
+            raise ChatError(f"Mattermost did not show the thread ({exc})") from None
+        me = str(self._api.me.get("id") or "")
+        return any(
+            p.get("user_id") == me and p.get("message") == first
+            and int(p.get("create_at") or 0) >= after
+            for p in posts
+        )  # fmt: skip
 
     def whisper(
         self,
