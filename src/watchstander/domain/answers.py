@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from watchstander.domain.likeness import Likeness
 from watchstander.domain.review import STOPWORDS, keywords
+from watchstander.domain.wording import plain
 
 SUGGESTIONS = 3
 # Words of a support channel that name who asks or how, not what about: searched for, they tie
@@ -25,9 +26,10 @@ LINE_LIMIT = 300  # characters of a resolving line shown
 
 
 def question_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
-    """The meaningful words of a question, once each, in order: the repeat topics' words,
-    without the channel's filler."""
-    return [w for w in dict.fromkeys(keywords(text, stop)) if w not in FILLER]
+    """The meaningful words of a question, once each, in order: the repeat topics' words
+    (of the text in one wording: "log in" and "sign in" as "login"), without the channel's
+    filler."""
+    return [w for w in dict.fromkeys(keywords(plain(text), stop)) if w not in FILLER]
 
 
 def alike(found: Likeness, asking: bool) -> bool:
