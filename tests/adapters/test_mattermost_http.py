@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from watchstander.adapters.mattermost_api import MattermostApi, MattermostApiError
+from watchstander.adapters.mattermost_api import (
+    LOOKUPS,
+    NOBODY_FOR,
+    MattermostApi,
+    MattermostApiError,
+)
 from watchstander.adapters.mattermost_http import (
     RATE_LIMIT_RETRIES,
     RETRY_MARGIN,
@@ -172,3 +177,24 @@ def test_the_labels_of_calls_name_routes_not_ids() -> None:
     assert method_of("GET", "/users/username/carol") == "GET /users/username/{id}"
     assert method_of("PUT", "/posts/p1/patch") == "PUT /posts/{id}/patch"
     assert method_of("GET", "/users?in_team=t&page=0") == "GET /users"
+
+
+def test_a_name_of_nobody_is_remembered_a_while_and_names_not_known_are_asked_within_a_budget(
+    mattermost: LocalMattermost,
+) -> None:
+    clock = Clock(advance=False)
+    api = api_on(mattermost, clock)
+    lookups = "GET /api/v4/users/username/{username}"
+    assert api.user_id_by_username("nobody-here") is None
+    assert api.user_id_by_username("nobody-here") is None  # remembered: not asked again
+    assert len(mattermost.calls_to(lookups)) == 1
+    clock.now += NOBODY_FOR + 1
+    assert api.user_id_by_username("nobody-here") is None  # an hour on: asked again
+    assert len(mattermost.calls_to(lookups)) == 2
+    for n in range(LOOKUPS + 20):  # a flood of names in one minute: LOOKUPS asked, no more
+        api.user_id_by_username(f"ghost{n}")
+    assert len(mattermost.calls_to(lookups)) == 2 + LOOKUPS - 1  # this minute's second counts
+    assert api.user_id_by_username("dave") is None  # over the budget: words, for now
+    clock.now += 61
+    assert api.user_id_by_username("dave") == mattermost.user_id("dave")
+    assert api.user_id_by_username("dave") == mattermost.user_id("dave")  # known: no budget

@@ -3,7 +3,13 @@ that resolved a thread."""
 
 from __future__ import annotations
 
-from watchstander.domain.answers import LINE_LIMIT, alike, question_terms, resolving_line
+from watchstander.domain.answers import (
+    LINE_LIMIT,
+    alike,
+    question_terms,
+    resolving_line,
+    search_terms,
+)
 from watchstander.domain.likeness import Likeness
 
 POSTER, DEV, OTHER = "U0POSTER", "U0DEV", "U0OTHER"
@@ -12,6 +18,7 @@ POSTER, DEV, OTHER = "U0POSTER", "U0DEV", "U0OTHER"
 def test_a_question_is_searched_by_its_meaningful_words_once() -> None:
     text = "<@U0P0012> hi, customer says the CSV export export is blank :sob: https://x.io/a"
     assert question_terms(text) == ["spreadsheet", "export", "empty"]  # in one wording
+    assert search_terms(text) == ["csv", "export", "blank"]  # searched for as written
 
 
 def test_alike_needs_two_shared_words_and_a_third_of_both_posts() -> None:

@@ -65,3 +65,13 @@ def test_first_words_name_a_thread() -> None:
     named = first_words("<!subteam^S0ONCALL|@oncall> <@U1|bob> the <https://x.y|report> is off")
     assert named == "@\u2060oncall @\u2060bob the report is off"
     assert len(first_words("x" * 500)) <= 80
+
+
+def test_a_tag_in_code_calls_nobody() -> None:
+    assert level("how do I stop `@here` notifications?") == Level.GENERAL
+    assert level("```\nping @devs @oncall\n``` is what the script posts") == Level.GENERAL
+    assert level("`@here` aside, @oncall the export is empty") == Level.URGENT
+
+
+def test_a_summary_reads_the_characters_not_their_escapes() -> None:
+    assert first_line("Q &amp; A &lt;b&gt; page") == "Q & A ‹b› page"

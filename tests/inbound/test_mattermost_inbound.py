@@ -21,7 +21,7 @@ from watchstander.inbound.mattermost import (
     reaction_from_mattermost,
     ts_ms,
 )
-from watchstander.services.inbound import ts_to_datetime
+from watchstander.services.inbound import MAX_TEXT, ts_to_datetime
 
 ROOT, REPLY, CHANNEL = "r" * 26, "p" * 26, "c" * 26
 BOT, CAROL = "b" * 26, "u" * 26
@@ -184,3 +184,24 @@ def test_a_post_that_begins_by_naming_a_person_names_them_for_the_nudge() -> Non
         post, "b" * 26, lambda _root: None, person_id_of={"dave": "d" * 26}.get
     )
     assert leading_person(message.text) == "d" * 26
+
+
+def test_a_name_is_read_as_mattermost_reads_it() -> None:
+    people = {"ops_": "o" * 26, "dave": "d" * 26, "oncall": "x" * 26}
+    text = core_text("@ops_ and @dave. and @dave_ then `@dave` @oncall @here", people.get)
+    assert text == (
+        f"<@{'o' * 26}|ops_> and <@{'d' * 26}|dave>. and <@{'d' * 26}|dave>_ then `@dave` "
+        f"<@{'x' * 26}|oncall> @here"
+    )  # trailing punctuation tried whole, then without; code is words; @here is nobody
+    tagged = core_text("@oncall the export is empty", people.get, handles=frozenset({"oncall"}))
+    assert tagged == "@oncall the export is empty"  # a team's tag is never a person
+    tags = ("devs", "here", "channel", "all")
+    assert parse_level(tagged, oncall_handle="oncall", emergency_tags=tags).level is Level.URGENT
+
+
+def test_a_huge_post_is_cut_before_it_is_written_in_the_core_markup() -> None:
+    raw = "<" * 50_000
+    message = message_from_mattermost(
+        post(message=raw), BOT, lambda _root: None, person_id_of=lambda _name: None
+    )
+    assert message.text == "&lt;" * MAX_TEXT  # whole entities: the cut came first

@@ -158,6 +158,7 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "poster": PERSON,
             "alone": st.booleans(),
             "suggestions": rows(link=URL, line=HOSTILE),
+            "question": URL,
         }
     ),
     "nudge": st.fixed_dictionaries({"link": URL}),

@@ -50,9 +50,15 @@ def test_a_message_asks_for_a_press_only_where_buttons_are_drawn(
     renderer = Renderer(voice)
     card = renderer.render("card", {"level": "urgent", "oncall": ALICE})
     answers = renderer.render(
-        "answers", {"alone": True, "suggestions": [{"link": "https://x.example/1", "line": "y"}]}
+        "answers",
+        {
+            "alone": True,
+            "suggestions": [{"link": "https://x.example/1", "line": "y"}],
+            "question": "https://x.example/q",
+        },
     )
     assert ("press Claim" in card) is buttons
     assert "react with 👀" in card
     assert ("This answered it" in answers) is buttons
     assert ("!answered" in answers) is not buttons
+    assert ("https://x.example/q" in answers) is not buttons  # the thread to say it in

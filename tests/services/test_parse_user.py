@@ -16,6 +16,7 @@ from watchstander.services.effects import CommandError
         (f"<@{'a1' * 13}|dave>", "a1" * 13),  # Mattermost's 26 characters
         ("U024BE7LH", "U024BE7LH"),  # an id typed bare: the people port checks it
         (" <@W0ALICE> ", "W0ALICE"),
+        (" U0ALICE99\n", "U0ALICE99"),
     ],
 )
 def test_a_person_from_a_mention_or_an_id(text: str, person: str) -> None:
@@ -23,7 +24,18 @@ def test_a_person_from_a_mention_or_an_id(text: str, person: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["alice", "@alice", "&lt;@U024BE7LH&gt;", "<@U1> <@U2>", "", "<!here>", "x" * 500]
+    "text",
+    [
+        "alice",
+        "@alice",
+        "alice1",  # too short for an id
+        "&lt;@U024BE7LH&gt;",
+        "<@U1> <@U2>",
+        "",
+        "<!here>",
+        "x" * 500,
+        "foo\nbar",
+    ],
 )
 def test_anything_else_is_one_line_naming_what_was_typed(text: str) -> None:
     with pytest.raises(CommandError) as refused:

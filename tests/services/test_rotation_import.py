@@ -71,6 +71,15 @@ def test_import_grafana_feed(server: FeedServer, store: Store) -> None:
     assert "\n" not in text
 
 
+@pytest.mark.parametrize("written", ["URL", "<URL>", "<URL|feed>", "&lt;URL&gt;"])
+def test_the_address_as_each_door_writes_it(server: FeedServer, store: Store, written: str) -> None:
+    """As typed (Mattermost), as Slack links it, or typed in angle brackets (escaped)."""
+    server.body = fixture("grafana_oncall.ics")
+    imports, _, _ = importer(store)
+    done = imports.run("U0ADMIN", written.replace("URL", server.feed), NOW)
+    assert done["people"] == ["U0ALICE", "U0BOB", "U0CAROL"]
+
+
 def test_hostile_names_in_the_message_are_quoted(server: FeedServer, store: Store) -> None:
     server.body = fixture("grafana_oncall.ics").replace(b"[L1] erin", b"<!channel> <@U0NOPE>")
     imports, _, settings = importer(store)

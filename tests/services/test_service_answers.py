@@ -114,3 +114,20 @@ def test_a_question_that_asks_is_matched_like_a_report_with_a_thread_that_asked(
     with store.transaction() as tx:
         thread(tx, 2, "Can we bill in euros?", note="yes, from the next renewal")
     assert [s.line for s in service(store).suggest(question, NOW)] == ["yes, from the next renewal"]
+
+
+def test_a_thread_is_searched_for_by_the_words_as_written_and_compared_in_one_wording(
+    store: Store,
+) -> None:
+    """ "CSV ... blank" is searched for as written (the earlier thread holds neither
+    "spreadsheet" nor "empty"), and "sign in" with "2FA" finds "login" with "MFA"."""
+    with store.transaction() as tx:
+        thread(tx, 1, "Scheduled CSV comes out blank", note="re-run it after midnight UTC")
+        thread(tx, 2, "MFA prompt loops at login for Acme", note="resync the authenticator")
+    answers = service(store)
+    assert [s.line for s in answers.suggest("our CSV is blank again", NOW)] == [
+        "re-run it after midnight UTC"
+    ]
+    assert [s.line for s in answers.suggest("acme users cannot sign in, 2FA loops", NOW)] == [
+        "resync the authenticator"
+    ]

@@ -337,7 +337,7 @@ class Workspace:
         return user in self.people
 
 
-@pytest.mark.parametrize("target", ["<@U0NOPE>", "U0NOPE", "<@U0NOPE|nope>"])
+@pytest.mark.parametrize("target", ["<@U0NOPE99>", "U0NOPE99", "<@U0NOPE99|nope>"])
 def test_a_handoff_to_nobody_in_the_workspace_is_refused(store: Store, target: str) -> None:
     h = harness(store)
     people = Workspace(DEV, DEV2)
@@ -345,10 +345,10 @@ def test_a_handoff_to_nobody_in_the_workspace_is_refused(store: Store, target: s
     h.service.handle_message(post(0, POSTER, URGENT), at(0))
     commands.claim(ctx(DEV, 1), at(1))
     before = commands.thread_info(ctx(POSTER, 2), at(2))
-    with pytest.raises(CommandError, match="'U0NOPE' is not a person in this workspace") as no:
+    with pytest.raises(CommandError, match="'U0NOPE99' is not a person in this workspace") as no:
         commands.handoff(ctx(DEV, 3), target, at(3))
     assert "\n" not in str(no.value)
     assert commands.thread_info(ctx(POSTER, 2), at(2)) == before
     commands.handoff(ctx(DEV, 4), f"<@{DEV2}>", at(4))
     assert commands.thread_info(ctx(POSTER, 5), at(5))["assignee"] == DEV2
-    assert people.asked == ["U0NOPE", DEV2]
+    assert people.asked == ["U0NOPE99", DEV2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +22,9 @@ from watchstander.inbound.mattermost import matches, post_ts, ts_ms
 log = logging.getLogger(__name__)
 
 REMEMBERED = 20_000  # posts remembered by id and ts
+NOBODY_FOR = 3600.0  # seconds a name found to be nobody's is remembered (then asked again)
+NOBODY_KEPT = 10_000  # such names remembered at most (the oldest forgotten first)
+LOOKUPS = 60  # names not known yet looked up in a minute, at most: a flood of @names is words
 AUTH_STATUSES = (401,)
 
 
@@ -34,7 +37,8 @@ class MattermostApi(MattermostHttp):
         self._lock = threading.Lock()
         self._users: dict[str, Mapping[str, Any]] = {}
         self._usernames: dict[str, str] = {}  # username -> id
-        self._nobody: set[str] = set()  # names that are no person (@oncall, @here)
+        self._nobody: OrderedDict[str, float] = OrderedDict()  # no person's name -> until
+        self._lookups: deque[float] = deque()  # when names not known were looked up (clock)
         self._channels: dict[str, Mapping[str, Any]] = {}  # id -> channel
         self._channel_ids: dict[str, str] = {}  # name -> id
         self._posts: OrderedDict[str, str] = OrderedDict()  # post id -> ts
@@ -85,17 +89,28 @@ class MattermostApi(MattermostHttp):
         return found
 
     def user_id_by_username(self, username: str) -> str | None:
-        """An active person's id from their username (None: no such person, remembered)."""
+        """An active person's id from their username; None for no such person (remembered
+        for an hour), or when more than ``LOOKUPS`` names not known were asked this minute."""
         name = username.lstrip("@").lower()
+        now = self._clock()
         with self._lock:
-            if name in self._nobody:
+            if self._nobody.get(name, now) > now:
                 return None
+            if name not in self._usernames:
+                while self._lookups and self._lookups[0] <= now - 60:
+                    self._lookups.popleft()
+                if len(self._lookups) >= LOOKUPS:
+                    return None
+                self._lookups.append(now)
         try:
             found = self.user_by_username(name)
         except MattermostApiError as exc:
             if exc.status in (400, 404):
                 with self._lock:
-                    self._nobody.add(name)
+                    self._nobody[name] = now + NOBODY_FOR
+                    self._nobody.move_to_end(name)
+                    while len(self._nobody) > NOBODY_KEPT:
+                        self._nobody.popitem(last=False)
             return None
         return None if int(found.get("delete_at") or 0) else str(found.get("id"))
 

@@ -25,11 +25,17 @@ ASKING_SHARE = 0.6  # ... of a question that asks (whether, how, what): most of 
 LINE_LIMIT = 300  # characters of a resolving line shown
 
 
+def search_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
+    """The words of a question the database's search looks for, once each, in order: its
+    meaningful words as written (the repeat topics' words, without the channel's filler), so
+    that an earlier thread written in the same words is found."""
+    return [w for w in dict.fromkeys(keywords(text, stop)) if w not in FILLER]
+
+
 def question_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
-    """The meaningful words of a question, once each, in order: the repeat topics' words
-    (of the text in one wording: "log in" and "sign in" as "login"), without the channel's
-    filler."""
-    return [w for w in dict.fromkeys(keywords(plain(text), stop)) if w not in FILLER]
+    """The meaningful words of a post as a question and an earlier thread are compared: as
+    :func:`search_terms`, in one wording ("log in" and "sign in" as "login")."""
+    return search_terms(plain(text), stop)
 
 
 def alike(found: Likeness, asking: bool) -> bool:

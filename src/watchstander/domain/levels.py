@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-from watchstander.domain.markup import EVERYONE, GROUP
+from watchstander.domain.markup import CODE, EVERYONE, GROUP
 
 
 class Level(IntEnum):
@@ -44,7 +44,7 @@ def handles_in(text: str, group_handles: Mapping[str, str] | None = None) -> fro
         if name:
             found.add(name.lstrip("@").lower())
     found.update(name.lower() for name in EVERYONE.findall(text))
-    stripped = EVERYONE.sub(" ", GROUP.sub(" ", text))
+    stripped = EVERYONE.sub(" ", GROUP.sub(" ", CODE.sub(" ", text)))
     found.update(name.lower().rstrip("._-") for name in _PLAIN.findall(stripped))
     return frozenset(found)
 

@@ -9,7 +9,8 @@ through as it is; Mattermost's translates):
 - a group: ``<!subteam^ID|@handle>`` or bare ``<!subteam^ID>``;
 - everyone: ``<!here>``, ``<!channel>``, ``<!everyone>``;
 - a link ``<https://x|label>``, a channel ``<#ID|name>``;
-- a plain ``@handle`` is a handle named in words (a group no platform knows, ``@oncall``);
+- a plain ``@handle`` is a handle named in words (a group no platform knows, ``@oncall``),
+  except in code (between backticks), where no platform calls anyone;
 - ``&amp; &lt; &gt;`` are the three characters, so a person's ``<`` never starts a token.
 
 This module reads it: a one-line summary that can mention nobody (:func:`first_line`), a title
@@ -27,6 +28,7 @@ PERSON_ID = re.compile(r"<@([A-Za-z0-9._-]{1,64})(?:\|[^>]*)?>")  # id alone (fi
 GROUP = re.compile(r"<!subteam\^([A-Za-z0-9]+)(?:\|@?([^>]*))?>")
 EVERYONE = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>")
+CODE = re.compile(r"`{3}.*?`{3}|`[^`\n]*`", re.DOTALL)  # code: a name there calls nobody
 _TOKEN = re.compile(r"<([^<>]*)>")
 _MENTION = re.compile(r"(?<!\w)@([\w.\-@]+)")  # "@a@b" whole: wrapping "@a" alone frees "@b"
 _JOINER = "\u2060"  # a word joiner after "@" keeps a quoted name from mentioning anyone
@@ -46,6 +48,7 @@ def first_line(text: str, limit: int = 80) -> str:
     line = LINK.sub(lambda m: m.group(2) or m.group(1), line)
     line = line.replace("<", "‹").replace(">", "›").replace("@", "@" + _JOINER)
     line = line.replace("@" + _JOINER + _JOINER, "@" + _JOINER)
+    line = line.replace("&lt;", "‹").replace("&gt;", "›").replace("&amp;", "&")  # as read
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
     return line

@@ -1,9 +1,9 @@
 """Things a support channel writes many ways, for answers from past threads: an abbreviation
 and its words ("gcal", "google calendar"), and the phrases that name one thing ("sign in",
 "log in", "login"). A question and an earlier thread's root post and resolving line are
-compared in one wording (:func:`plain`); the database's search still looks for the question's
-own words (searching for every way too doubled the slowest questions' time and, on the sets
-tuned on, found as many wrong threads as right ones). The list is general SaaS support
+compared in one wording (:func:`plain`); the database's search looks for the question's own
+words, as written (searching for every way too doubled the slowest questions' time and, on
+the sets tuned on, found as many wrong threads as right ones). The list is general SaaS support
 vocabulary, not any team's. Pure."""
 
 from __future__ import annotations
@@ -26,15 +26,14 @@ SAME: dict[str, tuple[str, ...]] = {
         "2-step", "2sv", "multi factor", "multi-factor", "authenticator", "otp", "totp",
     ),
     "sso": ("single sign on", "single sign-on", "single signon", "saml"),
-    "password": ("pw", "pwd", "passwd", "passcode", "passwords"),
+    "password": ("pwd", "passwd", "passcode", "passwords"),
     "gcal": ("google calendar", "google cal", "g cal"),
-    "calendar": ("cal",),
     "salesforce": ("sfdc",),
     "permission": ("perms", "perm", "privileges", "access rights"),
     "notification": ("notif", "notifs", "notifications"),
     "spreadsheet": ("csv", "xlsx", "xls", "excel", "spreadsheets"),
     "timezone": ("time zone", "time-zone", "timezones", "time zones"),
-    "email": ("e-mail", "mail", "emails", "e-mails", "mails"),
+    "email": ("e-mail", "emails", "e-mails"),
     "organization": ("org", "orgs", "organisation", "organisations", "organizations"),
     "configuration": ("config", "configs"),
     "admin": ("administrator", "administrators", "admins"),
@@ -48,7 +47,7 @@ SAME: dict[str, tuple[str, ...]] = {
     "webhook": ("web hook", "web-hook", "webhooks"),
     "empty": ("blank",),
     "license": ("licence", "licenses", "licences"),
-    "invoice": ("bill", "bills", "invoices"),
+    "invoice": ("invoices",),
 }  # fmt: skip
 
 _CANONICAL = {way: word for word, others in SAME.items() for way in (word, *others)}
@@ -58,10 +57,11 @@ _WORDS = re.compile(r"([^\W_]+(?:-[^\W_]+)*)")  # a word, hyphens and all ("e-ma
 
 
 def plain(text: str) -> str:
-    """``text`` in lower case, with each thing written in :data:`SAME`'s one word: a way
-    counts where its words stand alone and apart by spaces only ("double-check" stays)."""
-    parts = _WORDS.split(text.lower())  # gap, word, gap, word, ..., gap: word i is 2i + 1
-    words = parts[1::2]
+    """``text`` with each thing written in :data:`SAME`'s one word (in lower case; the rest as
+    it was): a way counts where its words stand alone and apart by spaces only
+    ("double-check" stays)."""
+    parts = _WORDS.split(text)  # gap, word, gap, word, ..., gap: word i is 2i + 1
+    words = [word.lower() for word in parts[1::2]]
     out: list[str] = []
     done = upto = 0  # parts copied; words taken
     for i in [i for i, word in enumerate(words) if word in _FIRST]:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from watchstander.domain.markup import CODE, escape
 from watchstander.inbound import Ignored
 from watchstander.services.inbound import MAX_TEXT, InboundMessage, InboundReaction
 
@@ -78,10 +79,12 @@ def message_from_mattermost(
     *,
     edited: bool = False,
     person_id_of: Callable[[str], str | None] = lambda _name: None,
+    handles: frozenset[str] = frozenset(),
 ) -> InboundMessage:
     """A post (``posted``; ``post_edited`` when ``edited``) -> InboundMessage. ``root_ts``
     gives the ts of a thread's root post from its id (None: not found); ``person_id_of`` a
-    person's id from their username (None: nobody)."""
+    person's id from their username (None: nobody); ``handles``: the team's tags, never a
+    person (see :func:`core_text`)."""
     post_id, channel = str(post.get("id") or ""), str(post.get("channel_id") or "")
     if not post_id or not channel:
         raise Ignored("a post without an id or a channel")
@@ -108,7 +111,7 @@ def message_from_mattermost(
         ts=post_ts(post_id, create_at),
         thread_ts=thread_ts,
         user=user,
-        text=core_text(str(post.get("message") or ""), person_id_of)[:MAX_TEXT],
+        text=core_text(str(post.get("message") or "")[:MAX_TEXT], person_id_of, handles=handles),
         edited_ts=ms_ts(edit_at) if edited else None,
         from_bot=bool(bot_user_id and user == bot_user_id)
         or bool((post.get("props") or {}).get("from_bot") in (True, "true")),
@@ -134,24 +137,51 @@ def reaction_from_mattermost(
     )
 
 
-_NAMED = re.compile(r"(?<![\w@;/])@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
+_NAMED = re.compile(r"(?<![\w@;/])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
 MOST_NAMES = 10  # usernames looked up in one post; more are left as words (no flood of calls)
+EVERYONE = frozenset({"here", "channel", "all", "everyone"})  # never a person
 
 
-def core_text(text: str, person_id_of: Callable[[str], str | None]) -> str:
+def core_text(
+    text: str,
+    person_id_of: Callable[[str], str | None],
+    *,
+    handles: frozenset[str] = frozenset(),
+) -> str:
     """A post's text in the core's markup: escaped, and each ``@username`` of a person (as
-    ``person_id_of`` finds them) as ``<@id|username>``; any other handle stays words."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    found: dict[str, str | None] = {}
+    ``person_id_of`` finds them) as ``<@id|username>``, outside code. A name that ends in
+    ``.``, ``-`` or ``_`` is tried whole, then without them one by one (as Mattermost reads
+    "@dave." or "@ops_"); ``@here``, ``@channel``, ``@all`` and the team's tags (``handles``:
+    ``@oncall``, ``@devs``) are never looked up: they stay words, which the levels read."""
+    escaped = escape(text)
+    skip = EVERYONE | handles
+    asked: dict[str, str | None] = {}
+
+    def person(name: str) -> str | None:
+        if name in skip:
+            return None
+        if name not in asked:
+            asked[name] = person_id_of(name) if len(asked) < MOST_NAMES else None
+        return asked[name]
 
     def named(match: re.Match[str]) -> str:
-        name = match.group(1).lower()
-        if name not in found:
-            found[name] = person_id_of(name) if len(found) < MOST_NAMES else None
-        person = found[name]
-        return f"<@{person}|{match.group(1)}>" if person else match.group(0)
+        written = match.group(1)
+        name = written.lower()
+        while name:
+            found = person(name)
+            if found:
+                return f"<@{found}|{written[: len(name)]}>" + written[len(name) :]
+            if name[-1] not in "._-":
+                break
+            name = name[:-1]
+        return match.group(0)
 
-    return _NAMED.sub(named, escaped)
+    out: list[str] = []
+    done = 0
+    for code in CODE.finditer(escaped):  # a name in code calls nobody: left as typed
+        out += (_NAMED.sub(named, escaped[done : code.start()]), code.group(0))
+        done = code.end()
+    return "".join(out) + _NAMED.sub(named, escaped[done:])
 
 
 def event_key(event: Mapping[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ from watchstander.domain.answers import (
     alike,
     question_terms,
     resolving_line,
+    search_terms,
 )
 from watchstander.domain.likeness import asks, likeness
 from watchstander.domain.review import STOPWORDS
@@ -61,8 +62,9 @@ class AnswerService:
         ranked: list[tuple[float, int, Suggestion]] = []
         with self.store.transaction() as tx:
             found = tx.similar_resolved(
-                terms, self.limit * CANDIDATES, thread_id, now, count_held=False
-            )
+                search_terms(text, self.stop), self.limit * CANDIDATES, thread_id, now,
+                count_held=False,
+            )  # fmt: skip
             ids = [hit.id for hit in found]
             rows = tx.resolved_threads(ids)
             replies = tx.replies_until_resolved(ids)

@@ -30,7 +30,7 @@ from watchstander.services.thread_state import event_of, load_state
 from watchstander.services.triage import TriageService
 from watchstander.store import EventRow, ThreadRow
 
-_BARE_ID = re.compile(r"[A-Za-z0-9]{4,64}")  # a person's id typed as it is (U024BE7LH)
+_BARE_ID = re.compile(r"[A-Za-z0-9]{8,64}")  # a person's id typed as it is (U024BE7LH)
 LISTS = ("open", "mine", "breached")
 
 
@@ -210,7 +210,8 @@ def parse_user(text: str) -> str:
     if _BARE_ID.fullmatch(text) and any(ch.isdigit() for ch in text):
         return text
     raise CommandError(
-        "'{text}' is not a person I know: mention them, like `!handoff @alice`", text=text[:40]
+        "'{text}' is not a person I know: mention them, like `!handoff @alice`",
+        text=" ".join(text.split())[:40],
     )
 
 

@@ -28,7 +28,8 @@ from watchstander.store import OverrideRow, RotationRow
 WEEKS = 12  # how far ahead the feed is read (and made overrides where it needs them)
 MOST_OVERRIDES = 500  # a feed needing more follows no rotation
 USAGE = "`!rotation import https://…/schedule.ics`"
-_LINK = re.compile(r"^<([^>|]+)(?:\|[^>]*)?>$")  # a link in the core's markup: <url> or <url|label>
+# a link in the core's markup (<url> or <url|label>), or typed in angle brackets (&lt;url&gt;)
+_LINK = re.compile(r"^(?:<([^>|]+)(?:\|[^>]*)?>|&lt;(.+?)&gt;)$")
 
 
 class Feed(Protocol):
@@ -137,4 +138,4 @@ def _address(args: str) -> str:
         raise OnCallError("Give the feed's address and nothing else: " + USAGE)
     word = words[0]
     link = _LINK.match(word)
-    return (link.group(1) if link else word).replace("&amp;", "&")
+    return (link.group(1) or link.group(2) if link else word).replace("&amp;", "&")

@@ -84,6 +84,7 @@ class Suggestions:
             "poster": poster,
             "alone": self.mode == "ephemeral",
             "suggestions": [{"link": s.link, "line": s.line} for s in found],
+            "question": self.answers.link(channel, root_ts),  # where to say it's answered
         }
         return Effect(
             "answers",

@@ -89,8 +89,10 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
         self._held: set[str] = set()  # channels whose cursor waits for a refused event
         self._retry: threading.Timer | None = None
         self.stop_signals = StopSignals().install()
+        settings = Settings.read()[0]
+        self._handles = frozenset((settings.oncall_handle, *settings.emergency_tags))  # tags
         try:  # SQLite is for one process: a second on the same file stops here
-            hold_file(Settings.read()[0].database_url)
+            hold_file(settings.database_url)
         except SecondProcess as exc:
             log.fatal("%s.", exc)
             sys.exit(3)
@@ -335,8 +337,9 @@ class WatchstanderMattermostBackend(mattermost_errbot.ErrbotSide):
         assert api is not None
         me = self.bot_identifier.userid
         inbound = message_from_mattermost(
-            post, me, api.ts_of, edited=edited, person_id_of=api.user_id_by_username
-        )
+            post, me, api.ts_of, edited=edited, person_id_of=api.user_id_by_username,
+            handles=self._handles,
+        )  # fmt: skip
         user = str(post.get("user_id") or "")
         try:
             found = api.user(user)
