@@ -1,7 +1,8 @@
 """A TCP relay for tests of a database that goes away: the bot connects to the relay's port on
 127.0.0.1 and the relay to the real server. `Relay.down` cuts every connection it carries and
 closes its port (a new connection is refused, as by a firewall's reject), `Relay.up` opens
-the same port again."""
+the same port again. `Relay.hang` holds what either side sends (as a firewall dropping the
+packets: nothing is refused, nothing answers) until `up`, or `down` cuts it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Relay:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()  # one per connection, while it lasts
+        self._flowing: asyncio.Event | None = None  # clear while the relay hangs
 
     @classmethod
     def to_database(cls, url: str) -> Relay:
@@ -51,8 +53,12 @@ class Relay:
         self._call(self._down())
 
     def up(self) -> None:
-        """Take connections again, on the same port."""
+        """Take connections again, on the same port, and pass on what was held."""
         self._call(self._up())
+
+    def hang(self) -> None:
+        """Hold what either side sends, on every connection, old or new, until `up`."""
+        self._call(self._hang())
 
     def stop(self) -> None:
         stop_loop(self._loop, self._thread, self._shutdown)
@@ -68,7 +74,14 @@ class Relay:
         asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=10)
 
     async def _listen(self, sock: socket.socket) -> None:
+        if self._flowing is None:
+            self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = await asyncio.start_server(self._relay, sock=sock)
+
+    async def _hang(self) -> None:
+        assert self._flowing is not None
+        self._flowing.clear()
 
     async def _down(self) -> None:
         server, self._server = self._server, None
@@ -85,6 +98,8 @@ class Relay:
 
     async def _up(self) -> None:
         if self._server is not None:
+            assert self._flowing is not None
+            self._flowing.set()
             return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -112,6 +127,10 @@ class Relay:
         """Copy until either side ends; then the other side is closed too."""
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(CHUNK):
+                assert self._flowing is not None
+                await self._flowing.wait()
+                if writer.is_closing():
+                    break
                 writer.write(data)
                 await writer.drain()
         self._open.discard(writer)

@@ -155,3 +155,38 @@ def test_the_database_port_blocked_under_load_loses_no_event_and_answers_each_on
     finally:
         bot.close()
         direct.dispose()
+
+
+def test_a_retry_of_an_event_held_up_by_the_database_is_not_acked_before_it_is_handled(
+    slack: LocalSlack, tmp_path: Path, pg_url: str, relay: Relay
+) -> None:
+    """The database's port silent (packets dropped: its statements hang): Slack's retry of a
+    post whose handling hangs (its ack is late) is not acked for it; when the connection is
+    cut and the handling fails, nothing was acked, and Slack's next retry is answered once."""
+    bot = Bot(slack, tmp_path, relay.url(pg_url))
+    try:
+        bot.start()
+        relay.hang()
+        root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
+        envelope = envelope_of(slack, root)
+        (event_id,) = [
+            e["payload"]["event_id"] for e in slack.envelopes if e["envelope_id"] == envelope
+        ]
+        wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
+        slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
+        again = f"Event {event_id} again while it is handled here"
+        wait_until(
+            lambda: envelope in slack.acks or again in errbot_log(bot.data), 30, "the retry met"
+        )
+        relay.down()  # the silent connections cut: the handling fails
+        wait_until(lambda: "left to Slack's retry" in errbot_log(bot.data), 30, "the refusal")
+        assert envelope not in slack.acks, "acked, and not recorded"
+        assert bot.texts(root) == []
+        relay.up()
+        slack.redeliver(envelope)  # Slack's next retry
+        bot.wait_posts(root, 1)
+        wait_until(lambda: envelope in slack.acks, 30, "the retry acked")
+        assert len(bot.texts(root)) == 1
+        assert not bot.exited
+    finally:
+        bot.close()
