@@ -77,6 +77,13 @@ def envelope_of(slack: LocalSlack, root: str) -> str:
     return str(envelope["envelope_id"])
 
 
+def event_of(slack: LocalSlack, envelope_id: str) -> str:
+    (event_id,) = [
+        e["payload"]["event_id"] for e in slack.envelopes if e["envelope_id"] == envelope_id
+    ]
+    return str(event_id)
+
+
 def recorded(store: Store, roots: list[str]) -> set[str]:
     """The roots the bot recorded a thread for (read past the relay)."""
     with store.transaction() as tx:
@@ -113,13 +120,11 @@ def test_the_database_port_blocked_under_load_loses_no_event_and_answers_each_on
             acked = [r for r, e in envelopes.items() if e in set(slack.acks)]
             assert set(acked) <= recorded(direct, acked), "acked before it was recorded"
 
-        events = {e["envelope_id"]: e["payload"]["event_id"] for e in slack.envelopes}
+        events = {e: event_of(slack, e) for e in envelopes.values()}
 
         def settled() -> bool:  # each post acked, or refused (logged), none being handled
             log, acks = errbot_log(bot.data), set(slack.acks)
-            return all(
-                e in acks or f"Event {events[e]} not taken" in log for e in envelopes.values()
-            )
+            return all(e in acks or f"Event {events[e]} not taken" in log for e in events)
 
         wait_until(settled, 30, "each post handled or refused")
         acked_are_recorded()
@@ -169,9 +174,7 @@ def test_a_retry_of_an_event_held_up_by_the_database_is_not_acked_before_it_is_h
         relay.hang()
         root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
         envelope = envelope_of(slack, root)
-        (event_id,) = [
-            e["payload"]["event_id"] for e in slack.envelopes if e["envelope_id"] == envelope
-        ]
+        event_id = event_of(slack, envelope)
         wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
         slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
         again = f"Event {event_id} again while it is handled here"
@@ -188,5 +191,31 @@ def test_a_retry_of_an_event_held_up_by_the_database_is_not_acked_before_it_is_h
         wait_until(lambda: envelope in slack.acks, 30, "the retry acked")
         assert len(bot.texts(root)) == 1
         assert not bot.exited
+    finally:
+        bot.close()
+
+
+def test_a_retry_of_an_event_held_up_by_the_database_is_acked_with_it_once_it_is_handled(
+    slack: LocalSlack, tmp_path: Path, pg_url: str, relay: Relay
+) -> None:
+    """The database's port silent for a while, then answering again (a firewall's drop
+    lifted: what was held goes through): the post held up is handled, once, and both its
+    deliveries are acked then."""
+    bot = Bot(slack, tmp_path, relay.url(pg_url))
+    try:
+        bot.start()
+        relay.hang()
+        root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
+        envelope = envelope_of(slack, root)
+        event_id = event_of(slack, envelope)
+        wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
+        slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
+        again = f"Event {event_id} again while it is handled here"
+        wait_until(lambda: again in errbot_log(bot.data), 30, "the retry kept with the first")
+        assert envelope not in slack.acks
+        relay.up()  # what was held goes through: the handling ends
+        bot.wait_posts(root, 1)
+        wait_until(lambda: slack.acks.count(envelope) == 2, 30, "both deliveries acked")
+        assert len(bot.texts(root)) == 1
     finally:
         bot.close()
