@@ -69,6 +69,12 @@ def issued_once(gh: LocalGitHub, roots: list[str]) -> bool:
     )
 
 
+def leads(bot: Bot, pid: int) -> bool:
+    """Whether the process ``pid`` holds the lease now."""
+    found = holder(bot)
+    return found is not None and pid_of(found) == pid
+
+
 def days_work(bot: Bot) -> dict[str, tuple[str | None, bool]]:
     """The scheduled jobs of a day the database holds: key -> (who took it, whether done)."""
     with bot.store().transaction() as tx:
@@ -132,7 +138,7 @@ def test_the_survivor_runs_the_digest_and_the_review_once_and_the_comeback_not_a
         survivor.stop()  # SIGTERM: lets the lease go at once
         comeback = leader.process
         assert comeback is not None
-        wait_until(lambda: pid_of(str(holder(a))) == comeback.pid, 30, "the comeback leads")
+        wait_until(lambda: leads(a, comeback.pid), 30, "the comeback leads")
         for job in ("digest", "review"):
             refused = f"the scheduled {job} of today was run already"
             wait_until(lambda r=refused: r in errbot_log(leader.data), 30, f"the {job} refused")

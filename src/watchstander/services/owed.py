@@ -142,7 +142,7 @@ class Owed:
             with self.store.transaction() as tx:
                 given = tx.disown(ids, self.holder)
         except StoreError as exc:
-            log.info("messages in doubt kept until the database answers: %s", first_line(exc))
+            log.debug("messages in doubt kept until the database answers: %s", first_line(exc))
             self.doubt(ids)
             return
         if given:
