@@ -110,7 +110,7 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
 
         delivery = self._deliveries.take(event_id, ack)
         if delivery == "handled":
-            log.debug("Event %s again, handled here already: acked", event_id)
+            log.debug("Dropping a redelivered event %s", event_id)
             return
         if delivery == "handling":
             log.info("Event %s again while it is handled here: acked with it, if taken", event_id)
@@ -132,9 +132,11 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
             log.warning("Event %s not taken (%s): left to Slack's retry", event_id, failed)
             self._deliveries.refused(event_id)
             return
-        ack()
-        for redelivered in self._deliveries.handled(event_id):
-            redelivered()
+        for send in (ack, *self._deliveries.handled(event_id)):  # each on its connection
+            try:
+                send()
+            except (OSError, SlackClientError) as exc:  # its connection is gone: sent again
+                log.info("An ack of event %s was not sent: %s", event_id, exc)
 
     def _dispatch_to_plugins(self, method: Any, *args: Any, **kwargs: Any) -> None:
         """Errbot's, and a database that did not answer noted: the event is not acked."""
