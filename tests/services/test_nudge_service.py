@@ -4,8 +4,11 @@ redelivered post nudges nobody again; an answer is not offered earlier threads."
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
+import pytest
+from database_helpers import rename_table
 from triage_helpers import CHANNEL, Harness, at, edit, harness, post, ts
 
 from watchstander.render import Renderer, SlackVoice
@@ -102,4 +105,23 @@ def test_a_post_that_is_no_answer_nudges_nobody(store: Store) -> None:
         h.service.handle_message(post(1 + n, user, text), at(1 + n))
     reply = InboundMessage(CHANNEL, ts(9), ts(0), DAVE, f"> {ASK}\nin the thread: fine")
     assert not nudges.answers_another(reply, at(9))
+    assert nudged(h) == []
+
+
+def test_the_database_failing_under_the_nudge_is_one_line_and_no_traceback(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    h, nudges = wired(store)
+    h.service.handle_message(post(0, CAROL, ASK), at(0))
+    rename_table(store.url, "threads", "threads_away")  # every statement on threads fails
+    try:
+        with caplog.at_level(logging.ERROR, logger="watchstander.services.nudge"):
+            assert not nudges.answers_another(post(30, DAVE, f"&gt; {ASK}\nCSV"), at(30))
+    finally:
+        rename_table(store.url, "threads_away", "threads")
+    (record,) = caplog.records
+    assert record.exc_info is None
+    message = record.getMessage()
+    assert message.startswith(f"the nudge for {ts(30)} was not decided: the database failed: ")
+    assert "\n" not in message
     assert nudged(h) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from triage_helpers import CHANNEL, ONCALL, SECONDARY, T0, Timers, at, post, reply, ts
 
 from watchstander.services.controls import THREAD_CONTROLS, Button
@@ -15,6 +16,7 @@ from watchstander.services.owed import dumps, loads
 from watchstander.services.triage import TriageService
 from watchstander.settings import Settings
 from watchstander.store import Store
+from watchstander.store.models import OwedRow
 
 POSTER, DEV = "U0POSTER", "U0DEV"
 URGENT = "<!subteam^S0ONCALL|@oncall> the revenue report does not tie out"
@@ -189,3 +191,28 @@ def test_an_announcement_that_became_the_card_is_not_said_again(store: Store) ->
     # its message is the card now: its words were replaced, the thread cannot show them
     assert replica(store, other, "b").settle_owed(at(1), seen=lambda e, since: False) == 0
     assert other.said == []
+
+
+def test_messages_in_doubt_are_given_up_to_the_lease_holder_once_the_database_answers(
+    store: Store,
+) -> None:
+    """A transaction that kept a message failed as it committed (the database went away:
+    committed or not, the process cannot tell, and Slack's retry finds the post recorded).
+    The process gives the rows up once the database answers; the lease's holder says them,
+    once. Rows that were never committed give up nothing."""
+    alive = replica(store, Chat(die_at=0), "a")
+    with pytest.raises(Killed):  # committed, then not said (here: as if the say failed)
+        alive.handle_message(post(0, POSTER, URGENT), at(0))
+    with store.transaction() as tx:  # "a" lives on
+        tx.beat("a", at(0), at(0) + timedelta(minutes=5))
+        kept = list(tx.connection.execute(select(OwedRow.id)).scalars())
+    chat = Chat()
+    holder = replica(store, chat, "b")
+    assert holder.settle_owed(at(1)) == 0  # a live process's own: left to it
+    alive.owed.doubt([*kept, 999_999])  # and one that was rolled back
+    alive.owed.give_up_doubted()
+    assert holder.settle_owed(at(1)) == 1
+    assert [(e.template, e.thread_ts) for e in chat.said] == [("announce", ts(0))]
+    assert holder.settle_owed(at(2)) == 0
+    alive.owed.give_up_doubted()  # nothing left in doubt: nothing happens
+    assert holder.settle_owed(at(3)) == 0

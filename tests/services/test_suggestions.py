@@ -4,9 +4,11 @@ once its page went out), and "This answered it" resolves it as self-served, once
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
+from database_helpers import rename_table
 from pagerduty_helpers import pager_for
 from triage_helpers import CHANNEL, ONCALL, Harness, at, edit, harness, post, reply, ts
 
@@ -205,3 +207,25 @@ def test_the_assignee_may_say_so_too(store: Store) -> None:
     suggestions.answered(press(DEV, button), at(3))
     with store.transaction() as tx:
         assert tx.self_served_between(at(0), at(0) + timedelta(hours=1)) == {"thread": 1}
+
+
+def test_the_database_failing_under_the_suggestions_is_one_line_and_no_traceback(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database gone away fails the suggestions of every post for a while: one line each,
+    with what the database said, and no traceback (the post is recorded and answered)."""
+    h = harness(store)
+    suggestions = wire(h.service)
+    rename_table(store.url, "threads", "threads_away")  # every statement on threads fails
+    try:
+        with caplog.at_level(logging.ERROR, logger="watchstander.services.suggestions"):
+            suggestions.posted(post(0, ASKER, QUESTION), at(0))
+    finally:
+        rename_table(store.url, "threads_away", "threads")
+    (record,) = caplog.records
+    assert record.exc_info is None
+    message = record.getMessage()
+    assert message.startswith(f"no suggestions for {ts(0)}: the database failed: ")
+    assert "threads" in message
+    assert "\n" not in message
+    assert offered(h) == []

@@ -18,7 +18,7 @@ from watchstander.domain.nudge import (
 )
 from watchstander.services.effects import Effect, Speaker
 from watchstander.services.inbound import InboundMessage, ts_to_datetime
-from watchstander.store import Store, StoreError
+from watchstander.store import Store, StoreError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,12 @@ class Nudges:
                 if post is None:
                     return False
                 first_today = tx.once(nudge_key(msg.user, at, self.tz), now)
-        except StoreError:
-            log.exception("the nudge for %s was not decided: the database failed", msg.ts)
+        except StoreError as error:
+            log.error(
+                "the nudge for %s was not decided: the database failed: %s",
+                msg.ts,
+                first_line(error),
+            )
             return False
         if first_today:
             data = {"link": self.link(msg.channel, post.root_ts)}

@@ -20,7 +20,7 @@ from typing import Any
 
 from watchstander.services.controls import Button, Control, Menu
 from watchstander.services.effects import Effect
-from watchstander.store import Store, StoreError, Tx
+from watchstander.store import Store, StoreError, Tx, first_line
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,18 @@ class Owed:
     taker is gone; on PostgreSQL, one whose heartbeat stopped).
     """
 
-    def __init__(self, store: Store, holder: str, *, forget_after: float = 0.0) -> None:
+    def __init__(
+        self, store: Store, holder: str, *, forget_after: float = 0.0, recheck: float = 2.0
+    ) -> None:
         self.store = store
         self.holder = holder
         self.forget_after = forget_after  # seconds said rows wait to be deleted together
+        self.recheck = recheck  # seconds between tries to give up rows in doubt
         self._said: list[int] = []
+        self._doubted: list[int] = []
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._doubt_timer: threading.Timer | None = None
 
     def owe(self, tx: Tx, effects: Sequence[Effect], now: datetime) -> list[int]:
         return tx.owe([dumps(e, now) for e in effects], self.holder, now) if effects else []
@@ -111,6 +116,38 @@ class Owed:
                 self._timer = threading.Timer(self.forget_after, self.flush)
                 self._timer.daemon = True
                 self._timer.start()
+
+    def doubt(self, ids: Sequence[int]) -> None:
+        """The transaction that kept these rows failed, perhaps as it committed (the
+        database went away): kept or not, this process will not say them (the event is left
+        to Slack's retry, which finds it recorded). Those kept are given up (`disown`) as
+        soon as the database answers, tried every ``recheck`` seconds: the lease's holder
+        takes them over like the work of a process gone, and says each unless it is found
+        in its thread."""
+        if not ids:
+            return
+        with self._lock:
+            self._doubted.extend(ids)
+            if self._doubt_timer is None:
+                self._doubt_timer = threading.Timer(self.recheck, self.give_up_doubted)
+                self._doubt_timer.daemon = True
+                self._doubt_timer.start()
+
+    def give_up_doubted(self) -> None:
+        """`doubt`'s rows given up now; kept in doubt (and tried again) when the database
+        does not answer."""
+        with self._lock:
+            ids, self._doubted, self._doubt_timer = self._doubted, [], None
+        try:
+            with self.store.transaction() as tx:
+                given = tx.disown(ids, self.holder)
+        except StoreError as exc:
+            log.debug("messages in doubt kept until the database answers: %s", first_line(exc))
+            self.doubt(ids)
+            return
+        if given:
+            log.warning("%d message(s) decided as the database went away: left to be said "
+                        "by the lease's holder", given)  # fmt: skip
 
     def flush(self) -> None:
         """Forget at once the rows said and waiting to be forgotten."""

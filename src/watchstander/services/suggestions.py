@@ -18,7 +18,7 @@ from watchstander.services.commands import ThreadCommands
 from watchstander.services.controls import Action, answered_button, answered_value
 from watchstander.services.effects import CommandContext, CommandError, Effect, Note, Speaker
 from watchstander.services.inbound import InboundMessage
-from watchstander.store import Store, StoreError
+from watchstander.store import Store, StoreError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ class Suggestions:
             return
         try:
             self._offer(msg, msg.user, now)
-        except StoreError:  # the post is recorded and answered already: only this is lost
-            log.exception("no suggestions for %s: the database failed", msg.ts)
+        except StoreError as error:  # the post is recorded and answered already: only this is lost
+            log.error("no suggestions for %s: the database failed: %s", msg.ts, first_line(error))
 
     def _offer(self, msg: InboundMessage, poster: str, now: datetime) -> None:
         if not self.answers.askable(msg.text):

@@ -38,7 +38,7 @@ from watchstander.services.thread_words import ThreadWords
 from watchstander.services.triage_timers import TimedActions
 from watchstander.settings import Settings
 from watchstander.stopping import Abandoned
-from watchstander.store import ONE_PROCESS, EventRow, Store, ThreadRow, Tx
+from watchstander.store import ONE_PROCESS, EventRow, Store, StoreError, ThreadRow, Tx
 
 log = logging.getLogger(__name__)
 
@@ -234,9 +234,16 @@ class TriageService(TimedActions):
     def locked(self, channel: str, *keys: str) -> Iterator[Tx]:
         """A transaction that holds the thread's (or message's) locks: this process's, and
         on PostgreSQL the database's, so that replicas take turns on a thread as well."""
-        with self.lock(channel, *keys), self.store.transaction() as tx:
-            tx.hold(channel, *keys)
-            yield tx
+        with self.lock(channel, *keys):
+            tx: Tx | None = None
+            try:
+                with self.store.transaction() as tx:
+                    tx.hold(channel, *keys)
+                    yield tx
+            except StoreError:  # perhaps as it committed: what it kept to say is in doubt
+                if tx is not None:
+                    self.owed.doubt(tx.owed_written)
+                raise
 
     def refresh(
         self,

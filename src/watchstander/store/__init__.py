@@ -10,7 +10,7 @@ takes a row lock on the thread (``SELECT ... FOR UPDATE``).
 
 from __future__ import annotations
 
-from watchstander.store.engine import MIGRATIONS, Store, StoreError
+from watchstander.store.engine import MIGRATIONS, Store, StoreError, first_line
 from watchstander.store.models import (
     ActionRow,
     AuditRow,
@@ -48,4 +48,5 @@ __all__ = [
     "ThreadRow",
     "Tx",
     "UTCDateTime",
+    "first_line",
 ]

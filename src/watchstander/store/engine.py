@@ -21,6 +21,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 StoreError = SQLAlchemyError  # what the store raises when the database fails a statement
 
 
+def first_line(error: BaseException) -> str:
+    """What the database said, in one line (for a log line without a traceback: a database
+    gone away fails every event for a while, and each traceback would say the same)."""
+    lines = str(error).splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
 class Store:
     """The database: an engine, a schema kept by Alembic, and transactions."""
 

@@ -17,18 +17,38 @@ from watchstander.store.replicas import gone
 _OWED = cast(Table, OwedRow.__table__)
 
 
+IN_DOUBT = ":in-doubt"  # a taker's name + this: rows its process will not say (gone)
+
+
 class OwedTx(TxBase):
     """A transaction's part of the messages owed."""
+
+    owed_written: tuple[int, ...] = ()  # the ids this transaction kept
 
     def owe(self, effects: Sequence[str], holder: str, now: datetime) -> list[int]:
         """Keep each message (as JSON), taken by ``holder`` at ``now``: their ids."""
         statement = insert(_OWED).returning(_OWED.c.id)
-        return [
+        ids = [
             int(self.connection.execute(statement, {
                 "effect": effect, "taken_by": holder[:128], "taken_at": now
             }).scalar_one())
             for effect in effects
         ]  # fmt: skip
+        self.owed_written = (*self.owed_written, *ids)
+        return ids
+
+    def disown(self, ids: Sequence[int], holder: str) -> int:
+        """Of these rows, those ``holder`` still has (their transaction committed after
+        all) are given up: named by a taker that is gone, for the takers of work left
+        (who look in the thread first). How many."""
+        if not ids:
+            return 0
+        result = self.connection.execute(
+            update(_OWED)
+            .where(_OWED.c.id.in_(list(ids)), _OWED.c.taken_by == holder[:128])
+            .values(taken_by=holder[: 128 - len(IN_DOUBT)] + IN_DOUBT)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def paid(self, ids: Sequence[int]) -> None:
         """The messages were said (or given up): forget them."""

@@ -18,7 +18,6 @@ import logging
 import os
 import sys
 import threading
-from collections import OrderedDict
 from typing import Any, NoReturn
 
 import slackv3
@@ -45,12 +44,10 @@ from watchstander.settings import Settings
 from watchstander.stopping import StopSignals
 from watchstander.store import StoreError
 from watchstander_errbot import runtime
+from watchstander_errbot.deliveries import Deliveries
 from watchstander_errbot.slack_forms import SlackForms
 
 log = logging.getLogger(__name__)
-
-SEEN_EVENTS = 5000  # Slack redelivers an envelope whose ack came late: remember recent ids
-
 
 _handling = threading.local()  # .failed: why the database did not take the event being handled
 
@@ -70,8 +67,7 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         self._plugins_ready = threading.Event()
         self.pacer = pacer_from_setting(os.environ.get("WATCHSTANDER_SLACK_PACE", ""))
         self.api_tally = ApiTally()  # every client's calls and 429s, for /metrics
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._seen_lock = threading.Lock()
+        self._deliveries = Deliveries()
         self._failure: str | None = None  # why the last attempt to connect failed
         self.stop_signals = StopSignals().install()
         self._stopping = False
@@ -100,25 +96,28 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         """Hand the event on once, after the plugins are active, and ack it once handled: a
         process killed while handling it never acks it, and Slack sends it again (to another
         connection, another replica). An event the database could not take is not acked
-        either (Slack's retry brings it back). A redelivery of an event handled here, or
-        being handled, is acked and dropped."""
+        either (Slack's retry brings it back). A redelivery is not handled again: acked at
+        once when the event was handled here, with the first delivery when it is being
+        handled (`Deliveries`)."""
         if req.type == "interactive" and (req.payload or {}).get("type") == "view_submission":
             self._submission(client, req)
             return
         self._forget_changed((req.payload or {}).get("event") or {})
         event_id = str((req.payload or {}).get("event_id") or req.envelope_id)
-        with self._seen_lock:
-            seen = event_id in self._seen
-            self._seen[event_id] = None
-            while len(self._seen) > SEEN_EVENTS:
-                self._seen.popitem(last=False)
-        if seen:
-            log.debug("Dropping a redelivered event %s", event_id)
+
+        def ack() -> None:
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+        delivery = self._deliveries.take(event_id, ack)
+        if delivery == "handled":
+            log.debug("Dropping a redelivered event %s", event_id)
+            return
+        if delivery == "handling":
+            log.info("Event %s again while it is handled here: acked with it, if taken", event_id)
             return
         if not self._plugins_ready.wait(timeout=120):
             log.error("Plugins were not ready after 120 s; event %s left to a retry", event_id)
-            self._unsee(event_id)
+            self._deliveries.refused(event_id)
             return
         _handling.failed = None  # set by _dispatch_to_plugins
         try:
@@ -131,13 +130,13 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         failed: str | None = _handling.failed
         if failed is not None:
             log.warning("Event %s not taken (%s): left to Slack's retry", event_id, failed)
-            self._unsee(event_id)
+            self._deliveries.refused(event_id)
             return
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-
-    def _unsee(self, event_id: str) -> None:
-        with self._seen_lock:
-            self._seen.pop(event_id, None)
+        for send in (ack, *self._deliveries.handled(event_id)):  # each on its connection
+            try:
+                send()
+            except (OSError, SlackClientError) as exc:  # its connection is gone: sent again
+                log.info("An ack of event %s was not sent: %s", event_id, exc)
 
     def _dispatch_to_plugins(self, method: Any, *args: Any, **kwargs: Any) -> None:
         """Errbot's, and a database that did not answer noted: the event is not acked."""
