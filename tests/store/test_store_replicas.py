@@ -4,11 +4,15 @@ is gone (expired, forgotten, or a row from before takers were recorded); the dig
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text, update
 
 from watchstander.store import IssueRow, Store
+
+PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 A, B, C = "host:1:a", "host:2:b", "host:3:c"
@@ -139,3 +143,20 @@ def test_an_issue_left_making_before_the_upgrade_is_taken_over_after_it(
             assert tx.claim_issue(thread.id, "bug", NOW, A) == ("resumed", None)
     finally:
         old.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL")
+def test_a_postgresql_connection_gives_up_on_a_silent_server_in_about_a_minute() -> None:
+    """libpq's own timeouts, unless the URL sets them: a firewall that drops the packets is a
+    failed statement within a minute, not a hang for the system's TCP timeouts."""
+    separator = "&" if "?" in PG_URL else "?"
+    for url, timeout in ((PG_URL, "10"), (f"{PG_URL}{separator}connect_timeout=3", "3")):
+        store = Store(url)
+        try:
+            with store.engine.connect() as connection:
+                dsn = connection.connection.dbapi_connection.dsn  # type: ignore[union-attr]
+        finally:
+            store.dispose()
+        given = dict(part.split("=", 1) for part in dsn.split())
+        assert given["connect_timeout"] == timeout
+        assert (given["keepalives_idle"], given["keepalives_count"]) == ("30", "3")
