@@ -162,6 +162,20 @@ def test_the_database_port_blocked_under_load_loses_no_event_and_answers_each_on
         direct.dispose()
 
 
+def held_up(slack: LocalSlack, bot: Bot, relay: Relay) -> tuple[str, str, str]:
+    """The bot started, the database's port made silent, an urgent post received (its
+    handling hangs) and Slack's retry of it sent: the post's ts, its envelope, and the log
+    line that says the retry met the first delivery."""
+    bot.start()
+    relay.hang()
+    root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
+    envelope = envelope_of(slack, root)
+    event_id = event_of(slack, envelope)
+    wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
+    slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
+    return root, envelope, f"Event {event_id} again while it is handled here"
+
+
 def test_a_retry_of_an_event_held_up_by_the_database_is_not_acked_before_it_is_handled(
     slack: LocalSlack, tmp_path: Path, pg_url: str, relay: Relay
 ) -> None:
@@ -170,14 +184,7 @@ def test_a_retry_of_an_event_held_up_by_the_database_is_not_acked_before_it_is_h
     cut and the handling fails, nothing was acked, and Slack's next retry is answered once."""
     bot = Bot(slack, tmp_path, relay.url(pg_url))
     try:
-        bot.start()
-        relay.hang()
-        root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
-        envelope = envelope_of(slack, root)
-        event_id = event_of(slack, envelope)
-        wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
-        slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
-        again = f"Event {event_id} again while it is handled here"
+        root, envelope, again = held_up(slack, bot, relay)
         wait_until(
             lambda: envelope in slack.acks or again in errbot_log(bot.data), 30, "the retry met"
         )
@@ -203,14 +210,7 @@ def test_a_retry_of_an_event_held_up_by_the_database_is_acked_with_it_once_it_is
     deliveries are acked then."""
     bot = Bot(slack, tmp_path, relay.url(pg_url))
     try:
-        bot.start()
-        relay.hang()
-        root = slack.post(POSTER, SUPPORT, f"{URGENT} held up")
-        envelope = envelope_of(slack, root)
-        event_id = event_of(slack, envelope)
-        wait_until(lambda: f"'ts': '{root}'" in errbot_log(bot.data), 30, "the post received")
-        slack.redeliver(envelope)  # Slack's retry: no ack within 3 s
-        again = f"Event {event_id} again while it is handled here"
+        root, envelope, again = held_up(slack, bot, relay)
         wait_until(lambda: again in errbot_log(bot.data), 30, "the retry kept with the first")
         assert envelope not in slack.acks
         relay.up()  # what was held goes through: the handling ends

@@ -14,17 +14,25 @@ pytestmark = pytest.mark.e2e
 LET_GO = "let go of this thread"
 
 
+def claimed_by_dave(bot: MattermostBot, text: str, also: str = "") -> str:
+    """An urgent post by carol, answered, and claimed by dave's 👀 (erin's ``also`` reaction
+    beside it, one that stays): the post's id."""
+    root = bot.server.post("carol", "support", text)
+    bot.wait_replies(root, 1)
+    bot.server.react("dave", root, "eyes")
+    if also:
+        bot.server.react("erin", root, also)
+    assert "@dave has this" in bot.wait_replies(root, 2)[1]["message"]
+    return root
+
+
 def test_eyes_taken_away_while_the_bot_was_down_let_the_thread_go_once(
     mattermost: LocalMattermost, tmp_path: Path
 ) -> None:
     bot = MattermostBot(mattermost, tmp_path)
     bot.start()
     try:
-        root = mattermost.post("carol", "support", "@oncall the invoices are blank")
-        bot.wait_replies(root, 1)
-        mattermost.react("dave", root, "eyes")
-        mattermost.react("erin", root, "tada")  # stays: not taken away
-        assert "@dave has this" in bot.wait_replies(root, 2)[1]["message"]
+        root = claimed_by_dave(bot, "@oncall the invoices are blank", also="tada")
         bot.stop()
         mattermost.unreact("dave", root, "eyes")
         bot.start()
@@ -46,10 +54,7 @@ def test_eyes_kept_while_the_bot_was_down_keep_the_claim(
     bot = MattermostBot(mattermost, tmp_path)
     bot.start()
     try:
-        root = mattermost.post("carol", "support", "@oncall the search is slow")
-        bot.wait_replies(root, 1)
-        mattermost.react("dave", root, "eyes")
-        bot.wait_replies(root, 2)
+        root = claimed_by_dave(bot, "@oncall the search is slow")
         bot.stop()
         mattermost.react("erin", root, "eyes")  # the post changed: read again, nothing let go
         mattermost.unreact("erin", root, "eyes")
