@@ -44,6 +44,17 @@ def errbot_log(data: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
+def redelivery_not_handled(data: Path, event_id: str) -> bool:
+    """Whether the bot's log says a redelivery of ``event_id`` was not handled again: dropped
+    (it came after the first delivery was handled) or kept with the first (it came while that
+    one was handled, and is acked with it)."""
+    log = errbot_log(data)
+    return (
+        f"Dropping a redelivered event {event_id}" in log
+        or f"Event {event_id} again while it is handled here" in log
+    )
+
+
 def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:
     """What ``check`` returns once it is true, asked every 50 ms; an AssertionError naming
     ``what`` after ``timeout`` seconds. For what the local Slack server cannot see (the bot's

@@ -11,7 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, errbot_log, wait_until
+from e2e_helpers import (
+    DEV,
+    DEV2,
+    POSTER,
+    SUPPORT,
+    Bot,
+    redelivery_not_handled,
+    wait_until,
+)
 
 from watchstander.services.controls import ANSWERED
 from watchstander.store import ThreadRow
@@ -77,13 +85,8 @@ def test_a_matching_question_gets_the_earlier_thread_and_this_answered_it_resolv
     ]
     slack.redeliver(sent["envelope_id"])
     slack.push_event(sent["payload"]["event"])
-    wait_until(
-        lambda: (
-            f"Dropping a redelivered event {sent['payload']['event_id']}" in errbot_log(bot.data)
-        ),
-        30,
-        "the redelivered envelope dropped",
-    )
+    event_id = str(sent["payload"]["event_id"])
+    wait_until(lambda: redelivery_not_handled(bot.data, event_id), 30, "the redelivery dropped")
     # someone else may not say it answered the question (the offer is not theirs to press,
     # but a forged press is answered the same way)
     other = slack.post(POSTER, SUPPORT, "the S3 export fails with AccessDenied for us too")

@@ -11,7 +11,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, errbot_log, wait_until
+from e2e_helpers import (
+    DEV,
+    DEV2,
+    POSTER,
+    SUPPORT,
+    Bot,
+    errbot_log,
+    redelivery_not_handled,
+    wait_until,
+)
 
 from watchstander.services.controls import CHECKIN, CLAIM, RESOLVE
 from watchstander.services.inbound import ts_to_datetime
@@ -106,11 +115,7 @@ def test_claim_claims_once_and_a_second_claim_is_answered_alone(
 
     # Slack sends the same envelope again (a late ack): it is acted on once
     slack.redeliver(envelope)
-    wait_until(
-        lambda: f"Dropping a redelivered event {envelope}" in errbot_log(bot.data),
-        30,
-        "the redelivered envelope dropped",
-    )
+    wait_until(lambda: redelivery_not_handled(bot.data, envelope), 30, "the redelivery dropped")
     # a second person's Claim: answered to them alone, in the thread; nothing changes
     slack.press(DEV2, SUPPORT, reply["ts"], CLAIM)
     (refusal,) = whispered(slack, DEV2, 1)
