@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
-from watchstander.store import Base, Store
+from watchstander.store import Store
 from watchstander_sandbox.bot_process import ROOT as ROOT  # re-exported for the benchmarks
 from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
 from watchstander_sandbox.slack import Call, LocalSlack
@@ -235,11 +233,10 @@ def running_bot(
 def empty_database(url: str) -> None:
     """Every table the bot makes dropped (as the tests do), so its migrations start afresh."""
     store = Store(url)
-    with store.engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-    store.dispose()
+    try:
+        store.drop_everything()
+    finally:
+        store.dispose()
 
 
 def connections(count: int) -> Callable[[LocalSlack], bool]:

@@ -3,18 +3,17 @@ schema, Alembic's version and APScheduler's jobs), so the next migration starts 
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from watchstander.store import Base, Store
+from watchstander.store import Store
 
 
 def empty_database(url: str) -> None:
     store = Store(url)
-    with store.engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-    store.dispose()
+    try:
+        store.drop_everything()
+    finally:
+        store.dispose()
 
 
 def rename_table(url: str, old: str, new: str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from watchstander.store.models import EventRow
+from watchstander.store.models import Base, EventRow
 from watchstander.store.search import SEARCH_CATCH_UP
 from watchstander.store.tx import Tx
 
@@ -139,6 +139,15 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def drop_everything(self) -> None:
+        """Every table the bot makes dropped (its schema, Alembic's version, APScheduler's
+        jobs), so that the next :meth:`migrate` starts from nothing: for the tests and the
+        benchmarks, on a database of their own."""
+        with self.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            connection.exec_driver_sql("DROP TABLE IF EXISTS apscheduler_jobs")
 
 
 _NO_LOCK: AbstractContextManager[Any] = nullcontext()
