@@ -63,6 +63,37 @@ def test_resolved_after_the_question_is_not_an_answer_yet(store: Store) -> None:
     assert found == []
 
 
+def indexed_upto(store: Store) -> int | None:
+    """SQLite: the highest thread id the full-text index holds (None on PostgreSQL)."""
+    if not store.is_sqlite:
+        return None
+    with store.engine.begin() as connection:
+        mark = connection.exec_driver_sql("SELECT indexed_upto FROM thread_search_progress")
+        return int(mark.scalar_one())
+
+
+def test_the_look_for_answers_indexes_only_when_a_resolved_thread_waits(store: Store) -> None:
+    """The look that follows each post stays a read while only open threads were posted
+    since the index was last brought up to date; a thread resolved since is indexed and
+    found at the next look."""
+    with store.transaction() as tx:
+        add(tx, 1, "webhook deliveries are retried twice")
+    assert similar(store, "webhook", "retried") == [("1001.000100", 2)]
+    mark = indexed_upto(store)
+    with store.transaction() as tx:
+        add(tx, 2, "webhook deliveries retried three times", resolved=False)
+        pending = add(tx, 3, "webhook retried with an old payload", resolved=False)
+    assert similar(store, "webhook", "retried") == [("1001.000100", 2)]
+    assert indexed_upto(store) == mark  # nothing written
+    with store.transaction() as tx:
+        tx.save_thread(pending, {"resolved_at": NOW + timedelta(hours=1), "resolved_by": "U0DEV"})
+    assert sorted(similar(store, "webhook", "retried")) == [
+        ("1001.000100", 2),
+        ("1003.000100", 2),
+    ]
+    assert mark is None or indexed_upto(store) == pending.id
+
+
 HOSTILE = [
     '"unbalanced quote',
     "NEAR(export invoice, 2)",

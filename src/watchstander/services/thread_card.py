@@ -70,11 +70,10 @@ class ThreadCards:
             return False
         with self._lock(effect.channel, effect.thread_ts), self.store.transaction() as tx:
             tx.hold(effect.channel, effect.thread_ts)
-            kept = tx.set_card(effect.channel, effect.thread_ts, ts)
-            said = tx.said(effect.channel, effect.thread_ts)
-        if said is None:
+            found = tx.set_card(effect.channel, effect.thread_ts, ts)
+        if found is None:
             return False
-        level, assignee, resolved = said
+        kept, (level, assignee, resolved) = found
         shown = (effect.data.get("level"), effect.data.get("assignee"), False)
         return not kept or shown != (Level(level).label, assignee, resolved)
 

@@ -85,7 +85,7 @@ class AnswersTx(SearchTx):
         words = search_words(terms)
         if not words or limit <= 0:
             return []
-        dialect = self._searchable()
+        dialect = self._searchable(resolved_only=True)
         params: dict[str, Any] = {
             "last": _NO_ID if before_id is None else before_id,
             "limit": limit,

@@ -66,17 +66,28 @@ SEARCH_CATCH_UP = (
 )
 
 
+# SQLite: whether a resolved thread waits for the index (the threads after its mark, by id)
+RESOLVED_UNINDEXED = (
+    "SELECT 1 FROM threads WHERE id > (SELECT indexed_upto FROM thread_search_progress) "
+    "AND resolved_at IS NOT NULL LIMIT 1"
+)
+
+
 class SearchTx(TxBase):
     """A transaction's repeat topics: root posts, and full-text searches of them."""
 
     _index_current = False  # SQLite: the full-text index was brought up to date in this tx
 
-    def _searchable(self) -> str:
+    def _searchable(self, resolved_only: bool = False) -> str:
         """Bring the full-text index up to date, once a transaction (SQLite: it is not written
-        with each post); the dialect's name, for the search itself."""
+        with each post); the dialect's name, for the search itself. A search for
+        ``resolved_only`` threads writes to the index only when a resolved thread is not in it
+        yet: the look for answers that follows each post in #support stays a read."""
         dialect = self._dialect_name
         if dialect == "sqlite" and not self._index_current:
             connection = self.connection
+            if resolved_only and connection.exec_driver_sql(RESOLVED_UNINDEXED).first() is None:
+                return dialect
             for statement in SEARCH_CATCH_UP:
                 connection.exec_driver_sql(statement)
             self._index_current = True

@@ -209,22 +209,28 @@ class ThreadsTx(TxBase):
             .values(text=text)
         )
 
-    def set_card(self, channel: str, root_ts: str, ts: str) -> bool:
+    def set_card(
+        self, channel: str, root_ts: str, ts: str
+    ) -> tuple[bool, tuple[int, str | None, bool]] | None:
         """The bot's first reply in the thread becomes its card (updated as the thread
-        changes): False when the thread has one already (it stays)."""
-        statement = update(_THREADS).where(
-            _THREADS.c.channel == channel,
-            _THREADS.c.root_ts == root_ts,
-            _THREADS.c.card_ts.is_(None),
+        changes), in one statement: whether it did (False: the thread has one already, which
+        stays) and what the thread was last told (level, assignee, resolved); None when the
+        thread is not stored."""
+        statement = (
+            update(_THREADS)
+            .where(_THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts)
+            .values(card_ts=func.coalesce(_THREADS.c.card_ts, ts[:32]))
+            .returning(
+                _THREADS.c.card_ts,
+                _THREADS.c.said_level,
+                _THREADS.c.said_assignee,
+                _THREADS.c.said_resolved,
+            )
         )
-        return bool(self.connection.execute(statement.values(card_ts=ts[:32])).rowcount)
-
-    def said(self, channel: str, root_ts: str) -> tuple[int, str | None, bool] | None:
-        """What the thread was last told (level, assignee, resolved), in one statement."""
-        query = select(_THREADS.c.said_level, _THREADS.c.said_assignee, _THREADS.c.said_resolved)
-        query = query.where(_THREADS.c.channel == channel, _THREADS.c.root_ts == root_ts)
-        row = self.connection.execute(query).first()
-        return None if row is None else (int(row[0]), row[1], bool(row[2]))
+        row = self.connection.execute(statement).first()
+        if row is None:
+            return None
+        return row[0] == ts[:32], (int(row[1]), row[2], bool(row[3]))
 
     def add_event(self, row: EventRow) -> bool:
         """Record an event once: False when its key was seen before (a redelivery)."""
