@@ -24,7 +24,12 @@ them together, and the time per question once, each with a verdict; exits non-ze
 held-out 4 or all sets together miss a target, or the time does (held-out 1, 2 and 3 and
 the tuning set do not decide).
 
-    python -m bench.answers [--set tuning] [--weeks 52] [--per-month 25000] [--postgres URL]
+    python -m bench.answers [--set tuning] [--meaning off] [--weeks 52] [--per-month 25000]
+                            [--postgres URL]
+
+With the meaning extra installed (``make meaning``) the questions are asked as the bot asks
+them then, by words and meaning, after every resolved thread was made into a vector (the time
+that takes is printed); ``--meaning off`` asks by words alone.
 
 ``--set NAME`` loads and asks that set alone (no other set's thread in the store, no other
 figure printed), and that set decides: ``--set tuning`` is what to look at while tuning.
@@ -39,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -53,8 +59,11 @@ from bench.review_history import (
     fill,
     history_args,
 )
+from watchstander.adapters.minilm import MiniLM, NoModel
+from watchstander.adapters.nearest import Nearest
 from watchstander.services.answers import AnswerService, Suggestion
 from watchstander.services.inbound import datetime_to_ts
+from watchstander.services.meanings import Meanings
 from watchstander.store import MessageRow, Store, ThreadRow
 
 DATA = Path(__file__).parent / "data" / "answers.jsonl"
@@ -170,6 +179,40 @@ def ask(service: AnswerService, question: str, seconds: list[float]) -> list[Sug
     return found
 
 
+class Remembered:
+    """A sentence model that encodes each text once a run (the history repeats its posts)."""
+
+    def __init__(self, model: Any) -> None:
+        self.inner = model
+        self.model = model.model
+        self.known: dict[str, bytes] = {}
+
+    def questions(self, texts: Sequence[str]) -> list[bytes]:
+        return self.inner.questions(texts)  # type: ignore[no-any-return]
+
+    def threads(self, pairs: Sequence[tuple[str, str]]) -> list[bytes]:
+        new = list(dict.fromkeys(pair for pair in pairs if "\0".join(pair) not in self.known))
+        for pair, vector in zip(new, self.inner.threads(new) if new else [], strict=True):
+            self.known["\0".join(pair)] = vector
+        return [self.known["\0".join(pair)] for pair in pairs]
+
+
+def made_meanings(store: Store) -> tuple[Meanings | None, float]:
+    """With the meaning extra installed: every resolved thread made into a vector (as the
+    bot's process that leads does, a batch at a time) and loaded; how long that took."""
+    try:
+        model, index = MiniLM(), Nearest()
+    except NoModel as missing:
+        print(f"# answers by their words alone: {missing}")
+        return None, 0.0
+    started = time.perf_counter()
+    meanings = Meanings(store, Remembered(model), index)
+    while meanings.make(NOW):
+        pass
+    meanings.load()
+    return meanings, time.perf_counter() - started
+
+
 def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]:
     """The sets' threads into one store; then, per set, its questions and its unrelated ones."""
     sets = {name: load(SETS[name]) for name in names}
@@ -186,7 +229,10 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
         with auto as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     filled = time.perf_counter() - started
-    service = AnswerService(store, link=lambda c, t: f"https://slack/archives/{c}/p{t}")
+    meanings, made_s = (None, 0.0) if args.meaning == "off" else made_meanings(store)
+    service = AnswerService(
+        store, link=lambda c, t: f"https://slack/archives/{c}/p{t}", meanings=meanings
+    )
     service.suggest("warm up the index and the caches", NOW)
     seconds: list[float] = []
     ids = {item["root_ts"]: item["id"] for item in everything}
@@ -226,6 +272,9 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
     return {
         "threads": history + len(everything),
         "fill_s": filled,
+        "meaning": None if meanings is None else meanings.model,
+        "made": 0 if meanings is None else len(meanings.index),
+        "made_s": made_s,
         "sets": per_set,
         "seconds": seconds,
     }
@@ -249,9 +298,11 @@ def verdicts(name: str, got: dict[str, Any]) -> tuple[bool, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     chosen = argparse.ArgumentParser(add_help=False)
     chosen.add_argument("--set", choices=list(SETS), default=None)
+    chosen.add_argument("--meaning", choices=("auto", "off"), default="auto")
     picked, rest = chosen.parse_known_args(argv)
     names = [picked.set] if picked.set else list(SETS)
     args = history_args(__doc__, rest)
+    args.meaning = picked.meaning
     tmp = Path(tempfile.mkdtemp(prefix="bench-answers-"))
     try:
         _, url, reset = databases(args, tmp)
@@ -266,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     seen = [name for name in names if name not in BLIND]  # a blind set stays blind
     lines = [
         f"answers ({db}): {got['threads']} threads ({len(sets['all']['misses'])} missed "
-        f"questions, filled in {got['fill_s']:.1f} s)",
+        f"questions, filled in {got['fill_s']:.1f} s); "
+        + (
+            f"by words and meaning ({got['meaning']}: {got['made']} threads made into vectors "
+            f"in {got['made_s']:.0f} s)"
+            if got["meaning"]
+            else "by words alone"
+        ),
         *(f"  missed {name}: {m}" for name in seen for m in sets[name]["misses"]),
         *(f"  false {name}:  {f}" for name in seen for f in sets[name]["false"]),
     ]

@@ -10,7 +10,7 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -116,6 +116,8 @@ def test_start_then_close_leaves_nothing_running(database_url: str, store: Store
             assert feed.status == 200
             assert feed.read().startswith(b"BEGIN:VCALENDAR")
         assert app.calendar_url() == f"http://127.0.0.1:{port}/oncall.ics"
+        assert app.answers.meanings is app.meanings is not None  # make test's meaning extra
+        assert "meanings" in {thread.name for thread in threading.enumerate()}
         assert chat.posts == []
         assert chat.directs == []
         with store.transaction() as tx:
@@ -128,6 +130,20 @@ def test_start_then_close_leaves_nothing_running(database_url: str, store: Store
     for thread in set(threading.enumerate()) - before:
         thread.join(timeout=10)
         assert not thread.is_alive(), f"{thread.name} still runs after close()"
+
+
+def test_meaning_off_finds_earlier_threads_by_their_words(
+    database_url: str, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    chosen = settings(database_url, free_port())
+    with caplog.at_level(logging.INFO, logger="watchstander.app"):
+        app = App(replace(chosen, meaning="off"), platform(Chat()), clock=lambda: NOW)
+    try:
+        assert app.meanings is None
+        assert app.answers.meanings is None
+    finally:
+        app.close()
+    assert "by their words alone (WATCHSTANDER_MEANING=off)" in caplog.text
 
 
 def test_a_port_in_use_leaves_the_bot_without_its_web_server(

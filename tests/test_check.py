@@ -55,8 +55,22 @@ def test_a_good_install_answers_everywhere(
     assert "schedule PSCHED1 answered" in text
     assert f"GitHub: {gh.repo} answered; the token can write its issues" in text
     assert "bot:***@db.example" in text
+    assert "found by words and meaning (all-MiniLM-L6-v2, no download)" in text  # make test's
     for secret in (*SECRETS, "hunter2"):
         assert secret not in text
+
+
+def test_the_meaning_extra_turned_off_is_one_line(
+    slack: LocalSlack, gh: LocalGitHub, pd_rest: LocalPagerDuty
+) -> None:
+    env = good_env(slack, gh, pd_rest) | {"WATCHSTANDER_MEANING": "off"}
+    lines = [line for line in check(env) if "MEANING" in line.text or "meaning" in line.text]
+    assert [(line.state, line.text) for line in lines] == [
+        ("off", "WATCHSTANDER_MEANING=off: earlier threads are found by their words")
+    ]
+    bad = env | {"WATCHSTANDER_MEANING": "yes please"}
+    wrong = [line.text for line in check(bad) if line.state == "wrong"]
+    assert "WATCHSTANDER_MEANING: 'yes please' is not a choice: use auto or off" in wrong
 
 
 def test_every_wrong_setting_is_one_line_and_the_exit_is_not_zero(

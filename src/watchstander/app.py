@@ -24,6 +24,7 @@ from watchstander.adapters.code_host import CodeHost
 from watchstander.adapters.metrics import CONTENT_TYPE, ApiCounts, PrometheusMetrics
 from watchstander.adapters.pager import Pager, Schedule
 from watchstander.app_jobs import ScheduledWork
+from watchstander.app_meaning import keep_meanings, meanings_of
 from watchstander.domain.levels import Level
 from watchstander.inbound import health, webhooks
 from watchstander.lease import Lease, hold_file, holder_id, holds_file, let_go_file
@@ -173,7 +174,10 @@ class App(ScheduledWork):
         )
         self.commands = ThreadCommands(self.triage, people=platform.people)
         self.actions = ThreadActions(self.commands)
-        self.answers = AnswerService(self.store, platform.link, settings.topic_stopwords)
+        self.meanings = meanings_of(settings, self.store)
+        self.answers = AnswerService(
+            self.store, platform.link, settings.topic_stopwords, meanings=self.meanings
+        )
         self.suggestions = Suggestions(
             self.answers, self.commands, emit=self.say, mode=settings.answers
         )
@@ -349,6 +353,9 @@ class App(ScheduledWork):
             self._stack.callback(keeper.join, 5.0)
             log.info("Lease on scheduled work: %s", "held" if lease.generation else "another's")
         self.rotation_changed(now, sync_group=True)
+        if self.meanings is not None:
+            leading = lambda: self.scheduler.leading  # noqa: E731
+            keep_meanings(self.meanings, self.clock, self.stopping, leading, self._stack)
         if self.web is not None:
             self.web.start()
             log.info("Web server at %s (calendar feed: %s)", self.web.address, self.calendar_url())

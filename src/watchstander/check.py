@@ -12,6 +12,8 @@ from slack_sdk import WebClient
 
 from watchstander.adapters.calendar_feed import CalendarFeed, FeedError
 from watchstander.adapters.code_host import CodeHost, CodeHostError
+from watchstander.adapters.minilm import NAME, MiniLM, NoModel
+from watchstander.adapters.nearest import Nearest
 from watchstander.adapters.pager import PagerError, Schedule
 from watchstander.adapters.slack_chat import SLACK_FAILURES
 from watchstander.adapters.slack_web import slack_error
@@ -73,12 +75,25 @@ def _ids(settings: Settings, env: Mapping[str, str]) -> Iterator[Line]:
         "info", f"SUPPORT_CHANNEL: #{settings.support_channel}; TIMEZONE: {settings.timezone}"
     )
     yield Line("info", f"WATCHSTANDER_ANSWERS: {settings.answers} (earlier threads for a question)")
+    yield _meaning(settings)
     for name, prefix in (("SLACK_BOT_TOKEN", "xoxb-"), ("SLACK_APP_TOKEN", "xapp-")):
         token = env.get(name, "").strip()
         if not token:
             yield Line("wrong", f"{name} is not set")
         elif not token.startswith(prefix):
             yield Line("wrong", f"{name} does not start with {prefix}: is it the other token?")
+
+
+def _meaning(settings: Settings) -> Line:
+    """Whether earlier threads are found by meaning too: the model loaded, or why not."""
+    if settings.meaning == "off":
+        return Line("off", "WATCHSTANDER_MEANING=off: earlier threads are found by their words")
+    try:
+        MiniLM()
+        Nearest()
+    except NoModel as why:
+        return Line("off", f"Earlier threads are found by their words alone: {why}")
+    return Line("ok", f"Earlier threads are found by words and meaning ({NAME}, no download)")
 
 
 def _no_password(url: str) -> str:

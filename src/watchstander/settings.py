@@ -67,14 +67,18 @@ def _timezone(value: str) -> str:
 
 
 ANSWERS = ("ephemeral", "thread", "off")
+MEANING = ("auto", "off")  # auto: by meaning too when the meaning extra is installed
 
 
 def _answers(value: str) -> str:
+    return _choice("WATCHSTANDER_ANSWERS", value, ANSWERS)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     word = value.lower()
-    if word not in ANSWERS:
-        raise SettingsError(
-            f"WATCHSTANDER_ANSWERS: '{value[:20]}' is not a choice: use ephemeral, thread or off"
-        )
+    if word not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise SettingsError(f"{name}: '{value[:20]}' is not a choice: use {listed}")
     return word
 
 
@@ -133,6 +137,7 @@ class Settings:
     answers: str = (
         "ephemeral"  # earlier threads suggested to the poster alone, in the thread, or off
     )
+    meaning: str = "auto"  # answers found by meaning too (the meaning extra), or off
     log_format: str = "text"  # json: one JSON object a line (Errbot's config reads it too)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -231,6 +236,12 @@ class Settings:
             public_url=get("WATCHSTANDER_PUBLIC_URL", ""),
             answers=checked(
                 lambda: _answers(get("WATCHSTANDER_ANSWERS", "ephemeral")), lambda: "ephemeral"
+            ),
+            meaning=checked(
+                lambda: _choice(
+                    "WATCHSTANDER_MEANING", get("WATCHSTANDER_MEANING", "auto"), MEANING
+                ),
+                lambda: "auto",
             ),
             log_format=checked(
                 lambda: _log_format(get("WATCHSTANDER_LOG_FORMAT", "text")), lambda: "text"

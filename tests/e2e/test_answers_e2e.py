@@ -20,6 +20,7 @@ from e2e_helpers import (
     redelivery_not_handled,
     wait_until,
 )
+from sqlalchemy import text
 
 from watchstander.services.controls import ANSWERED
 from watchstander.store import ThreadRow
@@ -138,3 +139,30 @@ def test_a_post_naming_the_poster_at_once_is_nudged_towards_the_thread(
     assert "reply in its thread" in nudge["text"]
     assert asked.replace(".", "") in nudge["text"] or asked in nudge["text"]
     assert "thread_ts" not in nudge  # said where the post is: in the channel
+
+
+def test_a_question_in_other_words_gets_the_thread_by_its_meaning(
+    slack: LocalSlack, make_bot: Callable[..., Bot]
+) -> None:
+    """No word of the question is in the earlier thread: the meaning extra (installed by make
+    test) finds it once the thread's vector is made, which the bot does on its own."""
+    bot = make_bot()
+    root = slack.post(POSTER, SUPPORT, "SSO login loops back to the Okta page")
+    wait_until(lambda: thread_row(bot, root), 30, "the earlier post recorded")
+    slack.post(DEV, SUPPORT, "!resolve the ACS URL had a trailing slash", thread_ts=root)
+
+    def meant() -> bool:
+        row = thread_row(bot, root)
+        if row is None or row.resolved_at is None:
+            return False
+        with bot.store().engine.connect() as connection:
+            meanings = text("SELECT count(*) FROM meanings WHERE thread_id = :id")
+            found = connection.execute(meanings, {"id": row.id})
+            return bool(found.scalar_one())
+
+    wait_until(meant, 30, "the resolved thread made into a vector")
+    question = slack.post(DEV2, SUPPORT, "okta keeps redirecting in a circle")
+    (offer,) = shown(slack, DEV2, 1)
+    assert offer["thread_ts"] == question
+    assert offer["text"].startswith("💡 These earlier threads may answer it:")
+    assert "the ACS URL had a trailing slash" in offer["text"]

@@ -23,6 +23,12 @@ MIN_MATCHED = 2  # words of the question an earlier thread must hold, at least
 MIN_SHARE = 0.34  # ... and this share of the words of both (Likeness.share)
 ASKING_SHARE = 0.6  # ... of a question that asks (whether, how, what): most of what it asks
 LINE_LIMIT = 300  # characters of a resolving line shown
+# With the meaning extra (a sentence model's cosines, see services.meanings): a thread this
+# near a question is suggested whatever words it holds; of the threads its words found, those
+# this near. Chosen on the development sets (bench/answers.py) with a year of history: the most
+# questions answered with at most a tenth of unrelated ones given anything.
+MEANING_FLOOR = 0.60
+LEXICAL_GATE = 0.5
 
 
 def search_terms(text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:

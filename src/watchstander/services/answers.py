@@ -1,5 +1,8 @@
 """Answers from past threads: for a question in #support, the earlier resolved threads that
-answered one like it, each with the line that resolved it (issue 14)."""
+answered one like it, each with the line that resolved it (issue 14). By their words (the
+database's full-text search, then the words both hold), and with the meaning extra by what
+they mean as well (see :mod:`watchstander.services.meanings`): then a thread is suggested
+when it is near enough in meaning, whether its words matched or not."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watchstander.domain.answers import (
+    LEXICAL_GATE,
+    MEANING_FLOOR,
     MIN_MATCHED,
     SUGGESTIONS,
     alike,
@@ -17,7 +22,8 @@ from watchstander.domain.answers import (
 )
 from watchstander.domain.likeness import asks, likeness
 from watchstander.domain.review import STOPWORDS
-from watchstander.store import Store
+from watchstander.services.meanings import Meanings
+from watchstander.store import Store, ThreadRow
 
 CANDIDATES = 5  # the database's best-ranked threads looked at per suggestion given
 
@@ -28,8 +34,8 @@ class Suggestion:
     root_ts: str
     link: str
     line: str  # the line that resolved it ("" when none was said)
-    score: float  # the database's rank (not comparable across databases)
-    matched: int  # words of the question its root post or resolving line holds
+    score: float  # how close: the cosine with meanings, else the share of words both hold
+    matched: int  # words of the question its root post or resolving line holds (0: by meaning)
     thread_id: int = 0  # the earlier thread's id
 
 
@@ -42,11 +48,13 @@ class AnswerService:
         link: Callable[[str, str], str],
         stop: frozenset[str] = STOPWORDS,
         limit: int = SUGGESTIONS,
+        meanings: Meanings | None = None,
     ) -> None:
         self.store = store
         self.link = link
         self.stop = stop
         self.limit = limit
+        self.meanings = meanings
 
     def askable(self, text: str) -> bool:
         """Whether ``text`` holds words enough to look for (no database asked)."""
@@ -59,30 +67,63 @@ class AnswerService:
         if not terms:
             return []
         asking = asks(text)
-        ranked: list[tuple[float, int, Suggestion]] = []
+        meanings, vector, near = self.meanings, b"", {}
+        if meanings is not None:
+            vector = meanings.vector(text)
+            near = dict(meanings.nearest(vector, self.limit, MEANING_FLOOR))
         with self.store.transaction() as tx:
             found = tx.similar_resolved(
                 search_terms(text, self.stop), self.limit * CANDIDATES, thread_id, now,
                 count_held=False,
             )  # fmt: skip
-            ids = [hit.id for hit in found]
+            ids = list(dict.fromkeys([hit.id for hit in found] + list(near)))
             rows = tx.resolved_threads(ids)
             replies = tx.replies_until_resolved(ids)
+        words: list[tuple[float, int, int]] = []  # (-share, rank, id) of those alike in words
+        matched: dict[int, int] = {}
+        share: dict[int, float] = {}
         for rank, hit in enumerate(found):
             row = rows.get(hit.id)
             if row is None:
                 continue
-            line = resolving_line(
-                row.resolve_note, replies.get(hit.id, []), row.assignee, row.poster
-            )
             root_terms = question_terms(row.root_text or "", self.stop)
-            like = likeness(terms, root_terms, question_terms(line, self.stop))
+            line = question_terms(self._line(row, replies), self.stop)
+            like = likeness(terms, root_terms, line)
             # a question that asks is matched like a report with a thread that asked too
-            if not alike(like, asking and not asks(row.root_text or "")):
-                continue
-            link = self.link(hit.channel, hit.root_ts)
-            suggestion = Suggestion(
-                hit.channel, hit.root_ts, link, line, hit.score, like.matched, hit.id
-            )
-            ranked.append((-like.share, rank, suggestion))
-        return [suggestion for _, _, suggestion in sorted(ranked)[: self.limit]]
+            if alike(like, asking and not asks(row.root_text or "")):
+                words.append((-like.share, rank, hit.id))
+                matched[hit.id], share[hit.id] = like.matched, like.share
+        best = [thread for _, _, thread in sorted(words)[: self.limit]]
+        cosines = {} if meanings is None else meanings.closeness(vector, best)
+        kept: dict[int, float] = {}  # how close each thread suggested is (higher: closer)
+        for thread in best:  # with meanings, near enough in them too (when made already)
+            cosine = cosines.get(thread)
+            if cosine is None or cosine >= LEXICAL_GATE:
+                kept[thread] = share[thread] if cosine is None else cosine
+        for near_id, cosine in near.items():
+            row = rows.get(near_id)
+            if row is not None and near_id not in kept and _before(row, now, thread_id):
+                kept[near_id] = cosine
+        ranked = sorted(kept, key=lambda thread: -kept[thread])[: self.limit]  # ties: in order
+        return [self._suggestion(rows[i], replies, kept[i], matched.get(i, 0)) for i in ranked]
+
+    @staticmethod
+    def _line(row: ThreadRow, replies: dict[int, list[tuple[str | None, str]]]) -> str:
+        return resolving_line(row.resolve_note, replies.get(row.id, []), row.assignee, row.poster)
+
+    def _suggestion(
+        self,
+        row: ThreadRow,
+        replies: dict[int, list[tuple[str | None, str]]],
+        closeness: float,
+        matched: int,
+    ) -> Suggestion:
+        link = self.link(row.channel, row.root_ts)
+        line = self._line(row, replies)
+        return Suggestion(row.channel, row.root_ts, link, line, closeness, matched, row.id)
+
+
+def _before(row: ThreadRow, now: datetime, thread_id: int | None) -> bool:
+    """Whether ``row`` was resolved before ``now`` and began before thread ``thread_id``."""
+    resolved = row.resolved_at is not None and row.resolved_at < now
+    return resolved and (thread_id is None or row.id < thread_id)

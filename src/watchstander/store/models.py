@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -68,6 +69,12 @@ class ThreadRow(Base):
             postgresql_where=text("resolved_at IS NULL"),
         ),
         Index("ix_threads_posted", "posted_at", "level"),  # figures: counted from the index
+        Index(  # the threads resolved since a time (their meanings made, see MeaningRow)
+            "ix_threads_resolved",
+            "resolved_at",
+            sqlite_where=text("resolved_at IS NOT NULL"),
+            postgresql_where=text("resolved_at IS NOT NULL"),
+        ),
         Index(  # the digest's open urgent and emergency threads, oldest first
             "ix_threads_open_loud",
             "posted_at",
@@ -372,3 +379,21 @@ class OwedRow(Base):
     effect: Mapped[str] = mapped_column(Text)
     taken_by: Mapped[str] = mapped_column(String(128))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MeaningRow(Base):
+    """What a resolved thread is about as a sentence model reads it (the optional meaning
+    extra): its root post and the line that resolved it as one vector (float32, unit length),
+    made for the resolution at ``resolved_at`` by ``model``. Rows only grow in ``id``, so
+    each process loads what is new since it last looked."""
+
+    __tablename__ = "meanings"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # an id is never given out again
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), unique=True
+    )
+    model: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from watchstander.store.answers import AnswersTx
 from watchstander.store.figures import FiguresTx
 from watchstander.store.lease import LeaseTx
+from watchstander.store.meanings import MeaningsTx
 from watchstander.store.owed import OwedTx
 from watchstander.store.paging import PagesTx
 from watchstander.store.replicas import ReplicasTx
@@ -28,6 +29,7 @@ class Tx(
     LeaseTx,
     ReplicasTx,
     OwedTx,
+    MeaningsTx,
 ):
     """One unit of work: typed reads and writes inside a single transaction."""
 
