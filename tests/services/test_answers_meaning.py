@@ -101,3 +101,17 @@ def test_a_thread_without_a_vector_yet_is_found_by_its_words(store: Store, model
     service = answers(store, model, make=False)  # nothing made yet
     found = service.suggest("CSV export of the revenue report times out again", NOW)
     assert [s.thread_id for s in found] == [ids["export"]]
+
+
+def test_nearer_threads_that_may_not_answer_leave_room_for_one_that_may(
+    store: Store, model: MiniLM
+) -> None:
+    """The nearest threads may be the question's own or posted after it: the threads kept
+    are the nearest of those that may answer it."""
+    with store.transaction() as tx:
+        first = thread(tx, 1, "okta login loops forever", "ACS URL had a trailing slash")
+        own = thread(tx, 2, "okta keeps redirecting in a circle", "cleared the cookies")
+        for n in (3, 4, 5):  # later, and nearer still
+            thread(tx, n, "okta keeps redirecting in a circle!", "a later fix")
+    found = answers(store, model).suggest("okta keeps redirecting in a circle", NOW, own)
+    assert [s.thread_id for s in found] == [first]

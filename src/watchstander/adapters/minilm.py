@@ -5,16 +5,15 @@ wide), mean pooling over the text's tokens, unit length: what sentence-transform
 for this model (tests/adapters/test_minilm.py holds its vectors for a few texts).
 
 ``tokenizers`` cuts the text into the model's word pieces from its own tokenizer.json,
-``safetensors`` reads its weights, and ``threadpoolctl`` keeps numpy's BLAS to one thread while
-it encodes: a question is a few small products, which a pool of threads only slows down (by
-4x on two busy cores) and which must leave the other core to the bot."""
+``safetensors`` reads its weights, and ``threadpoolctl`` keeps numpy's BLAS to one thread: a
+question is a few small products, which a pool of threads only slows down (by 4x on two busy
+cores), and the other core is the bot's."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,17 +81,23 @@ class MiniLM:
             raise NoModel(f"{missing.name} is not installed (make meaning)") from None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never the hub: the files are here
         folder = folder or model_dir()
-        self.w: dict[str, Floats] = {
-            name: np.ascontiguousarray(tensor, dtype=np.float32)
-            for name, tensor in load_file(str(folder / "model.safetensors")).items()
-        }
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.no_padding()
-        blas = ThreadpoolController()  # found once: finding the libraries costs a few ms
-        self._one_thread: Callable[[], AbstractContextManager[object]] = lambda: blas.limit(
-            limits=1, user_api="blas"
-        )
+        # numpy's BLAS on one thread, for the whole process, from now on: set once (a limit
+        # taken and given back around each call is not safe with several callers at once)
+        ThreadpoolController().limit(limits=1, user_api="blas")
+        try:
+            self.w: dict[str, Floats] = {
+                name: np.ascontiguousarray(tensor, dtype=np.float32)
+                for name, tensor in load_file(str(folder / "model.safetensors")).items()
+            }
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self.tokenizer.enable_truncation(MAX_TOKENS)
+            self.tokenizer.no_padding()
+            (tried,) = self.vectors(["a first sentence"])  # every weight used once
+        except Exception as broken:  # noqa: BLE001 - a damaged file is no model: one line
+            said = str(broken).splitlines()[0][:200] if str(broken) else ""
+            raise NoModel(f"its files did not load ({type(broken).__name__}: {said})") from None
+        if not np.isfinite(tried).all():
+            raise NoModel("its weights give no usable vector")
 
     def questions(self, texts: Sequence[str]) -> list[bytes]:
         """One vector a question, as bytes (float32, little-endian, unit length)."""
@@ -114,13 +119,13 @@ class MiniLM:
 
     def vectors(self, texts: Sequence[str]) -> Floats:
         """One unit vector a text: texts of like length batched together."""
-        ids = [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
+        clean = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
+        ids = [enc.ids for enc in self.tokenizer.encode_batch(clean)]  # (a lone surrogate: ?)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.zeros((len(ids), WIDTH), dtype=np.float32)
-        with self._one_thread():
-            for start in range(0, len(order), BATCH):
-                chunk = order[start : start + BATCH]
-                out[chunk] = self._encode([ids[i] for i in chunk])
+        for start in range(0, len(order), BATCH):
+            chunk = order[start : start + BATCH]
+            out[chunk] = self._encode([ids[i] for i in chunk])
         return out
 
     def _encode(self, ids: list[list[int]]) -> Floats:

@@ -1,6 +1,6 @@
 """The meaning extra's index: resolved threads' vectors in memory, searched for the nearest
 to a question's. ``usearch`` keeps them (an HNSW graph; half floats, so a year of 300,000
-threads fits in about 300 MB) and searches them in well under a millisecond; a thread
+threads takes about 400 MB) and searches them in well under a millisecond; a thread
 resolved again replaces its vector."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 
 from watchstander.adapters.minilm import WIDTH, NoModel
 
+CHUNK = 500  # vectors added at a time, the index locked
 EXACT_UP_TO = 20_000  # vectors searched one by one (exact, and still quick) up to this many
 
 
@@ -38,11 +39,13 @@ class Nearest:
             return
         keys = np.fromiter(kept, dtype=np.uint64, count=len(kept))
         vectors = np.vstack([self._vector(vector) for vector in kept.values()])
-        with self._lock:
-            present = [int(key) for key in keys if self._index.contains(int(key))]
-            if present:
-                self._index.remove(present)
-            self._index.add(keys, vectors)
+        for start in range(0, len(keys), CHUNK):  # questions are answered in between
+            some = keys[start : start + CHUNK]
+            with self._lock:
+                present = [int(key) for key in some if self._index.contains(int(key))]
+                if present:
+                    self._index.remove(present)
+                self._index.add(some, vectors[start : start + CHUNK])
 
     def nearest(self, vector: bytes, limit: int, floor: float) -> list[tuple[int, float]]:
         """Up to ``limit`` (thread id, cosine) at ``floor`` or nearer, the nearest first."""

@@ -68,9 +68,12 @@ class AnswerService:
             return []
         asking = asks(text)
         meanings, vector, near = self.meanings, b"", {}
+        if meanings is not None and not len(meanings.index):
+            meanings = None  # no thread made into a vector yet: nothing to be near
         if meanings is not None:
             vector = meanings.vector(text)
-            near = dict(meanings.nearest(vector, self.limit, MEANING_FLOOR))
+            # more than it keeps: the nearest may be open, newer, or the question's own
+            near = dict(meanings.nearest(vector, self.limit * CANDIDATES, MEANING_FLOOR))
         with self.store.transaction() as tx:
             found = tx.similar_resolved(
                 search_terms(text, self.stop), self.limit * CANDIDATES, thread_id, now,
@@ -100,10 +103,9 @@ class AnswerService:
             cosine = cosines.get(thread)
             if cosine is None or cosine >= LEXICAL_GATE:
                 kept[thread] = share[thread] if cosine is None else cosine
-        for near_id, cosine in near.items():
-            row = rows.get(near_id)
-            if row is not None and near_id not in kept and _before(row, now, thread_id):
-                kept[near_id] = cosine
+        eligible = [i for i in near if i in rows and _before(rows[i], now, thread_id)]
+        for near_id in eligible[: self.limit]:  # the nearest first
+            kept.setdefault(near_id, near[near_id])
         ranked = sorted(kept, key=lambda thread: -kept[thread])[: self.limit]  # ties: in order
         return [self._suggestion(rows[i], replies, kept[i], matched.get(i, 0)) for i in ranked]
 

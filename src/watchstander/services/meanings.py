@@ -148,7 +148,8 @@ class Meanings:
     ) -> None:
         """Until ``stopping``: load what is new; while this process leads, make what is
         missing, a batch at a time; rest ``every`` seconds when there is nothing to do. A
-        database that fails is one log line, and tried again at the next round."""
+        database that fails is one log line (anything else, one trace), and the round is tried
+        again after ``every`` seconds."""
         failing = False
         while not stopping.is_set():
             try:
@@ -159,6 +160,10 @@ class Meanings:
             except StoreError as error:
                 if not failing:
                     log.warning("Meanings not kept up to date: %s", first_line(error))
+                failing, done = True, 0
+            except Exception:  # not the database: the loop goes on, the trace said once
+                if not failing:
+                    log.exception("Meanings not kept up to date")
                 failing, done = True, 0
             if not done:
                 stopping.wait(every)
