@@ -35,6 +35,9 @@ from bench.harness import (
     wait_replies,
     wait_reply,
 )
+from bench.review_history import fill
+from watchstander.adapters.minilm import NoModel, model_dir
+from watchstander.store import Store
 from watchstander_sandbox.slack import Call, LocalSlack
 
 ONCALL_TAG = "<!subteam^S0ONCALL|@oncall>"
@@ -352,6 +355,51 @@ def verdicts(lat: list[Latency], bursts: list[Burst]) -> list[str]:
 # ------------------------------------------------------------------------------------- main
 
 
+MEANT_TIMEOUT = 900.0  # for the bot to make a vector of each resolved thread
+
+
+def prefill(data: Path, threads: int) -> int:
+    """A week of ``threads`` threads, all resolved and general, in the bot's database before it
+    starts (nothing falls due): how many."""
+    if not threads:
+        return 0
+    data.mkdir(parents=True, exist_ok=True)
+    store = Store(f"sqlite:///{data / 'watchstander.db'}")
+    try:
+        store.migrate()
+        fill(store, 1, threads, seed=7)
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE threads SET level = 0, next_due_at = NULL, "
+                "resolved_at = coalesce(resolved_at, posted_at)"
+            )
+    finally:
+        store.dispose()
+    return threads
+
+
+def wait_meant(bot: Bot, resolved: int) -> None:
+    """With the meaning extra: until the bot has made a vector of every resolved thread."""
+    try:
+        model_dir()
+    except NoModel:
+        return
+    started = time.monotonic()
+    while time.monotonic() - started < MEANT_TIMEOUT:
+        with sqlite3.connect(f"file:{bot.database}?mode=ro", uri=True) as db:
+            if db.execute("SELECT count(*) FROM meanings").fetchone()[0] >= resolved:
+                print(
+                    f"# {resolved} resolved threads made into vectors in "
+                    f"{time.monotonic() - started:.0f} s",
+                    flush=True,
+                )
+                return
+        if bot.exited:
+            raise BotFailed(f"{bot.name} exited\n{bot.log_tail()}")
+        time.sleep(DB_POLL)
+    raise BotFailed(f"{bot.name}: not every resolved thread had a vector in {MEANT_TIMEOUT} s")
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--posts", type=int, default=200, help="latency posts per bot (200)")
@@ -359,9 +407,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--burst", type=int, default=500, help="burst posts per bot (500)")
     p.add_argument("--timeout", type=float, default=300.0, help="burst drain timeout, s (300)")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON figures ({RESULTS})")
+    p.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="resolved threads in Watchstander's database before it starts (0): each post then "
+        "looks among them for answers (by meaning too, with the extra, once all have a vector)",
+    )
     args = p.parse_args(argv)
-    if args.posts < 1 or args.burst < 0 or args.warmup < 0:
-        p.error("--posts must be ≥ 1, --burst and --warmup ≥ 0")
+    if args.posts < 1 or args.burst < 0 or args.warmup < 0 or args.history < 0:
+        p.error("--posts must be ≥ 1, --burst, --warmup and --history ≥ 0")
     return args
 
 
@@ -372,10 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     lat: list[Latency] = []
     bursts: list[Burst] = []
     with tempfile.TemporaryDirectory(prefix="watchstander-bench-") as tmp:
+        resolved = prefill(Path(tmp) / "latency-watchstander", args.history)
         with (
             running_bot(Path(tmp) / "latency-echo", ECHO_PLUGINS) as echo,
             running_bot(Path(tmp) / "latency-watchstander", None) as watchstander,
         ):
+            if resolved:
+                wait_meant(watchstander[1], resolved)
             lat = measure_latency([echo, watchstander], args.posts, args.warmup)
         print(f"# latency, both bots in turn, done at {time.monotonic() - started:.0f} s")
         if args.burst:
