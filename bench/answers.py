@@ -205,17 +205,23 @@ class Remembered:
         return self.inner.questions(texts)  # type: ignore[no-any-return]
 
     def threads(self, pairs: Sequence[tuple[str, str]]) -> list[bytes]:
-        new = list(dict.fromkeys(pair for pair in pairs if "\0".join(pair) not in self.known))
+        new = list(dict.fromkeys(pair for pair in pairs if _key(pair) not in self.known))
         for pair, vector in zip(new, self.inner.threads(new) if new else [], strict=True):
-            self.known["\0".join(pair)] = vector
+            self.known[_key(pair)] = vector
         self.encoded += len(new)
-        return [self.known["\0".join(pair)] for pair in pairs]
+        return [self.known[_key(pair)] for pair in pairs]
 
     def save(self) -> None:
         if self.encoded:
             keys = np.asarray(list(self.known))
             vectors = np.vstack([np.frombuffer(v, "<f4") for v in self.known.values()])
             np.savez(self.cache, model=self.model, keys=keys, vectors=vectors)
+
+
+def _key(pair: tuple[str, str]) -> str:
+    """A thread's key in the cache: not joined with NUL, which numpy's strings drop at the end
+    (a thread with no resolving line would never be found again)."""
+    return "\x1f".join(pair)
 
 
 def made_meanings(store: Store) -> tuple[Meanings | None, float, int]:

@@ -13,6 +13,7 @@ from database_helpers import empty_database
 from pagerduty_helpers import OPEN_PAGERS
 
 from watchstander.adapters.code_host import CodeHost
+from watchstander.adapters.minilm import MiniLM, NoModel
 from watchstander.store import Store
 from watchstander_sandbox.github_server import LocalGitHub
 from watchstander_sandbox.pagerduty_server import LocalPagerDuty
@@ -41,6 +42,15 @@ def store(database_url: str) -> Iterator[Store]:
     db.migrate()
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def model() -> MiniLM:
+    """The meaning extra's sentence model (make test installs it), loaded once."""
+    try:
+        return MiniLM()
+    except NoModel as missing:
+        pytest.skip(f"the meaning extra is not installed: {missing}")
 
 
 @pytest.fixture

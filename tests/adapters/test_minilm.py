@@ -15,14 +15,6 @@ from watchstander.adapters.minilm import WIDTH, MiniLM, NoModel, model_dir
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "minilm_vectors.json"
 
 
-@pytest.fixture(scope="module")
-def model() -> MiniLM:
-    try:
-        return MiniLM()
-    except NoModel as missing:
-        pytest.skip(f"the meaning extra is not installed: {missing}")
-
-
 def cos(a: bytes, b: bytes) -> float:
     return float(np.frombuffer(a, "<f4") @ np.frombuffer(b, "<f4"))
 

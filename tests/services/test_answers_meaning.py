@@ -7,23 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from watchstander.adapters.minilm import MiniLM, NoModel
+from watchstander.adapters.minilm import MiniLM
 from watchstander.services.answers import AnswerService
 from watchstander.services.meanings import Meanings
 from watchstander.store import Store, Tx
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CHANNEL = "C0SUPPORT"
-
-
-@pytest.fixture(scope="module")
-def model() -> MiniLM:
-    try:
-        return MiniLM()
-    except NoModel as missing:
-        pytest.skip(f"the meaning extra is not installed: {missing}")
 
 
 def thread(tx: Tx, n: int, root: str, note: str, *, resolved: bool = True) -> int:

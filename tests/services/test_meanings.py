@@ -13,21 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from watchstander.adapters.minilm import MiniLM, NoModel
+from watchstander.adapters.minilm import MiniLM
 from watchstander.services import meanings as meanings_module
 from watchstander.services.meanings import Meanings
 from watchstander.store import Store, ThreadRow, Tx
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CHANNEL = "C0SUPPORT"
-
-
-@pytest.fixture(scope="module")
-def model() -> MiniLM:
-    try:
-        return MiniLM()
-    except NoModel as missing:
-        pytest.skip(f"the meaning extra is not installed: {missing}")
 
 
 def made(store: Store, model: MiniLM) -> Meanings:

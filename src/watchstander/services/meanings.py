@@ -19,7 +19,7 @@ from watchstander.store import Store, StoreError, ThreadRow, Tx, first_line
 
 log = logging.getLogger(__name__)
 
-BATCH = 32  # threads made into vectors a transaction
+BATCH = 128  # threads made into vectors a round (a few seconds of one core)
 LOADS = 5000  # vectors loaded a transaction
 OVERLAP = timedelta(minutes=10)  # resolutions looked at again: commits land after their time
 WALK_EVERY = timedelta(hours=1)  # the whole history walked again (a resolution given a time
