@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from watchstander.adapters.minilm import NoModel, model_dir
 from watchstander.store import Store
 from watchstander_sandbox.bot_process import ROOT as ROOT  # re-exported for the benchmarks
 from watchstander_sandbox.bot_process import bot_env, log_tail, start_bot, stop_bot
@@ -306,3 +308,53 @@ def run_facts(
         "python": platform.python_version(),
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+# -------------------------------------------------------------------- a bot with a history
+
+MEANT_TIMEOUT = 900.0  # for the bot to make a vector of each resolved thread
+MEANT_POLL = 0.05
+
+
+def prefill(data: Path, threads: int) -> int:
+    """A week of ``threads`` threads, all resolved and general, in the bot's database before it
+    starts (nothing falls due): how many."""
+    if not threads:
+        return 0
+    from bench.review_history import fill  # which imports this module
+
+    data.mkdir(parents=True, exist_ok=True)
+    store = Store(f"sqlite:///{data / 'watchstander.db'}")
+    try:
+        store.migrate()
+        fill(store, 1, threads, seed=7)
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE threads SET level = 0, next_due_at = NULL, "
+                "resolved_at = coalesce(resolved_at, posted_at)"
+            )
+    finally:
+        store.dispose()
+    return threads
+
+
+def wait_meant(bot: Bot, resolved: int) -> None:
+    """With the meaning extra: until the bot has made a vector of every resolved thread."""
+    try:
+        model_dir()
+    except NoModel:
+        return
+    started = time.monotonic()
+    while time.monotonic() - started < MEANT_TIMEOUT:
+        with sqlite3.connect(f"file:{bot.database}?mode=ro", uri=True) as db:
+            if db.execute("SELECT count(*) FROM meanings").fetchone()[0] >= resolved:
+                print(
+                    f"# {resolved} resolved threads made into vectors in "
+                    f"{time.monotonic() - started:.0f} s",
+                    flush=True,
+                )
+                return
+        if bot.exited:
+            raise BotFailed(f"{bot.name} exited\n{bot.log_tail()}")
+        time.sleep(MEANT_POLL)
+    raise BotFailed(f"{bot.name}: not every resolved thread had a vector in {MEANT_TIMEOUT} s")
