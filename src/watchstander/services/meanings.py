@@ -96,23 +96,26 @@ class Meanings:
             self._below = _TOP
         if self._below == _TOP:
             self._walked = now
-        recent = self._made(resolved_since=now - OVERLAP if self._since is None else self._since)
-        if recent:
-            return recent
+        since = now - OVERLAP if self._since is None else self._since
+        _, made = self._batch(resolved_since=since)
+        if made:
+            return made
         self._since = now - OVERLAP
         if self._below is None:
             return 0
-        with self.store.transaction() as tx:
-            rows = tx.unmeant(self.model, BATCH, below_id=self._below)
-            pairs = self._pairs(tx, rows)
+        rows, made = self._batch(below_id=self._below)
         self._below = rows[-1].id if len(rows) == BATCH else None
-        return self._keep(rows, pairs)
+        return made
 
-    def _made(self, resolved_since: datetime) -> int:
+    def _batch(
+        self, *, below_id: int | None = None, resolved_since: datetime | None = None
+    ) -> tuple[list[ThreadRow], int]:
+        """Up to ``BATCH`` threads without a vector (see ``Tx.unmeant``) made into vectors and
+        kept: those threads, and how many were kept."""
         with self.store.transaction() as tx:
-            rows = tx.unmeant(self.model, BATCH, resolved_since=resolved_since)
+            rows = tx.unmeant(self.model, BATCH, below_id=below_id, resolved_since=resolved_since)
             pairs = self._pairs(tx, rows)
-        return self._keep(rows, pairs)
+        return rows, self._keep(rows, pairs)
 
     @staticmethod
     def _pairs(tx: Tx, rows: list[ThreadRow]) -> list[tuple[str, str]]:

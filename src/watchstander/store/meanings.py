@@ -10,14 +10,13 @@ from typing import cast
 
 from sqlalchemy import Table, delete, insert, or_, select
 
-from watchstander.store.base import TxBase
-from watchstander.store.lease import _XACT_LOCK, _lock_key
+from watchstander.store.lease import LeaseTx
 from watchstander.store.models import MeaningRow, ThreadRow
 
 _MEANINGS = cast(Table, MeaningRow.__table__)
 
 
-class MeaningsTx(TxBase):
+class MeaningsTx(LeaseTx):
     """A transaction's part of the meanings of resolved threads."""
 
     def unmeant(
@@ -56,9 +55,9 @@ class MeaningsTx(TxBase):
         thread had: the new rows get new ids, so other processes load them too."""
         if not made:
             return
-        if self._dialect_name == "postgresql":  # writers one at a time, so that their rows'
-            # ids commit in order and a process loading "after the last id" skips none
-            self.connection.execute(_XACT_LOCK, {"key": _lock_key("meanings")})
+        # PostgreSQL: writers one at a time, so that their rows' ids commit in order and a
+        # process loading "after the last id" skips none (SQLite has one writer already)
+        self.hold("meanings", "kept")
         ids = [thread_id for thread_id, _, _ in made]
         self.connection.execute(delete(_MEANINGS).where(_MEANINGS.c.thread_id.in_(ids)))
         self.connection.execute(

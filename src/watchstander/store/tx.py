@@ -26,10 +26,10 @@ class Tx(
     FiguresTx,
     RotationTx,
     ServedTx,
+    MeaningsTx,  # before LeaseTx, whose hold it takes
     LeaseTx,
     ReplicasTx,
     OwedTx,
-    MeaningsTx,
 ):
     """One unit of work: typed reads and writes inside a single transaction."""
 
