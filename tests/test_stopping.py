@@ -3,6 +3,7 @@ noted otherwise (sent to this process, whose main thread runs the test)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,34 @@ def test_a_signal_before_arming_is_raised_when_armed(stops: StopSignals) -> None
     assert not stops.armed
     with pytest.raises(KeyboardInterrupt):
         stops.arm()  # a stop asked for stays asked for
+
+
+def test_a_stop_whose_interrupt_was_swallowed_is_raised_again(stops: StopSignals) -> None:
+    stops.arm()
+    with contextlib.suppress(KeyboardInterrupt):  # as a ``__del__`` or a library's
+        deliver(signal.SIGTERM)  # ``except BaseException`` would
+    assert not stops.armed
+    with pytest.raises(KeyboardInterrupt):
+        stops.until_stopped(every=0.01)
+
+
+def test_until_stopped_waits_for_a_stop() -> None:
+    stops = StopSignals()  # not installed: the stop is noted by hand, from another thread
+    ended: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            stops.until_stopped(every=0.01)
+        except KeyboardInterrupt as stop:
+            ended.append(stop)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    assert not ended  # no stop yet
+    stops.requested = "SIGTERM"
+    waiter.join(10)
+    assert not waiter.is_alive(), "until_stopped did not notice the stop within 10 s"
+    assert len(ended) == 1
 
 
 def test_a_disarmed_signal_is_only_noted(stops: StopSignals) -> None:

@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 T = TypeVar("T")
@@ -49,6 +49,14 @@ class StopSignals:
         if self.requested is not None and self.armed:
             self.armed = False
             raise KeyboardInterrupt
+
+    def until_stopped(self, every: float = 1.0) -> NoReturn:
+        """Wait for a stop signal, armed: its ``KeyboardInterrupt`` is raised here. One that
+        was lost (raised while the main thread ran code that swallowed it, a ``__del__`` or a
+        library's ``except BaseException``) is raised again within ``every`` seconds."""
+        while True:
+            self.arm()
+            threading.Event().wait(every)
 
     def disarm(self) -> None:
         """Stopping now: later signals are only noted."""

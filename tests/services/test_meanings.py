@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -88,6 +89,34 @@ def test_a_thread_resolved_again_gets_a_new_vector(store: Store, model: MiniLM) 
     assert meanings.load() == 1  # the new row, loaded in the old one's place
     asked = meanings.vector("which release fixed the app crashing when it starts?")
     assert meanings.closeness(asked, [row.id])[row.id] > 0.4
+
+
+def test_a_stop_ends_a_batch_after_the_models_current_chunk(store: Store, model: MiniLM) -> None:
+    """A process told to stop in the middle of a batch stops within one call of the model
+    (a fraction of a second, not a whole batch) and keeps what it made."""
+    count = meanings_module.CHUNK * 2 + 3
+    assert count < meanings_module.BATCH  # one batch, in several chunks
+    with store.transaction() as tx:
+        for n in range(count):
+            thread(tx, n, f"report {n} shows the wrong totals", f"re-run report {n}")
+    stopping = threading.Event()
+    calls: list[int] = []
+    threads = model.threads
+
+    def stopped_after_one(pairs: Sequence[tuple[str, str]]) -> list[bytes]:
+        calls.append(len(pairs))
+        stopping.set()  # the stop comes while the model works on its first chunk
+        return threads(pairs)
+
+    meanings = made(store, model)
+    meanings.meaning = SimpleNamespace(model=model.model, threads=stopped_after_one)
+    assert meanings.make(NOW, stopping) == meanings_module.CHUNK
+    assert calls == [meanings_module.CHUNK]
+    assert kept(store) == meanings_module.CHUNK
+    stopping.clear()
+    meanings.meaning = model  # the rest is made in a later round
+    assert drain(meanings, NOW + timedelta(minutes=1)) == count - meanings_module.CHUNK
+    assert kept(store) == count
 
 
 def test_the_keeper_stops_when_told_and_a_failing_database_is_one_line(

@@ -20,6 +20,7 @@ from watchstander.store import Store, StoreError, ThreadRow, Tx, first_line
 log = logging.getLogger(__name__)
 
 BATCH = 128  # threads made into vectors a round (a few seconds of one core)
+CHUNK = 16  # threads a call of the model (a fraction of a second): a stop is seen between two
 LOADS = 5000  # vectors loaded a transaction
 OVERLAP = timedelta(minutes=10)  # resolutions looked at again: commits land after their time
 WALK_EVERY = timedelta(hours=1)  # the whole history walked again (a resolution given a time
@@ -88,34 +89,42 @@ class Meanings:
             self._loaded = rows[-1][0]
             loaded += len(rows)
 
-    def make(self, now: datetime) -> int:
+    def make(self, now: datetime, stopping: threading.Event | None = None) -> int:
         """One batch of resolved threads without a vector for their last resolution made
         into vectors and kept: the latest resolutions first, then a walk down the whole
-        history (at start, and each ``WALK_EVERY``). How many; 0 when none is left."""
+        history (at start, and each ``WALK_EVERY``). How many; 0 when none is left. Once
+        ``stopping`` is set, the batch ends after the model's current ``CHUNK``: what was
+        made is kept, and the rest is made in a later round, by this process or the next to
+        lead."""
         if self._below is None and (self._walked is None or now - self._walked >= WALK_EVERY):
             self._below = _TOP
         if self._below == _TOP:
             self._walked = now
         since = now - OVERLAP if self._since is None else self._since
-        _, made = self._batch(resolved_since=since)
+        _, made = self._batch(stopping, resolved_since=since)
         if made:
             return made
         self._since = now - OVERLAP
         if self._below is None:
             return 0
-        rows, made = self._batch(below_id=self._below)
-        self._below = rows[-1].id if len(rows) == BATCH else None
+        rows, made = self._batch(stopping, below_id=self._below)
+        if stopping is None or not stopping.is_set():  # else this page is walked again
+            self._below = rows[-1].id if len(rows) == BATCH else None
         return made
 
     def _batch(
-        self, *, below_id: int | None = None, resolved_since: datetime | None = None
+        self,
+        stopping: threading.Event | None,
+        *,
+        below_id: int | None = None,
+        resolved_since: datetime | None = None,
     ) -> tuple[list[ThreadRow], int]:
         """Up to ``BATCH`` threads without a vector (see ``Tx.unmeant``) made into vectors and
         kept: those threads, and how many were kept."""
         with self.store.transaction() as tx:
             rows = tx.unmeant(self.model, BATCH, below_id=below_id, resolved_since=resolved_since)
             pairs = self._pairs(tx, rows)
-        return rows, self._keep(rows, pairs)
+        return rows, self._keep(rows, pairs, stopping)
 
     @staticmethod
     def _pairs(tx: Tx, rows: list[ThreadRow]) -> list[tuple[str, str]]:
@@ -129,15 +138,24 @@ class Meanings:
             for row in rows
         ]
 
-    def _keep(self, rows: list[ThreadRow], pairs: list[tuple[str, str]]) -> int:
-        if not rows:
-            return 0
-        vectors = self.meaning.threads(pairs)
+    def _keep(
+        self,
+        rows: list[ThreadRow],
+        pairs: list[tuple[str, str]],
+        stopping: threading.Event | None,
+    ) -> int:
+        vectors: list[bytes] = []
+        for start in range(0, len(pairs), CHUNK):
+            if stopping is not None and stopping.is_set():
+                break
+            vectors += self.meaning.threads(pairs[start : start + CHUNK])
         made = [
             (row.id, row.resolved_at, vector)
-            for row, vector in zip(rows, vectors, strict=True)
+            for row, vector in zip(rows, vectors, strict=False)  # fewer once stopped
             if row.resolved_at is not None
         ]
+        if not made:
+            return 0
         with self.store.transaction() as tx:
             tx.keep_meanings(self.model, made)
         return len(made)
@@ -158,7 +176,7 @@ class Meanings:
             try:
                 done = self.load()
                 if leading():
-                    done += self.make(clock())
+                    done += self.make(clock(), stopping)
                 failing = False
             except StoreError as error:
                 if not failing:

@@ -284,7 +284,7 @@ class WatchstanderSlackBackend(SlackForms, slackv3.SlackBackend):
         self.slack_socket_mode = None
         try:
             self._connect()
-            threading.Event().wait()  # until a stop signal raises KeyboardInterrupt here
+            self.stop_signals.until_stopped()
         except KeyboardInterrupt:
             self._say_stopping()
             return True
