@@ -91,14 +91,19 @@ def test_a_thread_resolved_again_gets_a_new_vector(store: Store, model: MiniLM) 
     assert meanings.closeness(asked, [row.id])[row.id] > 0.4
 
 
-def test_a_stop_ends_a_batch_after_the_models_current_chunk(store: Store, model: MiniLM) -> None:
-    """A process told to stop in the middle of a batch stops within one call of the model
-    (a fraction of a second, not a whole batch) and keeps what it made."""
+@pytest.mark.parametrize("recent", [False, True], ids=["history", "recent"])
+def test_a_stop_ends_a_batch_after_the_models_current_chunk(
+    store: Store, model: MiniLM, recent: bool
+) -> None:
+    """A process told to stop in the middle of a batch (of the history's walk or of the
+    latest resolutions) stops within one call of the model (a fraction of a second, not a
+    whole batch) and keeps what it made; the rest is made in a later round."""
     count = meanings_module.CHUNK * 2 + 3
     assert count < meanings_module.BATCH  # one batch, in several chunks
     with store.transaction() as tx:
-        for n in range(count):
-            thread(tx, n, f"report {n} shows the wrong totals", f"re-run report {n}")
+        for n in range(count):  # resolved at NOW (recent) or over the hours before it
+            resolved = NOW + timedelta(minutes=100 - n) if recent else NOW
+            thread(tx, n, f"report {n} shows the wrong totals", f"re-run report {n}", resolved)
     stopping = threading.Event()
     calls: list[int] = []
     threads = model.threads
@@ -110,12 +115,13 @@ def test_a_stop_ends_a_batch_after_the_models_current_chunk(store: Store, model:
 
     meanings = made(store, model)
     meanings.meaning = SimpleNamespace(model=model.model, threads=stopped_after_one)
-    assert meanings.make(NOW, stopping) == meanings_module.CHUNK
+    now = NOW + timedelta(minutes=1)  # all of them resolved within OVERLAP (when recent)
+    assert meanings.make(now, stopping) == meanings_module.CHUNK
     assert calls == [meanings_module.CHUNK]
     assert kept(store) == meanings_module.CHUNK
     stopping.clear()
     meanings.meaning = model  # the rest is made in a later round
-    assert drain(meanings, NOW + timedelta(minutes=1)) == count - meanings_module.CHUNK
+    assert drain(meanings, now) == count - meanings_module.CHUNK
     assert kept(store) == count
 
 

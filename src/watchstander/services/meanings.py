@@ -102,13 +102,13 @@ class Meanings:
             self._walked = now
         since = now - OVERLAP if self._since is None else self._since
         _, made = self._batch(stopping, resolved_since=since)
-        if made:
+        if made or _stopped(stopping):  # stopped: these are looked at again next time
             return made
         self._since = now - OVERLAP
         if self._below is None:
             return 0
         rows, made = self._batch(stopping, below_id=self._below)
-        if stopping is None or not stopping.is_set():  # else this page is walked again
+        if not _stopped(stopping):  # stopped: this page is walked again next time
             self._below = rows[-1].id if len(rows) == BATCH else None
         return made
 
@@ -146,7 +146,7 @@ class Meanings:
     ) -> int:
         vectors: list[bytes] = []
         for start in range(0, len(pairs), CHUNK):
-            if stopping is not None and stopping.is_set():
+            if _stopped(stopping):
                 break
             vectors += self.meaning.threads(pairs[start : start + CHUNK])
         made = [
@@ -188,3 +188,7 @@ class Meanings:
                 failing, done = True, 0
             if not done:
                 stopping.wait(every)
+
+
+def _stopped(stopping: threading.Event | None) -> bool:
+    return stopping is not None and stopping.is_set()
