@@ -16,7 +16,9 @@ counted, never printed (``BLIND``), so that a failure of it cannot be read and t
 verdicts were seen while the meaning extra was built (and some of its unrelated questions were
 printed once, before it was blind), so bench/data/answers_heldout5.jsonl (held-out 5), written
 the same way after that (its writer read the earlier sets' root posts and resolving lines, and
-nothing else), now decides; both stay blind.
+nothing else), now decides; both stay blind. An unrelated question of an earlier set that a
+later set's thread answers (held-out 5 has dark mode, GraphQL, ...) is relabelled as answered
+by it (``answered_by``), judged from the texts by someone who saw no result of the matcher.
 The earlier threads of all sets go into one fresh store after a year of history (the review
 bench's threads), so every earlier thread competes for every question; every question is
 asked as of NOW.
