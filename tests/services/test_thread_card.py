@@ -4,10 +4,13 @@ and a thread that changes nothing the card shows is not updated."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
 from pagerduty_helpers import pager_for
+from sqlalchemy import text
 from triage_helpers import CHANNEL, ONCALL, SECONDARY, Timers, at, post, react, reply, ts
 
 from watchstander.render import Renderer, SlackVoice
@@ -164,3 +167,44 @@ def test_the_card_says_how_the_page_went_to_the_end(store: Store, pd: LocalPager
     triage.handle_reaction(react(3, 0, POSTER, "white_check_mark"), at(3))
     assert "Page: resolved in PagerDuty." in said.updated[-1][1]
     assert "Resolved by" in said.updated[-1][1]
+
+
+@dataclass
+class EndedMeanwhile(Said):
+    """Each card update takes so long that the server ends the transaction holding the
+    thread's lock meanwhile (as PostgreSQL does after ``IDLE_IN_TRANSACTION_S``)."""
+
+    store: Store | None = None
+
+    def update(self, effect: Effect, ts: str) -> None:
+        super().update(effect, ts)
+        assert self.store is not None
+        with self.store.engine.connect() as other:
+            other.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                    "current_database() AND state = 'idle in transaction' AND pid <> "
+                    "pg_backend_pid()"
+                )
+            )
+
+
+def test_a_card_shown_after_its_transaction_was_ended_is_one_line(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL: the server ends a transaction left idle")
+    said = EndedMeanwhile(store=store)
+    triage = service(store, said)
+    triage.handle_message(post(0, POSTER, URGENT), at(0))
+    with caplog.at_level(logging.WARNING, logger="watchstander.services.thread_card"):
+        triage.handle_reaction(react(2, 0, DEV, "eyes"), at(2))  # no error: the card is shown
+    assert len(said.updated) == 1
+    assert DEV in said.updated[0][1] or "<@U0DEV>" in said.updated[0][1]
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert lines[0].startswith("The card of ")
+    with store.transaction() as tx:
+        thread = tx.thread(CHANNEL, ts(0))
+    assert thread is not None
+    assert thread.assignee == DEV  # the claim was kept before the card was shown

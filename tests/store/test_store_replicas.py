@@ -5,12 +5,13 @@ is gone (expired, forgotten, or a row from before takers were recorded); the dig
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
 
-from watchstander.store import IssueRow, Store
+from watchstander.store import IssueRow, Store, StoreError
 
 PG_URL = os.environ.get("WATCHSTANDER_TEST_DATABASE_URL", "")
 
@@ -160,3 +161,34 @@ def test_a_postgresql_connection_gives_up_on_a_silent_server_in_about_a_minute()
         given = dict(part.split("=", 1) for part in dsn.split())
         assert given["connect_timeout"] == timeout
         assert (given["keepalives_idle"], given["keepalives_count"]) == ("30", "3")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL: set WATCHSTANDER_TEST_DATABASE_URL")
+def test_a_transaction_left_idle_lets_go_of_its_locks(store: Store) -> None:
+    """A process frozen in a transaction (SIGSTOP, a hung call) holding a thread's lock: the
+    server ends that transaction once idle for the bound, so another process waiting for the
+    lock goes on; the frozen one finds its transaction failed when it wakes."""
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's own bound (SQLite is one process)")
+    frozen = Store(PG_URL, idle_in_transaction_s=1)
+    other = Store(PG_URL)
+    done = threading.Event()
+
+    def waits() -> None:
+        with other.transaction() as mine:
+            mine.hold("C0SUPPORT", "1000.000100")
+        done.set()
+
+    def frozen_while_another_waits() -> None:
+        with frozen.transaction() as tx:
+            tx.hold("C0SUPPORT", "1000.000100")  # and then nothing, as if frozen
+            waiter = threading.Thread(target=waits, daemon=True)
+            waiter.start()
+            assert done.wait(30), "the waiting process never got the lock"
+
+    try:
+        with pytest.raises(StoreError):  # ended by the server: its commit fails
+            frozen_while_another_waits()
+    finally:
+        frozen.dispose()
+        other.dispose()

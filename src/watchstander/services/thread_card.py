@@ -7,6 +7,7 @@ thread's lock is held: two changes a moment apart can never leave the older one 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from watchstander.services.effects import CardPort, Effect
 from watchstander.services.thread_state import load_state
 from watchstander.services.thread_words import ThreadWords
 from watchstander.settings import Settings
-from watchstander.store import Store, ThreadRow, Tx
+from watchstander.store import Store, StoreError, ThreadRow, Tx, first_line
+
+log = logging.getLogger(__name__)
 
 CARD_TEMPLATE = "announce"  # the effect whose message becomes the card
 Lock = Callable[[str, str], AbstractContextManager[None]]  # a thread's lock (channel, root ts)
@@ -83,12 +86,22 @@ class ThreadCards:
         (and the database's lock on the thread) lasts until the platform answered, so that
         another process's card waits; on SQLite (one process) it ends before."""
         with self._lock(channel, root_ts):
-            with self.store.transaction() as tx:
-                tx.hold(channel, root_ts)
-                thread = tx.thread(channel, root_ts)
-                card = self.card(tx, thread, now) if thread is not None else None
-                if card is not None and not self.store.is_sqlite:
-                    self._update(card.effect, card.ts)
-                    return
+            shown = False
+            try:
+                with self.store.transaction() as tx:
+                    tx.hold(channel, root_ts)
+                    thread = tx.thread(channel, root_ts)
+                    card = self.card(tx, thread, now) if thread is not None else None
+                    if card is not None and not self.store.is_sqlite:
+                        self._update(card.effect, card.ts)
+                        shown = True
+                        return
+            except StoreError as error:
+                if not shown:
+                    raise
+                # the card is shown and nothing was to be written: the transaction that held
+                # the lock was ended meanwhile (idle too long, see IDLE_IN_TRANSACTION_S)
+                log.warning("The card of %s was shown, then: %s", root_ts, first_line(error))
+                return
             if card is not None:
                 self._update(card.effect, card.ts)

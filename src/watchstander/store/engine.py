@@ -30,6 +30,12 @@ LIBPQ_TIMEOUTS = {
     "keepalives_count": 3,
 }
 
+# A process paused or frozen in a transaction (SIGSTOP, a suspended VM, a platform call that
+# hangs while a thread's card holds the thread's lock) holds its locks: another replica that
+# needs them would wait until it wakes. The server ends such a transaction (and its
+# connection) once idle this long; the frozen process finds it failed when it wakes.
+IDLE_IN_TRANSACTION_S = 20
+
 
 def first_line(error: BaseException) -> str:
     """What the database said, in one line (for a log line without a traceback: a database
@@ -41,7 +47,9 @@ def first_line(error: BaseException) -> str:
 class Store:
     """The database: an engine, a schema kept by Alembic, and transactions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, idle_in_transaction_s: float = IDLE_IN_TRANSACTION_S
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -64,6 +72,11 @@ class Store:
                 kwargs["connect_args"] = {
                     k: v for k, v in LIBPQ_TIMEOUTS.items() if k not in given.query
                 }
+                if "options" not in given.query:
+                    idle = round(idle_in_transaction_s * 1000)
+                    kwargs["connect_args"]["options"] = (
+                        f"-c idle_in_transaction_session_timeout={idle}"
+                    )
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
