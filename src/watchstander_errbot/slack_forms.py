@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,7 +18,14 @@ from watchstander.adapters.slack_views import ack_payload, draw
 from watchstander.adapters.slack_web import slack_error
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack_views import form_event
-from watchstander.services.forms import DoneView, FormAnswer, FormEvent, FormOpen, FormSubmit
+from watchstander.services.forms import (
+    DoneView,
+    FormAnswer,
+    FormEvent,
+    FormOpen,
+    FormSubmit,
+    FormView,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +80,11 @@ class SlackForms:
         view_hash = view.get("hash") if isinstance(view, dict) else None
         try:
             if answer.open is not None and isinstance(event, FormOpen):
-                self.slack_web.views_open(
+                opened = self.slack_web.views_open(
                     trigger_id=str(payload.get("trigger_id") or ""), view=draw(answer.open)
                 )
+                if answer.fill is not None:
+                    self._fill(answer.fill, opened.get("view") or {})
             elif answer.update is not None and not isinstance(event, FormOpen):
                 last = isinstance(answer.update, DoneView)
                 changed = {"hash": str(view_hash)} if view_hash and not last else {}
@@ -85,6 +95,21 @@ class SlackForms:
             log.info("Slack did not show the form (%s)", slack_error(exc))
         if answer.then is not None:
             self._then(answer)
+
+    def _fill(self, fill: Callable[[], FormView | None], shown: dict[str, Any]) -> None:
+        """The form just opened (``shown``), completed by its slow part, unless the person
+        changed it meanwhile (its hash moved on: their newer answer stays)."""
+        view = fill()
+        if view is None:
+            return
+        try:
+            self.slack_web.views_update(
+                view_id=str(shown.get("id") or ""),
+                hash=str(shown.get("hash") or ""),
+                view=draw(view),
+            )
+        except SLACK_FAILURES as exc:
+            log.info("The form was not completed (%s)", slack_error(exc))
 
     def _offer_form(self, event: FormEvent) -> FormAnswer | None:
         """The first active plugin's answer to a form event; one log line when none takes it."""

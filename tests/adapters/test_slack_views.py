@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from watchstander.adapters.slack_views import ack_payload, draw
+from watchstander.adapters.slack_views import LOOKING, ack_payload, draw
 from watchstander.domain.help_form import level_choices
 from watchstander.inbound import Ignored
 from watchstander.inbound.slack_views import form_event, plain_from_slack
@@ -115,6 +115,8 @@ def test_the_form_asks_for_the_data_points_and_shows_the_guide() -> None:
     assert "Can you help me understand these numbers" in guide
     assert "*Emergency*" in guide
     assert [b["block_id"] for b in draw(HelpFormView(()))["blocks"]][:2] == ["summary", "url"]
+    looking = draw(HelpFormView((), looking=True))["blocks"][1]
+    assert (looking["block_id"], looking["elements"][0]["text"]) == ("ws_suggestions", LOOKING)
 
 
 def test_the_metadata_keeps_the_message_and_junk_reads_as_none() -> None:

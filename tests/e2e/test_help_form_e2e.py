@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from e2e_helpers import DEV, DEV2, POSTER, SUPPORT, Bot, errbot_log, wait_until
 
+from watchstander.adapters.slack_views import LOOKING
 from watchstander.services.forms import ANSWERS, ASK, ASK_ABOUT, DONE_VIEW, HELP_VIEW
 from watchstander.store import ThreadRow
 from watchstander_sandbox.slack import Call, LocalSlack
@@ -21,6 +22,7 @@ from watchstander_sandbox.slack import Call, LocalSlack
 pytestmark = pytest.mark.e2e
 
 ASKER = DEV2
+NOTHING_LIKE_IT = "No earlier resolved thread looks like it yet."
 EARLIER = "Scheduled export to S3 fails with AccessDenied"
 ANSWER = "fix the bucket policy on the export bucket"
 
@@ -202,6 +204,14 @@ def test_the_message_shortcut_and_support_prefill_the_form(
     bot = make_bot()
     about = slack.post(DEV, "C0GENERAL", "<!here> the dashboard shows 0 users since 9:00")
     slack.message_shortcut(ASKER, "C0GENERAL", about, ASK_ABOUT)
+    view = open_form(slack)
+    # shown at once (a trigger lasts 3 s), then completed with what the lookup found
+    (opening,) = slack.calls_to("views.open")
+    assert LOOKING in str(opening.params["view"])
+    assert slack.wait_for(lambda s: NOTHING_LIKE_IT in str(s.views(ASKER)[-1]["blocks"]), 30)
+    (completing,) = slack.calls_to("views.update")
+    assert completing.params["view_id"] == view["id"]
+    assert completing.params["hash"]  # a keystroke that came first would win
     view = open_form(slack)
     context = block(view, "ws_about")["text"]["text"]
     assert f"/archives/C0GENERAL/p{about.replace('.', '')}|this message>" in context

@@ -78,6 +78,13 @@ def test_a_trigger_opens_one_view_once_for_its_person(server: LocalSlack, web: W
     assert [v["title"]["text"] for v in server.views(CAROL)] == ["Ask", "Second"]
     too_long = trigger(server, server.shortcut(CAROL, "ws_ask"))
     refused(lambda: web.views_open(trigger_id=too_long, view=modal("x" * 25)), "invalid_arguments")
+    now = [100.0]  # a trigger lasts 3 s on the server's clock
+    server.trigger_clock = lambda: now[0]
+    in_time, too_late = (trigger(server, server.shortcut(DAVE, "ws_ask")) for _ in range(2))
+    now[0] += 2.9
+    web.views_open(trigger_id=in_time, view=modal())
+    now[0] += 0.2
+    refused(lambda: web.views_open(trigger_id=too_late, view=modal()), "expired_trigger_id")
 
 
 def test_typing_pressing_updating_and_closing(server: LocalSlack, web: WebClient) -> None:

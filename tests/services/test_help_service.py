@@ -4,15 +4,18 @@ posted, and a submission posted once as the asker's thread at the chosen level."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from triage_helpers import CHANNEL, T0, Harness, harness
 
 from watchstander.domain.levels import Level
 from watchstander.render import Renderer, SlackVoice
-from watchstander.services.answers import AnswerService
+from watchstander.services.answers import AnswerService, Suggestion
 from watchstander.services.effects import Effect
 from watchstander.services.forms import (
     ANSWERS,
@@ -134,6 +137,72 @@ def test_the_openers_prefill_and_other_ids_are_not_taken(store: Store) -> None:
     assert s.help.handle(FormOpen(ASKER, "ws_other"), NOW) is None
     assert s.help.handle(FormClose(ASKER, "V1", "another_form"), NOW) is None
     assert s.help.handle(FormClose(ASKER, "V1", HELP_VIEW), NOW) is not None
+
+
+def test_a_prefilled_form_opens_before_the_earlier_threads_are_looked_up(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack's trigger to open a form lasts 3 s: the lookup comes after, as ``fill``."""
+    s = setup(store)
+    root = earlier(store, "Scheduled export to S3 fails with AccessDenied", "fix bucket policy")
+    asked: list[str] = []
+    real = s.help.answers.suggest
+
+    def suggest(text: str, *rest: Any) -> list[Suggestion]:
+        asked.append(text)
+        return real(text, *rest)
+
+    monkeypatch.setattr(s.help.answers, "suggest", suggest)
+    about = FormOpen(
+        ASKER, ASK_ABOUT, CHANNEL, "", "1700000000.000100", "our S3 export: AccessDenied"
+    )
+    by_command = FormOpen(ASKER, SUPPORT_COMMAND, CHANNEL, "S3 export AccessDenied")
+    for event, text in (
+        (about, "our S3 export: AccessDenied"),
+        (by_command, "S3 export AccessDenied"),
+    ):
+        opened = s.help.handle(event, NOW)
+        assert opened is not None
+        assert isinstance(opened.open, HelpFormView)
+        assert (opened.open.looking, opened.open.suggestions, asked) == (True, (), [])
+        assert opened.fill is not None
+        filled = opened.fill()
+        assert asked == [text]
+        assert isinstance(filled, HelpFormView)
+        assert [found.root_ts for found in filled.suggestions] == [root]
+        assert (filled.looking, filled.looked) == (False, True)
+        assert (filled.summary, filled.about, filled.metadata) == (
+            opened.open.summary, opened.open.about, opened.open.metadata
+        )  # fmt: skip
+        asked.clear()
+    # nothing to look up: the form opens as it is, with nothing left to fill
+    for event in (FormOpen(ASKER, ASK), FormOpen(ASKER, SUPPORT_COMMAND, CHANNEL, " \u200b S3")):
+        opened = s.help.handle(event, NOW)
+        assert opened is not None
+        assert isinstance(opened.open, HelpFormView)
+        assert (opened.open.looking, opened.fill, asked) == (False, None, [])
+
+
+def test_a_lookup_the_database_fails_leaves_the_form_usable_without_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'help.db'}")
+    store.migrate()
+    s = setup(store)
+    opened = s.help.handle(FormOpen(ASKER, SUPPORT_COMMAND, CHANNEL, "S3 export AccessDenied"), NOW)
+    assert opened is not None
+    assert opened.fill is not None
+    store.dispose()
+    (tmp_path / "help.db").rename(tmp_path / "gone.db")  # the database is not what it was
+    with caplog.at_level(logging.WARNING, "watchstander.services.help"):
+        filled = opened.fill()
+    assert isinstance(filled, HelpFormView)
+    assert (filled.looking, filled.looked, filled.suggestions) == (False, False, ())
+    assert filled.summary == "S3 export AccessDenied"
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "watchstander.services.help"]
+    assert line.startswith("the help form's earlier threads were not looked up: ")
+    assert "\n" not in line
+    store.dispose()
 
 
 def test_this_answers_it_counts_one_self_served_question_per_form(store: Store) -> None:

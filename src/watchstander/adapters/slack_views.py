@@ -37,6 +37,7 @@ CONTEXT_LIMIT = 2000  # a context element's text
 SHORT_LIMIT = 75  # a button's or an option's text, an option's description
 TITLE_LIMIT = 24  # a modal's title, submit and close
 SUGGESTIONS_HEAD = "ws_suggestions"
+LOOKING = "Looking for earlier threads that may answer it…"
 _voice = SlackVoice()
 
 
@@ -87,7 +88,7 @@ def help_form(view: HelpFormView) -> dict[str, Any]:
             "element": summary,
         }
     )
-    blocks += suggestion_blocks(view.suggestions, view.looked)
+    blocks += suggestion_blocks(view.suggestions, view.looked, view.looking)
     blocks.append(_text_input(URL, "The URL", "https://…", multiline=False))
     blocks.append(_text_input(EXPECTED, "What did you expect?", "What should have happened"))
     blocks.append(
@@ -124,13 +125,16 @@ def about_block(about: About) -> dict[str, Any]:
     }
 
 
-def suggestion_blocks(found: tuple[Suggestion, ...], looked: bool) -> list[dict[str, Any]]:
+def suggestion_blocks(
+    found: tuple[Suggestion, ...], looked: bool, looking: bool = False
+) -> list[dict[str, Any]]:
     """Up to three earlier resolved threads: a link, the line that resolved it, and
-    "This answers it"; a line when a summary was looked up and nothing looks like it."""
+    "This answers it"; a line when a summary was looked up and nothing looks like it, or
+    while they are being looked up."""
     if not found:
-        if not looked:
+        if not looked and not looking:
             return []
-        text = "No earlier resolved thread looks like it yet."
+        text = LOOKING if looking else "No earlier resolved thread looks like it yet."
         return [{"type": "context", "block_id": SUGGESTIONS_HEAD, "elements": [_mrkdwn(text)]}]
     head = "*These earlier threads may answer it:*"
     blocks: list[dict[str, Any]] = [

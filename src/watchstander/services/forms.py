@@ -80,7 +80,8 @@ class About:
 class HelpFormView:
     """The Ask for help form: the levels in the guide's words, the summary to prefill, the
     message it is about, the earlier threads that look like it (``looked``: whether a summary
-    was looked up at all), and what the form keeps for its submission (``metadata``)."""
+    was looked up at all; ``looking``: they are being looked up, the form is shown first),
+    and what the form keeps for its submission (``metadata``)."""
 
     levels: tuple[LevelChoice, ...]
     summary: str = ""
@@ -88,6 +89,7 @@ class HelpFormView:
     suggestions: tuple[Suggestion, ...] = ()
     looked: bool = False
     metadata: str = ""
+    looking: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,16 @@ class FormAnswer:
     """A service's answer to a form event: ``open`` this view (for a :class:`FormOpen`), show
     ``update`` instead of the form, or refuse a submission with ``errors`` (field -> line);
     none of these for a submission: it is taken and the form closes. ``then``: work done
-    after the platform has the answer (posting a question may take longer than a form waits)."""
+    after the platform has the answer (posting a question may take longer than a form waits).
+    ``fill``: for an ``open``, the slow part of the form, done once it is shown (a trigger to
+    open a form lasts 3 s on Slack): its view replaces the one opened, unless the person
+    changed that meanwhile (their newer answer wins)."""
 
     open: FormView | None = None
     update: FormView | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
     then: Callable[[], None] | None = None
+    fill: Callable[[], FormView | None] | None = None
 
 
 def answer_value(suggestion: Suggestion) -> str:

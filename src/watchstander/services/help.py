@@ -52,7 +52,7 @@ from watchstander.services.forms import (
 )
 from watchstander.services.inbound import InboundMessage
 from watchstander.settings import Settings
-from watchstander.store import ONE_PROCESS, Store
+from watchstander.store import ONE_PROCESS, Store, StoreError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,26 @@ class HelpService:
             link = self.answers.link(event.channel, event.about_ts)
             about = About(link, shortened(clean(event.about_text), ABOUT_LIMIT))
         summary = shortened(clean(event.summary, one_line=True), LIMITS[SUMMARY])
-        form = self.form(summary or (about.text if about else ""), now, about)
-        return FormAnswer(open=dataclasses.replace(form, summary=summary))
+        text = summary or (about.text if about else "")
+        looking = looks_up(text)
+        shown = HelpFormView(self.levels, summary, about, metadata=metadata(about))
+        if not looking:
+            return FormAnswer(open=shown)
+
+        def fill() -> HelpFormView:  # once the form is shown: Slack's trigger lasts 3 s
+            try:
+                return dataclasses.replace(self.form(text, now, about), summary=summary)
+            except StoreError as exc:  # the form is still good without them
+                log.warning(
+                    "the help form's earlier threads were not looked up: %s", first_line(exc)
+                )
+                return shown
+
+        return FormAnswer(open=dataclasses.replace(shown, looking=True), fill=fill)
 
     def form(self, text: str, now: datetime, about: About | None) -> HelpFormView:
         """The form, with the earlier threads that look like ``text``."""
-        looked = sum(not blank(ch) for ch in text) >= MIN_LOOKUP
+        looked = looks_up(text)
         found = tuple(self.answers.suggest(text, now)) if looked else ()
         return HelpFormView(self.levels, "", about, found, looked, metadata(about))
 
@@ -254,6 +268,11 @@ def fit(render: Callable[[str, Mapping[str, Any]], str], data: dict[str, Any]) -
         data = {**data, name: shortened(data[name], len(data[name]) // 2)}
         text = render("help_question", data)
     return text
+
+
+def looks_up(text: str) -> bool:
+    """Whether ``text`` is long enough to look up earlier threads for."""
+    return sum(not blank(ch) for ch in text) >= MIN_LOOKUP
 
 
 def metadata(about: About | None) -> str:
