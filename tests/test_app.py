@@ -231,6 +231,7 @@ def test_a_new_post_that_answers_another_is_nudged_and_a_question_offered_answer
         app.triage.handle_message(
             InboundMessage("C0SUPPORT", datetime_to_ts(at), thread, user, text), at
         )
+        assert app.later.idle(10)  # what a new post leaves is done after it, on its own thread
 
     asked = "Scheduled export to S3 fails with AccessDenied"
     say(CAROL, day, asked)

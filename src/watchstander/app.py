@@ -27,6 +27,7 @@ from watchstander.app_jobs import ScheduledWork
 from watchstander.app_meaning import keep_meanings, meanings_of
 from watchstander.domain.levels import Level
 from watchstander.inbound import health, webhooks
+from watchstander.later import Later
 from watchstander.lease import Lease, hold_file, holder_id, holds_file, let_go_file
 from watchstander.render import ChatSpeaker, Renderer, Voice
 from watchstander.render.views import views
@@ -188,7 +189,10 @@ class App(ScheduledWork):
             emit=self.say,
             link=platform.link,
         )
-        self.triage.posted.append(self.posted)
+        # what a new post leaves once answered is done after, so the next event need not wait
+        self.later = Later("after-posts", "a new post's earlier threads and nudge")
+        close(self.later.close)
+        self.triage.posted.append(lambda msg, now: self.later(self.posted, msg, now))
         self.help = HelpService(
             self.store,
             settings,
