@@ -92,9 +92,10 @@ class Latency:
 
     @property
     def stalls(self) -> int:
-        """Samples over STALL. slack_sdk's builtin Socket Mode client now and then acks (and
-        hands on) an envelope 3-5 s after the server sent it, whichever plugin runs; such
-        stalls land at random, so they move p99 and max but not the median."""
+        """Samples over STALL: an envelope handed on seconds after the server sent it,
+        whichever plugin runs. The local server's empty pings caused them (slack_sdk's
+        builtin client waited on a two-byte frame, holding back the event read with it, see
+        `SocketMode._ping`); its pings now carry words as Slack's do, and none is expected."""
         return sum(1 for s in self.seconds if s >= STALL)
 
     def summary(self) -> dict[str, Any]:

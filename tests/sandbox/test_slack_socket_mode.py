@@ -4,8 +4,10 @@ limits, dropped connections."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
+import aiohttp
 import pytest
 from slack_clients import Inbox, acked
 from slack_sdk import WebClient
@@ -65,6 +67,26 @@ def test_socket_mode_hello_events_and_acks(
     server.unreact("U0BOB", "C0SUPPORT", reply_ts, "white_check_mark")
     assert server.wait_for(lambda s: len(s.acks) == 4)
     assert inbox.event(inbox.wait(4)[-1])["type"] == "reaction_removed"
+
+
+def test_pings_carry_words_as_slacks_do(server: LocalSlack, web: WebClient) -> None:
+    """Slack's pings say "Ping from applink-N". An empty one (two bytes) is read by slack_sdk's
+    builtin client as the start of a frame: it waits for more, and an event read just before
+    it waits too, until the next frame with words comes (its own ping's pong, up to 5 s)."""
+    url = str(web.apps_connections_open(app_token=server.app_token)["url"])
+
+    async def first_ping() -> bytes:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, autoping=False) as ws,
+        ):
+            while True:
+                frame = await ws.receive(timeout=30)
+                if frame.type is aiohttp.WSMsgType.PING:
+                    return bytes(frame.data)
+                assert frame.type is aiohttp.WSMsgType.TEXT, frame
+
+    assert asyncio.run(first_ping()).startswith(b"Ping from applink-")
 
 
 def test_edits_and_unfurls_are_message_changed(

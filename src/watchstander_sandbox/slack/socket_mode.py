@@ -30,6 +30,7 @@ from watchstander_sandbox.slack.core import Core
 from watchstander_sandbox.slack.world import JSON
 
 PING_SECONDS = 0.1  # server pings on Socket Mode connections (see SocketMode._ping)
+PING_WORDS = b"Ping from applink-local"  # what a ping carries (Slack's: "Ping from applink-N")
 
 
 class SocketMode(Core):
@@ -285,12 +286,15 @@ class SocketMode(Core):
 
     @staticmethod
     async def _ping(ws: web.WebSocketResponse) -> None:
-        """Ping often, as Slack does now and then: slack_sdk's client holds a lock in a blocking
-        ``recv`` (3 s timeout) that its ``close()`` must wait for, so frames make closing fast."""
+        """Ping often (Slack pings every 10 s): slack_sdk's client holds a lock in a blocking
+        ``recv`` (3 s timeout) that its ``close()`` must wait for, so frames make closing fast.
+        Each ping carries words, as Slack's do: slack_sdk's builtin client takes a frame of
+        two bytes (an empty ping) for the start of one and waits for more, holding back an
+        event read with it until other bytes come (a pong, up to 5 s later)."""
         with contextlib.suppress(ConnectionError, RuntimeError):
             while not ws.closed:
                 await asyncio.sleep(PING_SECONDS)
-                await ws.ping()
+                await ws.ping(PING_WORDS)
 
     def _wake_sender(self) -> None:
         loop, wakeup = self._loop, self._wakeup
