@@ -102,11 +102,12 @@ class SlackForms:
         view = fill()
         if view is None:
             return
+        seen = str(shown.get("hash") or "")
         try:
             self.slack_web.views_update(
                 view_id=str(shown.get("id") or ""),
-                hash=str(shown.get("hash") or ""),
                 view=draw(view),
+                **({"hash": seen} if seen else {}),
             )
         except SLACK_FAILURES as exc:
             log.info("The form was not completed (%s)", slack_error(exc))
