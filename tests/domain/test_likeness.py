@@ -43,6 +43,14 @@ def test_the_stemmer_keeps_words_it_cannot_shorten() -> None:
     assert edits("a", "abcd", 2) == 3  # the lengths alone say it is further than asked
 
 
+def test_edits_count_a_swap_as_one_and_say_only_more_beyond_the_most() -> None:
+    assert edits("recieve", "receive", 2) == 1  # two letters swapped
+    assert edits("invoice", "invoices", 2) == 1
+    assert edits("abcdef", "badcfe", 2) == 3  # three swaps: more than 2
+    assert edits("abcdef", "badcfe", 5) == 3
+    assert edits("", "", 0) == 0
+
+
 def test_likeness_is_the_share_of_the_words_of_both_the_line_counting_half() -> None:
     question = ["mobile", "app", "spinning", "syncing"]
     root = ["mobile", "app", "stuck", "syncing"]

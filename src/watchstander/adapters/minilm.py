@@ -60,6 +60,23 @@ def _erf(x: Floats) -> Floats:
     return out
 
 
+def _dense(w: dict[str, Floats]) -> dict[str, tuple[Floats, Floats]]:
+    """Each layer's dense weights, taken out of ``w``, as (input x output, contiguous; bias),
+    the attention's query, key and value side by side: one product each, in the order BLAS
+    reads fastest (a lone question: 13.6 -> 11.7 ms)."""
+    out: dict[str, tuple[Floats, Floats]] = {}
+    for n in range(LAYERS):
+        p = f"encoder.layer.{n}."
+        parts = [f"{p}attention.self.{part}" for part in ("query", "key", "value")]
+        weight = np.concatenate([w.pop(f"{part}.weight") for part in parts]).T
+        bias = np.concatenate([w.pop(f"{part}.bias") for part in parts])
+        out[p + "attention.self"] = (np.ascontiguousarray(weight), bias)
+        for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
+            weight = np.ascontiguousarray(w.pop(p + name + ".weight").T)
+            out[p + name] = (weight, w.pop(p + name + ".bias"))
+    return out
+
+
 def _norm(x: Floats, weight: Floats, bias: Floats) -> Floats:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
@@ -89,6 +106,7 @@ class MiniLM:
                 name: np.ascontiguousarray(tensor, dtype=np.float32)
                 for name, tensor in load_file(str(folder / "model.safetensors")).items()
             }
+            self.dense = _dense(self.w)
             self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self.tokenizer.enable_truncation(MAX_TOKENS)
             self.tokenizer.no_padding()
@@ -153,16 +171,17 @@ class MiniLM:
         w = self.w
 
         def dense(h: Floats, name: str) -> Floats:
-            out: Floats = h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            weight, bias = self.dense[p + name]
+            out: Floats = h @ weight + bias
             return out
 
         batch, length, width = x.shape
-        q, k, v = (
-            dense(x, f"attention.self.{part}")
-            .reshape(batch, length, HEADS, width // HEADS)
-            .transpose(0, 2, 1, 3)
-            for part in ("query", "key", "value")
+        heads = (
+            dense(x, "attention.self")  # the query's, the key's and the value's at once
+            .reshape(batch, length, 3, HEADS, width // HEADS)
+            .transpose(2, 0, 3, 1, 4)
         )
+        q, k, v = heads[0], heads[1], heads[2]
         scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(width // HEADS)) + mask
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         scores /= scores.sum(-1, keepdims=True)

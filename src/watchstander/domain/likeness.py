@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
+
 LINE_WEIGHT = 0.5  # a question's word found only in the resolving line counts for this much
 _SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
 _STEM_LEFT = 3  # letters a suffix leaves, at least
@@ -98,18 +100,7 @@ def stem(word: str) -> str:
 
 
 def edits(a: str, b: str, most: int) -> int:
-    """The edits (a letter added, dropped, changed, or two swapped) from ``a`` to ``b``; more
-    than ``most`` when the lengths alone say so (Damerau-Levenshtein, optimal string
-    alignment)."""
-    if abs(len(a) - len(b)) > most:
-        return most + 1
-    before: list[int] | None = None
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        here = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            here[j] = min(row[j] + 1, here[j - 1] + 1, row[j - 1] + (ca != cb))
-            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                here[j] = min(here[j], before[j - 2] + 1)
-        before, row = row, here
-    return row[-1]
+    """The edits (a letter added, dropped, changed, or two swapped) from ``a`` to ``b``, or
+    ``most + 1`` when they are more than ``most`` (Damerau-Levenshtein as optimal string
+    alignment, by rapidfuzz: a few hundred times faster than it was here in Python)."""
+    return int(OSA.distance(a, b, score_cutoff=most))
