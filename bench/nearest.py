@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nearest: skipped, the meaning extra is not installed ({missing})")
         return 0
     saved = np.load(CACHE)
+    if str(saved["model"]) != model.model:
+        print(f"nearest: the vectors at {CACHE} are another model's: run python -m bench.answers")
+        return 2
     vectors = saved["vectors"].astype(np.float32)
     asked = [question for path in SETS.values() for question in _questions(path)]
     asked = asked[: args.questions or None]
