@@ -2,8 +2,8 @@
 to a question's. ``usearch`` keeps them in half floats (a year of 300,000 threads in about
 300 MB) and, beside them, the sign of each of their numbers (48 bytes a vector). A question
 is compared with every vector's signs (the bits that differ: about 3 ms for 217,000), and the
-``SHORTLIST`` whose signs are nearest are compared exactly, by cosine; with no more vectors
-than that, every one is. Comparing every vector exactly took 14 ms a question at 165,000
+``SHORTLIST`` whose signs are nearest are compared exactly, by cosine (with no more vectors
+than that, every one is). Comparing every vector exactly took 14 ms a question at 165,000
 vectors and 23 ms at 217,000 (reading them all is the cost); the shortlist keeps the exact
 nearest three for 99.6% of the labelled sets' questions (``python -m bench.nearest``). An HNSW
 graph, tried before, missed the nearest three of real questions more often than not among a
@@ -74,13 +74,8 @@ class Nearest:
             size = len(self._index)
             if size == 0 or limit <= 0:
                 return []
-            if size <= self.shortlist:
-                found = self._index.search(asked, min(limit, size), exact=True, threads=1)
-                near = zip(found.keys, found.distances, strict=True)
-                return [
-                    (int(key), 1.0 - float(far)) for key, far in near if 1.0 - float(far) >= floor
-                ]
-            listed = self._signs.search(_signs(asked), self.shortlist, exact=True, threads=1)
+            wanted = min(self.shortlist, size)  # all of them, when they are no more
+            listed = self._signs.search(_signs(asked), wanted, exact=True, threads=1)
             keys = np.asarray(listed.keys, dtype=np.uint64)
             cosines = self._cosines(asked, keys)
         order = np.argsort(-cosines, kind="stable")[:limit]
