@@ -49,15 +49,28 @@ def _bytes(vectors: Floats) -> list[bytes]:
     return [row.astype("<f4").tobytes() for row in vectors]
 
 
-def _erf(x: Floats) -> Floats:
-    """erf to 1.5e-7 (Abramowitz and Stegun 7.1.26): numpy has none."""
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    out: Floats = (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
-    return out
+def _gelu(h: Floats) -> Floats:
+    """GELU as BERT has it, h * (1 + erf(h / sqrt 2)) / 2, with erf to 1.5e-7 (Abramowitz and
+    Stegun 7.1.26: numpy has none), in as few passes and new arrays as it takes: ``h`` is
+    overwritten (it is the layer's own)."""
+    a = np.abs(h) * np.float32(1 / np.sqrt(2.0))
+    t = a * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * np.float32(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        poly += c
+        poly *= t
+    np.multiply(a, a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    poly *= a  # 1 - erf(|h| / sqrt 2)
+    np.subtract(1.0, poly, out=poly)
+    np.copysign(poly, h, out=poly)  # erf(h / sqrt 2)
+    poly += 1.0
+    h *= 0.5
+    h *= poly
+    return h
 
 
 def _dense(w: dict[str, Floats]) -> dict[str, tuple[Floats, Floats]]:
@@ -78,10 +91,15 @@ def _dense(w: dict[str, Floats]) -> dict[str, tuple[Floats, Floats]]:
 
 
 def _norm(x: Floats, weight: Floats, bias: Floats) -> Floats:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    out: Floats = (x - mean) / np.sqrt(var + EPS) * weight + bias
-    return out
+    """Layer normalization of ``x``, overwritten (it is the layer's own)."""
+    x -= x.mean(-1, keepdims=True)
+    var = np.square(x).mean(-1, keepdims=True)
+    var += EPS
+    np.sqrt(var, out=var)
+    x /= var
+    x *= weight
+    x += bias
+    return x
 
 
 class MiniLM:
@@ -170,9 +188,12 @@ class MiniLM:
     def _layer(self, x: Floats, mask: Floats, p: str) -> Floats:
         w = self.w
 
-        def dense(h: Floats, name: str) -> Floats:
+        def dense(h: Floats, name: str, residual: Floats | None = None) -> Floats:
             weight, bias = self.dense[p + name]
-            out: Floats = h @ weight + bias
+            out: Floats = h @ weight
+            out += bias
+            if residual is not None:
+                out += residual
             return out
 
         batch, length, width = x.shape
@@ -182,19 +203,21 @@ class MiniLM:
             .transpose(2, 0, 3, 1, 4)
         )
         q, k, v = heads[0], heads[1], heads[2]
-        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(width // HEADS)) + mask
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores = q @ k.transpose(0, 1, 3, 2)
+        scores *= np.float32(1 / np.sqrt(width // HEADS))
+        scores += mask
+        scores -= scores.max(-1, keepdims=True)
+        np.exp(scores, out=scores)
         scores /= scores.sum(-1, keepdims=True)
         context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
         x = _norm(
-            dense(context, "attention.output.dense") + x,
+            dense(context, "attention.output.dense", x),
             w[p + "attention.output.LayerNorm.weight"],
             w[p + "attention.output.LayerNorm.bias"],
         )
-        h = dense(x, "intermediate.dense")
-        h = h * 0.5 * (1.0 + _erf(h / np.float32(np.sqrt(2.0))))
+        h = _gelu(dense(x, "intermediate.dense"))
         return _norm(
-            dense(h, "output.dense") + x,
+            dense(h, "output.dense", x),
             w[p + "output.LayerNorm.weight"],
             w[p + "output.LayerNorm.bias"],
         )
