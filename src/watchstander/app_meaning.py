@@ -26,12 +26,11 @@ def meanings_of(settings: Settings, store: Store) -> Meanings | None:
         return None
     try:
         model = MiniLM()
-        index = Nearest()
     except NoModel as why:
         log.info("Answers from past threads by their words alone: %s", why)
         return None
     log.info("Answers from past threads by their words and their meaning (%s)", model.model)
-    return Meanings(store, model, index)
+    return Meanings(store, model, Nearest())
 
 
 def keep_meanings(

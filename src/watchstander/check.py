@@ -13,7 +13,6 @@ from slack_sdk import WebClient
 from watchstander.adapters.calendar_feed import CalendarFeed, FeedError
 from watchstander.adapters.code_host import CodeHost, CodeHostError
 from watchstander.adapters.minilm import NAME, MiniLM, NoModel
-from watchstander.adapters.nearest import Nearest
 from watchstander.adapters.pager import PagerError, Schedule
 from watchstander.adapters.slack_chat import SLACK_FAILURES
 from watchstander.adapters.slack_web import slack_error
@@ -90,7 +89,6 @@ def _meaning(settings: Settings) -> Line:
         return Line("off", "WATCHSTANDER_MEANING=off: earlier threads are found by their words")
     try:
         MiniLM()
-        Nearest()
     except NoModel as why:
         return Line("off", f"Earlier threads are found by their words alone: {why}")
     return Line("ok", f"Earlier threads are found by words and meaning ({NAME}, no download)")

@@ -7,14 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from watchstander.adapters.minilm import NoModel
-
-try:
-    from watchstander.adapters.nearest import Nearest
-
-    Nearest(4)
-except NoModel as missing:  # pragma: no cover - the extra is installed in CI
-    pytest.skip(f"the meaning extra is not installed: {missing}", allow_module_level=True)
+from watchstander.adapters.nearest import Nearest
 
 
 def unit(*values: float) -> bytes:
