@@ -17,8 +17,9 @@ verdicts were seen while the meaning extra was built (and some of its unrelated 
 printed once, before it was blind), so bench/data/answers_heldout5.jsonl (held-out 5), written
 the same way after that (its writer read the earlier sets' root posts and resolving lines, and
 nothing else), now decides; both stay blind. An unrelated question of an earlier set that a
-later set's thread answers (held-out 5 has dark mode, GraphQL, ...) is relabelled as answered
-by it (``answered_by``), judged from the texts by someone who saw no result of the matcher.
+later set's thread answers (held-out 5 has dark mode, GraphQL, ...; held-out 2 to 4 have PO
+numbers on invoices, webhook IPs, ...) is relabelled as answered by it (``answered_by``), judged
+from the texts by someone who saw no result of the matcher.
 The earlier threads of all sets go into one fresh store after a year of history (the review
 bench's threads), so every earlier thread competes for every question; every question is
 asked as of NOW.
