@@ -18,8 +18,9 @@ printed once, before it was blind), so bench/data/answers_heldout5.jsonl (held-o
 the same way after that (its writer read the earlier sets' root posts and resolving lines, and
 nothing else), now decides; both stay blind. An unrelated question of an earlier set that a
 later set's thread answers (held-out 5 has dark mode, GraphQL, ...; held-out 2 to 4 have PO
-numbers on invoices, webhook IPs, ...) is relabelled as answered by it (``answered_by``), judged
-from the texts by someone who saw no result of the matcher.
+numbers on invoices, webhook IPs, ...), or that a thread of its own set or an earlier one
+answers (a slip of its writer), is relabelled as answered by it (``answered_by``), judged from
+the texts by someone who saw no result of the matcher.
 The earlier threads of all sets go into one fresh store after a year of history (the review
 bench's threads), so every earlier thread competes for every question; every question is
 asked as of NOW.
