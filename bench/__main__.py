@@ -3,10 +3,10 @@ against an echo bot measured in the same run; then the weekly review, the digest
 weekly figures over a year of history against the same week alone (and the bot's peak memory
 while it computes the figures); then Slack at scale, the project's backend against upstream's
 plain SlackV3; then Slack's posting pace under its limit; then answers from past threads on a
-labelled set, and the meaning index's shortlist against its exact search; then replicas, two
-bots on one PostgreSQL database against one, and failover (when WATCHSTANDER_TEST_DATABASE_URL
-names a database, whose tables are dropped); then Mattermost's post -> reply latency against
-an echo bot on the same backend. Exits non-zero when a target is missed."""
+labelled set, the meaning index's shortlist against its exact search, and how far the sentence
+model reaches before any rule decides; then replicas, two bots on one PostgreSQL database
+against one, and failover (when WATCHSTANDER_TEST_DATABASE_URL names a database, whose tables
+are dropped); then Mattermost's post -> reply latency against an echo bot on the same backend. Exits non-zero when a target is missed."""
 
 import sys
 
@@ -16,6 +16,7 @@ from bench import (
     mattermost_latency,
     nearest,
     paging_latency,
+    reach,
     replicas,
     review_history,
     slack_pace,
@@ -31,6 +32,7 @@ slack = slack_scale.main([])
 pace = slack_pace.main([])
 suggested = answers.main([])
 shortlisted = nearest.main([])
+reached = reach.main([])
 replicated = replicas.main([])
 mattermost = mattermost_latency.main([])
 failed = (
@@ -42,6 +44,7 @@ failed = (
     pace,
     suggested,
     shortlisted,
+    reached,
     replicated,
     mattermost,
 )
