@@ -6,7 +6,8 @@ plain SlackV3; then Slack's posting pace under its limit; then answers from past
 labelled set, the meaning index's shortlist against its exact search, and how far the sentence
 model reaches before any rule decides; then replicas, two bots on one PostgreSQL database
 against one, and failover (when WATCHSTANDER_TEST_DATABASE_URL names a database, whose tables
-are dropped); then Mattermost's post -> reply latency against an echo bot on the same backend. Exits non-zero when a target is missed."""
+are dropped); then Mattermost's post -> reply latency against an echo bot on the same backend.
+Exits non-zero when a target is missed."""
 
 import sys
 

@@ -71,7 +71,8 @@ from bench.review_history import (
 )
 from watchstander.adapters.minilm import MiniLM, NoModel
 from watchstander.adapters.nearest import Nearest
-from watchstander.services.answers import AnswerService, Suggestion
+from watchstander.domain.answers import search_terms
+from watchstander.services.answers import CANDIDATES, AnswerService, Suggestion
 from watchstander.services.inbound import datetime_to_ts
 from watchstander.services.meanings import Meanings
 from watchstander.store import MessageRow, Store, ThreadRow
@@ -191,6 +192,19 @@ def ask(service: AnswerService, question: str, seconds: list[float]) -> list[Sug
     return found
 
 
+def weighed(service: AnswerService, question: str) -> set[str]:
+    """The root posts of the threads ``service`` weighs for ``question`` before any rule
+    decides (the best ranked by words, the nearest by meaning, with no floor): a thread not
+    among them is out of any rule's reach."""
+    limit, meanings = service.limit * CANDIDATES, service.meanings
+    with service.store.transaction() as tx:
+        terms = search_terms(question, service.stop)
+        ids = [hit.id for hit in tx.similar_resolved(terms, limit, None, NOW, count_held=False)]
+        if meanings is not None and len(meanings.index):
+            ids += [near for near, _ in meanings.nearest(meanings.vector(question), limit, -1.0)]
+        return {row.root_ts for row in tx.resolved_threads(ids).values()}
+
+
 CACHE = Path(tempfile.gettempdir()) / "watchstander-bench-meanings.npz"
 
 
@@ -285,7 +299,7 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
     per_set: dict[str, dict[str, Any]] = {}
     for name, (_, asked, unrelated) in sets.items():
         got: dict[str, Any] = {"asked": len(asked), "unrelated": len(unrelated)}
-        got |= {"hits": 0, "same": 0, "lines": 0, "misses": [], "false": []}
+        got |= {"hits": 0, "same": 0, "lines": 0, "weighed": 0, "misses": [], "false": []}
         for question, answer, same in asked:
             found = ask(service, question, seconds)
             item = labelled[answer]
@@ -294,6 +308,7 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
             got["hits"] += bool(mine)
             got["same"] += bool(mine or alike)
             got["lines"] += bool(mine) and mine[0].line == " ".join(item["line"].split())
+            got["weighed"] += item["root_ts"] in weighed(service, question)
             if not mine:
                 got["misses"].append(f"{answer}: {question} -> [{shown(found)}]")
         for question in unrelated:
@@ -306,7 +321,7 @@ def measure(url: str, args: Any, reset: Any, names: list[str]) -> dict[str, Any]
     per_set["all"] = {
         **{
             key: sum(got[key] for got in both)
-            for key in ("asked", "hits", "same", "lines", "unrelated")
+            for key in ("asked", "hits", "same", "lines", "weighed", "unrelated")
         },
         **{key: [m for got in both for m in got[key]] for key in ("misses", "false")},
     }
@@ -331,7 +346,8 @@ def verdicts(name: str, got: dict[str, Any]) -> tuple[bool, list[str]]:
     return all(ok), [
         f"verdict {name} recall@3 {word[ok[0]]}: {recall:.1%} of {got['asked']} questions "
         f"(target ≥ {RECALL_TARGET:.0%}); {got['same'] / got['asked']:.1%} counting a thread "
-        f"with the same answer; the resolving line right in {got['lines']}",
+        f"with the same answer; the resolving line right in {got['lines']}; the answering "
+        f"thread among those weighed for {got['weighed'] / got['asked']:.1%}",
         f"verdict {name} false suggestions {word[ok[1]]}: {false_rate:.1%} of "
         f"{got['unrelated']} unrelated questions (target ≤ {FALSE_TARGET:.0%})",
     ]
