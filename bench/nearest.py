@@ -49,23 +49,33 @@ def exact_nearest(index: Any, asked: np.ndarray[Any, Any]) -> list[int]:
     return [int(key) for key, far in near if 1.0 - float(far) >= MEANING_FLOOR]
 
 
+def cached(bench: str) -> tuple[MiniLM, Any] | int:
+    """The sentence model and the vectors ``bench.answers`` kept in its cache; else, said in
+    a line, the exit code (2: none, or another model's; 0: the meaning extra is missing)."""
+    if not CACHE.exists():
+        print(f"{bench}: no vectors at {CACHE}: run python -m bench.answers first")
+        return 2
+    try:
+        model = MiniLM()
+    except NoModel as missing:
+        print(f"{bench}: skipped, the meaning extra is not installed ({missing})")
+        return 0
+    saved = np.load(CACHE)
+    if str(saved["model"]) != model.model:
+        print(f"{bench}: the vectors at {CACHE} are another model's: run python -m bench.answers")
+        return 2
+    return model, saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shortlist", type=int, default=SHORTLIST)
     parser.add_argument("--questions", type=int, default=0, help="ask only the first N")
     args = parser.parse_args(argv)
-    if not CACHE.exists():
-        print(f"nearest: no vectors at {CACHE}: run python -m bench.answers first")
-        return 2
-    try:
-        model = MiniLM()
-    except NoModel as missing:
-        print(f"nearest: skipped, the meaning extra is not installed ({missing})")
-        return 0
-    saved = np.load(CACHE)
-    if str(saved["model"]) != model.model:
-        print(f"nearest: the vectors at {CACHE} are another model's: run python -m bench.answers")
-        return 2
+    loaded = cached("nearest")
+    if isinstance(loaded, int):
+        return loaded
+    model, saved = loaded
     vectors = saved["vectors"].astype(np.float32)
     asked = [question for path in SETS.values() for question in _questions(path)]
     asked = asked[: args.questions or None]

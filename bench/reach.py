@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.answers import CACHE, FALSE_TARGET, JUDGED, RECALL_TARGET, SETS, _key, load
-from watchstander.adapters.minilm import MiniLM, NoModel
+from bench.answers import FALSE_TARGET, JUDGED, RECALL_TARGET, SETS, _key, load
+from bench.nearest import cached
 from watchstander.domain.answers import resolving_line
 
 DEPTHS = (3, 10, 60)
@@ -63,18 +63,10 @@ def reach(rows: Rows, cosines: Rows, answers: Rows) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     del argv
-    if not CACHE.exists():
-        print(f"reach: no vectors at {CACHE}: run python -m bench.answers first")
-        return 2
-    try:
-        model = MiniLM()
-    except NoModel as missing:
-        print(f"reach: skipped, the meaning extra is not installed ({missing})")
-        return 0
-    saved = np.load(CACHE)
-    if str(saved["model"]) != model.model:
-        print(f"reach: the vectors at {CACHE} are another model's: run python -m bench.answers")
-        return 2
+    loaded = cached("reach")
+    if isinstance(loaded, int):
+        return loaded
+    model, saved = loaded
     row = {str(key): n for n, key in enumerate(saved["keys"])}
     vectors = saved["vectors"].astype(np.float32)
     print(f"reach ({model.model}): {len(vectors)} threads, every question against every one")
