@@ -8,9 +8,9 @@ The answers bench (``python -m bench.answers``) measures what the bot suggests; 
 whether a target is within the model's reach at all: when the answering thread is not among
 a question's 3 nearest, no floor, gate or margin on the model's cosines can suggest it (the
 database's search by words still may: that bench asks both), and only a better model, or one
-that reads the question and the thread together, can. The vectors
-are those ``bench.answers`` made and keeps in its cache; every question is compared with
-every vector exactly. Figures only: no question is printed (two sets are blind).
+that reads the question and the thread together, can. The vectors are those
+``bench.answers`` made and keeps in its cache; every question is compared with every vector
+exactly. Figures only: no question is printed (two sets are blind).
 
     python -m bench.reach
 
